@@ -1,0 +1,72 @@
+package cloudtrail
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// Record is the part of a CloudTrail record the guardrail reads. Request and
+// response stay raw until the event name says what they hold.
+type Record struct {
+	EventID            String          `json:"eventID"`
+	EventName          String          `json:"eventName"`
+	EventSource        String          `json:"eventSource"`
+	EventTime          String          `json:"eventTime"`
+	AWSRegion          String          `json:"awsRegion"`
+	RecipientAccountID String          `json:"recipientAccountId"`
+	ErrorCode          String          `json:"errorCode"`
+	ErrorMessage       String          `json:"errorMessage"`
+	UserIdentity       UserIdentity    `json:"userIdentity"`
+	RequestParameters  json.RawMessage `json:"requestParameters"`
+	ResponseElements   json.RawMessage `json:"responseElements"`
+}
+
+// UserIdentity is who made the call.
+type UserIdentity struct {
+	Type        String `json:"type"`
+	ARN         String `json:"arn"`
+	AccountID   String `json:"accountId"`
+	PrincipalID String `json:"principalId"`
+	InvokedBy   String `json:"invokedBy"`
+}
+
+// Account is the account that made the call: recipientAccountId, or, in old
+// records that lack it, the caller's account.
+func (r *Record) Account() string {
+	if r.RecipientAccountID != "" {
+		return string(r.RecipientAccountID)
+	}
+	return string(r.UserIdentity.AccountID)
+}
+
+// Principal names the caller: its ARN, else the service that called on its
+// behalf, else its principal ID.
+func (r *Record) Principal() string {
+	for _, s := range []String{r.UserIdentity.ARN, r.UserIdentity.InvokedBy, r.UserIdentity.PrincipalID} {
+		if s != "" {
+			return string(s)
+		}
+	}
+	return ""
+}
+
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999",
+}
+
+// Time returns eventTime as RFC 3339 in UTC, whole seconds. Records in the
+// wild omit the "Z" or use a space; those are read as UTC. A time that does
+// not parse is returned as written.
+func (r *Record) Time() string {
+	s := strings.TrimSpace(string(r.EventTime))
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC().Truncate(time.Second).Format(time.RFC3339)
+		}
+	}
+	return s
+}

@@ -1,0 +1,91 @@
+package cloudtrail_test
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/ebsguard/ebsguard/lambda/cloudtrail"
+	"github.com/ebsguard/ebsguard/lambda/rules"
+)
+
+func one(t *testing.T, s string) *cloudtrail.Record {
+	t.Helper()
+	items := cloudtrail.DecodeAll([]byte(s))
+	if len(items) != 1 || items[0].Err != nil {
+		t.Fatalf("decode %s: %+v", s, items)
+	}
+	return items[0].Record
+}
+
+func TestCopyImage(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want cloudtrail.CopyImageRequest
+	}{
+		{"plain", `{"eventName":"CopyImage","awsRegion":"eu-west-1","requestParameters":{"sourceRegion":"us-east-1","sourceImageId":"ami-1"},"responseElements":{"imageId":"ami-2"}}`,
+			cloudtrail.CopyImageRequest{SourceRegion: "us-east-1", SourceImageID: "ami-1", ImageID: "ami-2"}},
+		{"strings for booleans, no response", `{"eventName":"CopyImage","awsRegion":"eu-west-1","requestParameters":{"sourceRegion":"eu-west-1","sourceImageId":"ami-1","encrypted":"true","kmsKeyId":"alias/k"},"responseElements":null}`,
+			cloudtrail.CopyImageRequest{SourceRegion: "eu-west-1", SourceImageID: "ami-1", Encrypted: rules.True, KMSKeyID: "alias/k"}},
+		{"outpost, source Region defaulted", `{"eventName":"CopyImage","awsRegion":"eu-west-1","requestParameters":{"sourceImageId":"ami-1","encrypted":false,"destinationOutpostArn":"arn:aws:outposts:eu-west-1:1:outpost/op-1"}}`,
+			cloudtrail.CopyImageRequest{SourceRegion: "eu-west-1", SourceImageID: "ami-1", Encrypted: rules.False, Destination: rules.ToOutpost}},
+		{"local zone", `{"eventName":"CopyImage","awsRegion":"us-west-2","requestParameters":{"sourceImageId":"ami-1","destinationAvailabilityZone":"us-west-2-lax-1a"}}`,
+			cloudtrail.CopyImageRequest{SourceRegion: "us-west-2", SourceImageID: "ami-1", LocalZone: "us-west-2-lax-1a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := cloudtrail.CopyImage(one(t, tt.in))
+			if err != nil || got != tt.want {
+				t.Errorf("CopyImage() = %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+	if _, err := cloudtrail.CopyImage(one(t, `{"eventName":"CopyImage","requestParameters":{}}`)); err == nil {
+		t.Error("CopyImage without sourceImageId: no error")
+	}
+}
+
+func TestRunInstances(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want cloudtrail.RunInstancesRequest
+	}{
+		{
+			"mappings and strings",
+			`{"eventName":"RunInstances","requestParameters":{"instancesSet":{"items":[{"imageId":"ami-1","minCount":"1","maxCount":"1"}]},
+			  "blockDeviceMapping":{"items":[{"deviceName":"/dev/sda1","ebs":{"volumeSize":"32","encrypted":"true","kmsKeyId":"alias/k"}},
+			  {"deviceName":"/dev/sdb","noDevice":{}},{"deviceName":"/dev/sdc","virtualName":"ephemeral0"},{"deviceName":"/dev/sdd","ebs":{"snapshotId":"snap-1","encrypted":false}}]}},
+			 "responseElements":{"instancesSet":{"items":[{"instanceId":"i-1","imageId":"ami-1"},{"instanceId":"i-2","imageId":"ami-1"}]}}}`,
+			cloudtrail.RunInstancesRequest{
+				ImageID: "ami-1",
+				Mappings: []rules.Mapping{
+					{DeviceName: "/dev/sda1", Encrypted: rules.True, KMSKeyID: "alias/k"},
+					{DeviceName: "/dev/sdb", NoDevice: true},
+					{DeviceName: "/dev/sdc", VirtualName: "ephemeral0"},
+					{DeviceName: "/dev/sdd", SnapshotID: "snap-1", Encrypted: rules.False},
+				},
+				Instances: []cloudtrail.Instance{{"i-1", "ami-1"}, {"i-2", "ami-1"}},
+			},
+		},
+		{
+			"template, empty mappings, null response",
+			`{"eventName":"RunInstances","requestParameters":{"blockDeviceMapping":{},"instancesSet":{"items":[{"minCount":1}]},"launchTemplate":{"launchTemplateName":"web"}},"responseElements":null}`,
+			cloudtrail.RunInstancesRequest{LaunchTemplate: &cloudtrail.LaunchTemplate{Name: "web", Version: "$Default"}},
+		},
+		{
+			"fleet: template and AMI from the response",
+			`{"eventName":"RunInstances","requestParameters":{"blockDeviceMapping":{},"instancesSet":{"items":[{"minCount":1}]}},
+			 "responseElements":{"instancesSet":{"items":[{"instanceId":"i-1","imageId":"ami-9","tagSet":{"items":[{"key":"aws:ec2launchtemplate:id","value":"lt-1"},{"key":"aws:ec2launchtemplate:version","value":"3"}]}}]}}}`,
+			cloudtrail.RunInstancesRequest{ImageID: "ami-9", LaunchTemplate: &cloudtrail.LaunchTemplate{ID: "lt-1", Version: "3"}, FromTags: true, Instances: []cloudtrail.Instance{{"i-1", "ami-9"}}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := cloudtrail.RunInstances(one(t, tt.in))
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("RunInstances() = %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,40 @@
+package rules
+
+import "slices"
+
+// alternatives lists the states accepted without KEY_MISMATCH besides the
+// predicted one, where AWS's documentation disagrees with itself
+// (spec/rules.md, "Where AWS's documentation disagrees with itself"). Each
+// judgement sits here, once, so that a test against a real account can settle
+// it by changing one line.
+//
+// Sources:
+//   - EC2 guide, AMI encryption page (the tables' source): an owned encrypted
+//     snapshot copied without parameters keeps its key; a shared one gets DEF.
+//     https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/AMIEncryption.html
+//   - EBS guide, snapshot copy outcomes: a copy of an encrypted snapshot made
+//     without a key gets the AWS managed key when encryption by default is off
+//     and DEF when it is on, whoever owns it and whatever the Region.
+//     https://docs.aws.amazon.com/ebs/latest/userguide/encryption-examples.html
+//   - A field report saw the AWS managed key where the documentation promised a
+//     customer managed DEF (EBD off, Encrypted=true, no key).
+func alternatives(d Decision, k Keys) []State {
+	var alt []string
+	switch {
+	case d.RuleID == CopyEncryptedOwned:
+		// EBS guide: DEF (EBD on) or the AWS managed key (EBD off) instead of SRC.
+		alt = []string{k.Default, k.AWSManaged}
+	case d.Outcome == DefaultKey:
+		// EBS guide and the field report: the AWS managed key instead of DEF.
+		alt = []string{k.AWSManaged}
+	}
+	var out []State
+	for _, arn := range alt {
+		s := EncryptedWith(arn)
+		if arn == "" || s == expectedState(d, k) || slices.Contains(out, s) {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}

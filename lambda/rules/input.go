@@ -1,0 +1,98 @@
+package rules
+
+// Flag is a three-valued request parameter: a CloudTrail record either omits
+// `encrypted` or sets it to true or false, and EC2 treats omitted differently
+// from false.
+type Flag uint8
+
+// The values of a Flag.
+const (
+	Omitted Flag = iota
+	True
+	False
+)
+
+// String returns "absent", "true" or "false".
+func (f Flag) String() string {
+	switch f {
+	case True:
+		return "true"
+	case False:
+		return "false"
+	default:
+		return "absent"
+	}
+}
+
+// FlagOf turns an optional bool into a Flag.
+func FlagOf(b *bool) Flag {
+	switch {
+	case b == nil:
+		return Omitted
+	case *b:
+		return True
+	default:
+		return False
+	}
+}
+
+// Op is the API call that creates the volumes or snapshots.
+type Op uint8
+
+// The calls the guardrail covers.
+const (
+	RunInstances Op = iota
+	CopyImage
+)
+
+// String returns the CloudTrail event name of the call.
+func (o Op) String() string {
+	if o == CopyImage {
+		return "CopyImage"
+	}
+	return "RunInstances"
+}
+
+// SourceState is the encryption state of what a new volume or snapshot is made from.
+type SourceState uint8
+
+// The source states of the decision tables. Empty occurs only for RunInstances.
+const (
+	EmptySource SourceState = iota
+	UnencryptedSource
+	EncryptedSource
+)
+
+// String names the state as the tables do.
+func (s SourceState) String() string {
+	switch s {
+	case UnencryptedSource:
+		return "unencrypted"
+	case EncryptedSource:
+		return "encrypted"
+	default:
+		return "empty"
+	}
+}
+
+// Destination is where CopyImage puts the copy.
+type Destination uint8
+
+// The destinations of a copy.
+const (
+	ToRegion Destination = iota
+	ToOutpost
+)
+
+// Input is one row's worth of facts about one resulting volume or snapshot:
+// the columns of the decision tables.
+type Input struct {
+	Op          Op
+	Source      SourceState
+	Owned       bool // the account owns the source snapshot
+	SameRegion  bool // CopyImage: source and destination Region are the same
+	Destination Destination
+	Encrypted   Flag
+	KeyGiven    bool // the request (or its launch template) names a kmsKeyId
+	EBD         bool // encryption by default is on where the resource is created
+}

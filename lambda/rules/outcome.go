@@ -1,0 +1,29 @@
+package rules
+
+// Outcome is what a decision table row says the new resource gets.
+type Outcome uint8
+
+// The outcomes of the tables.
+const (
+	Unencrypted Outcome = iota // no encryption
+	SourceKey                  // SRC: the source snapshot's key
+	DefaultKey                 // DEF: the account's default EBS key in the Region of the call
+	RequestKey                 // K: the key the request names
+	CallFails                  // EC2 rejects the request
+)
+
+// String describes the outcome in the tables' words.
+func (o Outcome) String() string {
+	switch o {
+	case SourceKey:
+		return "encrypted with SRC"
+	case DefaultKey:
+		return "encrypted with DEF"
+	case RequestKey:
+		return "encrypted with K"
+	case CallFails:
+		return "the call fails"
+	default:
+		return "unencrypted"
+	}
+}

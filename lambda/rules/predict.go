@@ -1,0 +1,91 @@
+package rules
+
+import "fmt"
+
+// Prediction is what the tables say one resulting volume or snapshot gets,
+// and what the caller intended it to get.
+type Prediction struct {
+	RuleID   string
+	Outcome  Outcome
+	Expected State
+	// Alternatives are states accepted without KEY_MISMATCH where AWS's
+	// documentation disagrees with itself.
+	Alternatives []State
+	// IntendedKeyARN is the key the caller meant the resource to have: K when
+	// the request or its launch template names one, else SRC when the source is
+	// encrypted, else empty.
+	IntendedKeyARN string
+}
+
+// UnknownKeyError is returned when a row's outcome names a key (SRC, DEF or
+// K) that the lookup could not resolve.
+type UnknownKeyError struct {
+	RuleID string
+	Key    string // "SRC", "DEF" or "K"
+}
+
+func (e *UnknownKeyError) Error() string {
+	return fmt.Sprintf("rules: %s predicts %s, which is unknown", e.RuleID, e.Key)
+}
+
+// Predict applies the decision table to one resulting volume or snapshot. For
+// a row whose outcome is that the call fails it returns the prediction with
+// ErrRequestRejected. It fails when the outcome needs a key that keys lacks.
+func Predict(in Input, k Keys) (Prediction, error) {
+	d, err := Decide(in)
+	if err != nil {
+		return Prediction{}, err
+	}
+	p := Prediction{RuleID: d.RuleID, Outcome: d.Outcome, IntendedKeyARN: intended(in, k)}
+	if d.Outcome == CallFails {
+		return p, fmt.Errorf("%s: %w", d.RuleID, ErrRequestRejected)
+	}
+	if need := neededKey(d.Outcome); need != "" && expectedState(d, k).KMSKeyARN == "" {
+		return p, &UnknownKeyError{RuleID: d.RuleID, Key: need}
+	}
+	p.Expected = expectedState(d, k)
+	p.Alternatives = alternatives(d, k)
+	return p, nil
+}
+
+func expectedState(d Decision, k Keys) State {
+	switch d.Outcome {
+	case SourceKey:
+		return EncryptedWith(k.Source)
+	case DefaultKey:
+		return EncryptedWith(k.Default)
+	case RequestKey:
+		return EncryptedWith(k.Request)
+	default:
+		return State{}
+	}
+}
+
+func neededKey(o Outcome) string {
+	switch o {
+	case SourceKey:
+		return "SRC"
+	case DefaultKey:
+		return "DEF"
+	case RequestKey:
+		return "K"
+	default:
+		return ""
+	}
+}
+
+// intended implements spec/rules.md "The intended key". For a copy to another
+// Region of a source under a multi-Region key, the intended key is the key's
+// replica in the destination when one exists.
+func intended(in Input, k Keys) string {
+	switch {
+	case in.KeyGiven:
+		return k.Request
+	case in.Source != EncryptedSource:
+		return ""
+	case in.Op == CopyImage && !in.SameRegion && k.SourceReplica != "":
+		return k.SourceReplica
+	default:
+		return k.Source
+	}
+}

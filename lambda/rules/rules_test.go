@@ -1,0 +1,202 @@
+package rules_test
+
+import (
+	"errors"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/ebsguard/ebsguard/lambda/rules"
+)
+
+const (
+	src  = "arn:aws:kms:us-east-1:111111111111:key/src"
+	def  = "arn:aws:kms:us-east-1:222222222222:key/def"
+	awsm = "arn:aws:kms:us-east-1:222222222222:key/aws-ebs"
+	req  = "arn:aws:kms:us-east-1:222222222222:key/request"
+)
+
+var keys = rules.Keys{Source: src, Default: def, AWSManaged: awsm, Request: req}
+
+// One case per documented row, named by its rule ID, in the spec's order.
+func TestPredictRows(t *testing.T) {
+	unenc := rules.State{}
+	tests := []struct {
+		id       string
+		in       rules.Input
+		want     rules.State
+		alt      []rules.State
+		intended string
+		fails    bool
+	}{
+		// RunInstances
+		{rules.LaunchEmptyPlain, rules.Input{Op: rules.RunInstances, Source: rules.EmptySource, Encrypted: rules.False}, unenc, nil, "", false},
+		{rules.LaunchEmptyEBD, rules.Input{Op: rules.RunInstances, Source: rules.EmptySource, EBD: true}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, "", false},
+		{rules.LaunchEmptyEncrypt, rules.Input{Op: rules.RunInstances, Source: rules.EmptySource, Encrypted: rules.True}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, "", false},
+		{rules.LaunchUnencryptedPlain, rules.Input{Op: rules.RunInstances, Source: rules.UnencryptedSource, Owned: true}, unenc, nil, "", false},
+		{rules.LaunchUnencryptedEBD, rules.Input{Op: rules.RunInstances, Source: rules.UnencryptedSource, Encrypted: rules.False, EBD: true}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, "", false},
+		{rules.LaunchUnencryptedEncrypt, rules.Input{Op: rules.RunInstances, Source: rules.UnencryptedSource, Encrypted: rules.True}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, "", false},
+		{rules.LaunchEncryptedOwned, rules.Input{Op: rules.RunInstances, Source: rules.EncryptedSource, Owned: true}, rules.EncryptedWith(src), nil, src, false},
+		{rules.LaunchEncryptedShared, rules.Input{Op: rules.RunInstances, Source: rules.EncryptedSource, Encrypted: rules.True}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, src, false},
+		{rules.LaunchKey, rules.Input{Op: rules.RunInstances, Source: rules.EncryptedSource, Encrypted: rules.True, KeyGiven: true}, rules.EncryptedWith(req), nil, req, false},
+		{rules.LaunchKeyWithoutEncrypted, rules.Input{Op: rules.RunInstances, Source: rules.EmptySource, KeyGiven: true}, unenc, nil, req, true},
+		// CopyImage
+		{rules.CopyUnencryptedPlain, rules.Input{Op: rules.CopyImage, Source: rules.UnencryptedSource, SameRegion: true}, unenc, nil, "", false},
+		{rules.CopyUnencryptedEBD, rules.Input{Op: rules.CopyImage, Source: rules.UnencryptedSource, EBD: true}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, "", false},
+		{rules.CopyUnencryptedEncrypt, rules.Input{Op: rules.CopyImage, Source: rules.UnencryptedSource, Encrypted: rules.True}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, "", false},
+		{rules.CopyEncryptedOwned, rules.Input{Op: rules.CopyImage, Source: rules.EncryptedSource, Owned: true, SameRegion: true}, rules.EncryptedWith(src), []rules.State{rules.EncryptedWith(def), rules.EncryptedWith(awsm)}, src, false},
+		{rules.CopyEncryptedOwnedCrossRegion, rules.Input{Op: rules.CopyImage, Source: rules.EncryptedSource, Owned: true, Encrypted: rules.True}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, src, false},
+		{rules.CopyEncryptedShared, rules.Input{Op: rules.CopyImage, Source: rules.EncryptedSource, SameRegion: true}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, src, false},
+		{rules.CopyOutpost, rules.Input{Op: rules.CopyImage, Source: rules.UnencryptedSource, Destination: rules.ToOutpost, Encrypted: rules.False}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, "", false},
+		{rules.CopyKey, rules.Input{Op: rules.CopyImage, Source: rules.UnencryptedSource, Destination: rules.ToOutpost, Encrypted: rules.True, KeyGiven: true}, rules.EncryptedWith(req), nil, req, false},
+		{rules.CopyKeyWithoutEncrypted, rules.Input{Op: rules.CopyImage, Source: rules.EncryptedSource, Encrypted: rules.False, KeyGiven: true}, unenc, nil, req, true},
+		{rules.CopyEncryptedDecrypt, rules.Input{Op: rules.CopyImage, Source: rules.EncryptedSource, Owned: true, SameRegion: true, Encrypted: rules.False}, unenc, nil, src, true},
+	}
+	seen := map[string]bool{}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			seen[tt.id] = true
+			got, err := rules.Predict(tt.in, keys)
+			if tt.fails != errors.Is(err, rules.ErrRequestRejected) {
+				t.Fatalf("Predict(%+v) error = %v; want rejected = %v", tt.in, err, tt.fails)
+			}
+			if !tt.fails && err != nil {
+				t.Fatalf("Predict(%+v) error = %v", tt.in, err)
+			}
+			if got.RuleID != tt.id {
+				t.Errorf("Predict(%+v).RuleID = %q; want %q", tt.in, got.RuleID, tt.id)
+			}
+			if got.Expected != tt.want {
+				t.Errorf("Predict(%+v).Expected = %+v; want %+v", tt.in, got.Expected, tt.want)
+			}
+			if !reflect.DeepEqual(got.Alternatives, tt.alt) {
+				t.Errorf("Predict(%+v).Alternatives = %+v; want %+v", tt.in, got.Alternatives, tt.alt)
+			}
+			if got.IntendedKeyARN != tt.intended {
+				t.Errorf("Predict(%+v).IntendedKeyARN = %q; want %q", tt.in, got.IntendedKeyARN, tt.intended)
+			}
+		})
+	}
+	for _, op := range []rules.Op{rules.RunInstances, rules.CopyImage} {
+		for _, id := range rules.RuleIDs(op) {
+			if !seen[id] {
+				t.Errorf("rule %s has no test case", id)
+			}
+		}
+	}
+}
+
+// Every combination of the tables' inputs matches exactly one row, and every
+// row is reached by some combination.
+func TestTableIsTotal(t *testing.T) {
+	bools := []bool{false, true}
+	for _, op := range []rules.Op{rules.RunInstances, rules.CopyImage} {
+		srcs := []rules.SourceState{rules.UnencryptedSource, rules.EncryptedSource}
+		dests := []rules.Destination{rules.ToRegion, rules.ToOutpost}
+		if op == rules.RunInstances {
+			srcs = append(srcs, rules.EmptySource)
+			dests = dests[:1]
+		}
+		reached := map[string]bool{}
+		n := 0
+		for _, s := range srcs {
+			for _, d := range dests {
+				for _, f := range []rules.Flag{rules.Omitted, rules.True, rules.False} {
+					for _, owned := range bools {
+						for _, same := range bools {
+							for _, key := range bools {
+								for _, ebd := range bools {
+									in := rules.Input{Op: op, Source: s, Destination: d, Encrypted: f, Owned: owned, SameRegion: same, KeyGiven: key, EBD: ebd}
+									dec, err := rules.Decide(in)
+									if err != nil {
+										t.Errorf("Decide(%+v): %v", in, err)
+										continue
+									}
+									reached[dec.RuleID] = true
+									n++
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		for _, id := range rules.RuleIDs(op) {
+			if !reached[id] {
+				t.Errorf("%s: row %s is never reached", op, id)
+			}
+		}
+		t.Logf("%s: %d combinations, each matching one row", op, n)
+	}
+}
+
+func TestEncryptedFalseOnEncryptedLaunchIsAbsent(t *testing.T) {
+	for _, owned := range []bool{true, false} {
+		a, _ := rules.Decide(rules.Input{Op: rules.RunInstances, Source: rules.EncryptedSource, Owned: owned, Encrypted: rules.False})
+		b, _ := rules.Decide(rules.Input{Op: rules.RunInstances, Source: rules.EncryptedSource, Owned: owned})
+		if a != b {
+			t.Errorf("owned=%v: Encrypted=false gives %+v; absent gives %+v", owned, a, b)
+		}
+	}
+}
+
+func TestIntendedMultiRegionReplica(t *testing.T) {
+	k := keys
+	k.SourceReplica = "arn:aws:kms:eu-west-1:111111111111:key/mrk-1"
+	in := rules.Input{Op: rules.CopyImage, Source: rules.EncryptedSource, Owned: true}
+	got, err := rules.Predict(in, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.IntendedKeyARN != k.SourceReplica {
+		t.Errorf("IntendedKeyARN = %q; want the replica %q", got.IntendedKeyARN, k.SourceReplica)
+	}
+	in.SameRegion = true
+	if got, _ := rules.Predict(in, k); got.IntendedKeyARN != src {
+		t.Errorf("same Region: IntendedKeyARN = %q; want SRC", got.IntendedKeyARN)
+	}
+}
+
+func TestPredictUnknownKey(t *testing.T) {
+	_, err := rules.Predict(rules.Input{Op: rules.RunInstances, Source: rules.EncryptedSource, Owned: true}, rules.Keys{Default: def})
+	var unknown *rules.UnknownKeyError
+	if !errors.As(err, &unknown) || unknown.Key != "SRC" {
+		t.Errorf("Predict without SRC: error = %v; want an UnknownKeyError for SRC", err)
+	}
+}
+
+func TestJudge(t *testing.T) {
+	pol := rules.Policy{RequireEncryption: true}
+	shared := rules.Prediction{RuleID: rules.LaunchEncryptedShared, Expected: rules.EncryptedWith(def), Alternatives: []rules.State{rules.EncryptedWith(awsm)}, IntendedKeyARN: src}
+	owned := rules.Prediction{RuleID: rules.CopyEncryptedOwned, Expected: rules.EncryptedWith(src), Alternatives: []rules.State{rules.EncryptedWith(def), rules.EncryptedWith(awsm)}, IntendedKeyARN: src}
+	plain := rules.Prediction{RuleID: rules.CopyUnencryptedPlain}
+	encrypt := rules.Prediction{RuleID: rules.CopyUnencryptedEncrypt, Expected: rules.EncryptedWith(def)}
+	other := "arn:aws:kms:us-east-1:222222222222:key/other"
+	tests := []struct {
+		name   string
+		p      rules.Prediction
+		actual rules.State
+		pol    rules.Policy
+		want   []rules.Finding
+	}{
+		{"shared fallback onto DEF", shared, rules.EncryptedWith(def), pol, []rules.Finding{{rules.DefaultKeyFallback, rules.Medium}}},
+		{"shared fallback onto aws/ebs is high", shared, rules.EncryptedWith(awsm), pol, []rules.Finding{{rules.DefaultKeyFallback, rules.High}}},
+		{"owned copy keeps SRC", owned, rules.EncryptedWith(src), pol, nil},
+		{"owned copy on alternative still falls back", owned, rules.EncryptedWith(awsm), pol, []rules.Finding{{rules.DefaultKeyFallback, rules.High}}},
+		{"mismatch", owned, rules.EncryptedWith(other), pol, []rules.Finding{{rules.KeyMismatch, rules.High}}},
+		{"unencrypted as predicted", plain, rules.State{}, pol, []rules.Finding{{rules.UnencryptedCode, rules.High}}},
+		{"unencrypted allowed", plain, rules.State{}, rules.Policy{}, nil},
+		{"unencrypted against prediction", encrypt, rules.State{}, rules.Policy{}, []rules.Finding{{rules.KeyMismatch, rules.High}}},
+		{"no intended key, DEF allowed", encrypt, rules.EncryptedWith(def), rules.Policy{AllowedKeys: []string{def}}, nil},
+		{"no intended key, DEF not allowed", encrypt, rules.EncryptedWith(def), rules.Policy{AllowedKeys: []string{other}}, []rules.Finding{{rules.DisallowedKey, rules.Medium}}},
+		{"everything", plain, rules.EncryptedWith(other), rules.Policy{AllowedKeys: []string{def}}, []rules.Finding{{rules.KeyMismatch, rules.High}, {rules.DisallowedKey, rules.Medium}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := rules.Judge(tt.p, tt.actual, keys, tt.pol)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Judge(%s, %+v) = %+v; want %+v", tt.p.RuleID, tt.actual, got, tt.want)
+			}
+		})
+	}
+}

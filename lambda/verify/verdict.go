@@ -1,0 +1,101 @@
+package verify
+
+import "github.com/ebsguard/ebsguard/lambda/rules"
+
+// Statuses of a verdict (formats.md §4).
+const (
+	StatusCompliant = "compliant"
+	StatusViolation = "violation"
+	StatusPending   = "pending"
+	StatusSkipped   = "skipped"
+	StatusError     = "error"
+)
+
+// Verdict is the guardrail's answer for one CloudTrail record. Its JSON form
+// is a contract: users' subscriptions and the acceptance tests read it.
+type Verdict struct {
+	EventID   string     `json:"eventID"`
+	EventName string     `json:"eventName"`
+	EventTime string     `json:"eventTime"`
+	Account   string     `json:"account"`
+	Region    string     `json:"region"`
+	Principal string     `json:"principal"`
+	Status    string     `json:"status"`
+	Reason    string     `json:"reason"`
+	Resources []Resource `json:"resources"`
+	Findings  []Finding  `json:"findings"`
+
+	// Retryable marks an error verdict caused by a transient lookup failure:
+	// the Lambda returns an error so that the invocation is retried.
+	Retryable bool `json:"-"`
+	// Calls counts the AWS API calls the evaluation made, by API.
+	Calls map[string]int `json:"-"`
+}
+
+// Resource is one resulting volume (RunInstances) or snapshot (CopyImage).
+type Resource struct {
+	Resource       string       `json:"resource"`
+	Parent         string       `json:"parent"`
+	Device         string       `json:"device"`
+	Source         string       `json:"source"`
+	Rule           string       `json:"rule"`
+	Expected       *Expected    `json:"expected"`
+	Actual         *rules.State `json:"actual"`
+	IntendedKeyARN string       `json:"intendedKeyArn"`
+	Findings       []string     `json:"findings"`
+}
+
+// Expected is the predicted state and the alternatives accepted without
+// KEY_MISMATCH.
+type Expected struct {
+	Encrypted    bool          `json:"encrypted"`
+	KMSKeyARN    string        `json:"kmsKeyArn"`
+	Alternatives []rules.State `json:"alternatives,omitempty"`
+}
+
+// Finding is one finding with its severity and a message a security engineer
+// can act on.
+type Finding struct {
+	Code     string `json:"code"`
+	Severity string `json:"severity"`
+	Resource string `json:"resource"`
+	Message  string `json:"message"`
+}
+
+// Severity returns the highest severity among the verdict's findings, or "".
+func (v *Verdict) Severity() string {
+	sev := ""
+	for _, f := range v.Findings {
+		if f.Severity == rules.High {
+			return rules.High
+		}
+		sev = f.Severity
+	}
+	return sev
+}
+
+// Codes returns the distinct finding codes of the verdict, in first-seen order.
+func (v *Verdict) Codes() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range v.Findings {
+		if !seen[f.Code] {
+			seen[f.Code] = true
+			out = append(out, f.Code)
+		}
+	}
+	return out
+}
+
+// settle sets the status from the resources once every resource is judged.
+func (v *Verdict) settle() {
+	v.Status = StatusCompliant
+	for _, r := range v.Resources {
+		if r.Actual == nil {
+			v.Status = StatusPending
+		}
+	}
+	if len(v.Findings) > 0 {
+		v.Status = StatusViolation
+	}
+}

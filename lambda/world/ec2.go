@@ -1,0 +1,202 @@
+package world
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
+)
+
+// EC2 answers EC2 calls from one account's view of one Region.
+type EC2 struct {
+	world           *World
+	account, region string
+}
+
+func (c *EC2) view() *Region { return c.world.view(c.account, c.region) }
+
+func notFound(code, format string, args ...any) error {
+	return &smithy.GenericAPIError{Code: code, Message: fmt.Sprintf(format, args...), Fault: smithy.FaultClient}
+}
+
+// missing returns the IDs of want that have is lacks.
+func missing(want []string, has func(string) bool) []string {
+	var out []string
+	for _, id := range want {
+		if !has(id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// DescribeImages answers by ImageIds; an unknown ID is InvalidAMIID.NotFound.
+func (c *EC2) DescribeImages(_ context.Context, in *ec2.DescribeImagesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
+	imgs := c.view().Images
+	out := &ec2.DescribeImagesOutput{}
+	byID := func(id string) (ec2types.Image, bool) {
+		i := slices.IndexFunc(imgs, func(x ec2types.Image) bool { return aws.ToString(x.ImageId) == id })
+		if i < 0 {
+			return ec2types.Image{}, false
+		}
+		return imgs[i], true
+	}
+	if len(in.ImageIds) == 0 {
+		out.Images = imgs
+		return out, nil
+	}
+	if m := missing(in.ImageIds, func(id string) bool { _, ok := byID(id); return ok }); len(m) > 0 {
+		return nil, notFound("InvalidAMIID.NotFound", "The image id '[%s]' does not exist", strings.Join(m, ", "))
+	}
+	for _, id := range in.ImageIds {
+		img, _ := byID(id)
+		out.Images = append(out.Images, img)
+	}
+	return out, nil
+}
+
+// DescribeSnapshots answers by SnapshotIds; an unknown ID is InvalidSnapshot.NotFound.
+func (c *EC2) DescribeSnapshots(_ context.Context, in *ec2.DescribeSnapshotsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error) {
+	snaps := c.view().Snapshots
+	idx := func(id string) int {
+		return slices.IndexFunc(snaps, func(x ec2types.Snapshot) bool { return aws.ToString(x.SnapshotId) == id })
+	}
+	if len(in.SnapshotIds) == 0 {
+		return &ec2.DescribeSnapshotsOutput{Snapshots: snaps}, nil
+	}
+	if m := missing(in.SnapshotIds, func(id string) bool { return idx(id) >= 0 }); len(m) > 0 {
+		return nil, notFound("InvalidSnapshot.NotFound", "The snapshot '%s' does not exist.", strings.Join(m, ", "))
+	}
+	out := &ec2.DescribeSnapshotsOutput{}
+	for _, id := range in.SnapshotIds {
+		out.Snapshots = append(out.Snapshots, snaps[idx(id)])
+	}
+	return out, nil
+}
+
+// DescribeVolumes answers by VolumeIds and by the filter
+// attachment.instance-id. A volume's attachments are taken from the volume
+// and, where it lists none, from the instances whose mappings name it.
+func (c *EC2) DescribeVolumes(_ context.Context, in *ec2.DescribeVolumesInput, _ ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error) {
+	v := c.view()
+	vols := v.attachedVolumes()
+	if m := missing(in.VolumeIds, func(id string) bool {
+		return slices.ContainsFunc(vols, func(x ec2types.Volume) bool { return aws.ToString(x.VolumeId) == id })
+	}); len(m) > 0 {
+		return nil, notFound("InvalidVolume.NotFound", "The volume '%s' does not exist.", strings.Join(m, ", "))
+	}
+	out := &ec2.DescribeVolumesOutput{}
+	for _, vol := range vols {
+		if len(in.VolumeIds) > 0 && !slices.Contains(in.VolumeIds, aws.ToString(vol.VolumeId)) {
+			continue
+		}
+		if !matchFilters(vol, in.Filters) {
+			continue
+		}
+		out.Volumes = append(out.Volumes, vol)
+	}
+	return out, nil
+}
+
+func (v *Region) attachedVolumes() []ec2types.Volume {
+	out := slices.Clone(v.Volumes)
+	for i, vol := range out {
+		if len(vol.Attachments) > 0 {
+			continue
+		}
+		for _, inst := range v.Instances {
+			for _, m := range inst.BlockDeviceMappings {
+				if m.Ebs != nil && aws.ToString(m.Ebs.VolumeId) == aws.ToString(vol.VolumeId) {
+					out[i].Attachments = append(out[i].Attachments, ec2types.VolumeAttachment{
+						InstanceId: inst.InstanceId, Device: m.DeviceName, VolumeId: vol.VolumeId,
+					})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func matchFilters(vol ec2types.Volume, filters []ec2types.Filter) bool {
+	for _, f := range filters {
+		switch aws.ToString(f.Name) {
+		case "attachment.instance-id":
+			if !slices.ContainsFunc(vol.Attachments, func(a ec2types.VolumeAttachment) bool {
+				return slices.Contains(f.Values, aws.ToString(a.InstanceId))
+			}) {
+				return false
+			}
+		case "volume-id":
+			if !slices.Contains(f.Values, aws.ToString(vol.VolumeId)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// DescribeLaunchTemplateVersions answers by template ID or name and versions
+// (numbers, "$Default", "$Latest").
+func (c *EC2) DescribeLaunchTemplateVersions(_ context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, _ ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error) {
+	var versions []ec2types.LaunchTemplateVersion
+	for _, v := range c.view().LaunchTemplateVersions {
+		if (in.LaunchTemplateId != nil && aws.ToString(v.LaunchTemplateId) == *in.LaunchTemplateId) ||
+			(in.LaunchTemplateName != nil && aws.ToString(v.LaunchTemplateName) == *in.LaunchTemplateName) {
+			versions = append(versions, v)
+		}
+	}
+	if len(versions) == 0 {
+		if in.LaunchTemplateId != nil {
+			return nil, notFound("InvalidLaunchTemplateId.NotFound", "The specified launch template, with template ID %s, does not exist.", *in.LaunchTemplateId)
+		}
+		return nil, notFound("InvalidLaunchTemplateName.NotFoundException", "The specified launch template, with template name %s, does not exist.", aws.ToString(in.LaunchTemplateName))
+	}
+	if len(in.Versions) == 0 {
+		return &ec2.DescribeLaunchTemplateVersionsOutput{LaunchTemplateVersions: versions}, nil
+	}
+	out := &ec2.DescribeLaunchTemplateVersionsOutput{}
+	for _, want := range in.Versions {
+		i := slices.IndexFunc(versions, func(v ec2types.LaunchTemplateVersion) bool { return versionIs(v, versions, want) })
+		if i < 0 {
+			return nil, notFound("InvalidLaunchTemplateId.VersionNotFound", "Could not find launch template version %s.", want)
+		}
+		out.LaunchTemplateVersions = append(out.LaunchTemplateVersions, versions[i])
+	}
+	return out, nil
+}
+
+func versionIs(v ec2types.LaunchTemplateVersion, all []ec2types.LaunchTemplateVersion, want string) bool {
+	switch want {
+	case "$Default":
+		return aws.ToBool(v.DefaultVersion)
+	case "$Latest":
+		latest := int64(0)
+		for _, x := range all {
+			latest = max(latest, aws.ToInt64(x.VersionNumber))
+		}
+		return aws.ToInt64(v.VersionNumber) == latest
+	default:
+		n, err := strconv.ParseInt(want, 10, 64)
+		return err == nil && aws.ToInt64(v.VersionNumber) == n
+	}
+}
+
+// GetEbsEncryptionByDefault answers ebsEncryptionByDefault (default false).
+func (c *EC2) GetEbsEncryptionByDefault(context.Context, *ec2.GetEbsEncryptionByDefaultInput, ...func(*ec2.Options)) (*ec2.GetEbsEncryptionByDefaultOutput, error) {
+	return &ec2.GetEbsEncryptionByDefaultOutput{EbsEncryptionByDefault: aws.Bool(c.view().EBSEncryptionByDefault)}, nil
+}
+
+// GetEbsDefaultKmsKeyId answers ebsDefaultKmsKeyId (default alias/aws/ebs).
+func (c *EC2) GetEbsDefaultKmsKeyId(context.Context, *ec2.GetEbsDefaultKmsKeyIdInput, ...func(*ec2.Options)) (*ec2.GetEbsDefaultKmsKeyIdOutput, error) {
+	id := c.view().EBSDefaultKMSKeyID
+	if id == "" {
+		id = "alias/aws/ebs"
+	}
+	return &ec2.GetEbsDefaultKmsKeyIdOutput{KmsKeyId: aws.String(id)}, nil
+}
