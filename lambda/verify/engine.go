@@ -65,7 +65,7 @@ func (e *Engine) Evaluate(ctx context.Context, it cloudtrail.Item) Verdict {
 		v.Resources, v.Findings = []Resource{}, []Finding{}
 	case err != nil:
 		v.Status, v.Reason, v.Retryable = StatusError, err.Error(), IsTransient(err)
-		v.Findings = []Finding{}
+		v.Resources, v.Findings = []Resource{}, []Finding{}
 	default:
 		v.settle()
 	}

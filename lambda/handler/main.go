@@ -1,0 +1,86 @@
+// Command handler is the ebsguard Lambda function: EventBridge delivers
+// CopyImage and RunInstances CloudTrail records; the function evaluates them
+// and publishes violations to SNS.
+//
+// Configuration (environment):
+//
+//	TOPIC_ARN         SNS topic for violations (required)
+//	EBSGUARD_POLICY   the policy document as JSON (optional; formats.md §3)
+//	READER_ROLE_NAME  role assumed in other accounts (default ebsguard-reader)
+//	CACHE_TTL         how long account settings and key resolutions are reused (default 10m)
+//	LOG_LEVEL         DEBUG, INFO (default), WARN or ERROR
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/ebsguard/ebsguard/lambda/accounts"
+	"github.com/ebsguard/ebsguard/lambda/notify"
+	"github.com/ebsguard/ebsguard/lambda/verify"
+)
+
+// Config is the function's configuration, read once at cold start.
+type Config struct {
+	TopicARN   string
+	Policy     verify.Policy
+	ReaderRole string
+	CacheTTL   time.Duration
+	LogLevel   slog.Level
+}
+
+// configFromEnv reads and validates the configuration.
+func configFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{TopicARN: getenv("TOPIC_ARN"), ReaderRole: getenv("READER_ROLE_NAME"), CacheTTL: 10 * time.Minute}
+	if c.TopicARN == "" {
+		return c, fmt.Errorf("TOPIC_ARN is not set")
+	}
+	if doc := getenv("EBSGUARD_POLICY"); doc != "" {
+		p, err := verify.ParsePolicy([]byte(doc))
+		if err != nil {
+			return c, fmt.Errorf("EBSGUARD_POLICY: %w", err)
+		}
+		c.Policy = p
+	}
+	if s := getenv("CACHE_TTL"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return c, fmt.Errorf("CACHE_TTL: %w", err)
+		}
+		c.CacheTTL = d
+	}
+	if s := getenv("LOG_LEVEL"); s != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {
+			return c, fmt.Errorf("LOG_LEVEL: %w", err)
+		}
+	}
+	return c, nil
+}
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: lambdacontext.ReplaceAttr}))
+	cfg, err := configFromEnv(os.Getenv)
+	if err != nil {
+		log.Error("configuration", "error", err)
+		os.Exit(1)
+	}
+	log = slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel, ReplaceAttr: lambdacontext.ReplaceAttr}))
+	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		log.Error("load AWS configuration", "error", err)
+		os.Exit(1)
+	}
+	h := &Handler{
+		engine:    verify.New(verify.Config{Clients: accounts.New(awsCfg, cfg.ReaderRole), Policy: cfg.Policy, CacheTTL: cfg.CacheTTL}),
+		publisher: notify.New(sns.NewFromConfig(awsCfg), cfg.TopicARN),
+		log:       log,
+	}
+	lambda.Start(h.Handle)
+}
