@@ -52,3 +52,16 @@ replay-samples: build-cli
 
 clean:
 	rm -rf $(BUILD)
+
+## local end to end: the bootstrap for this machine, the runtime interface emulator (pinned as a tool in go.mod)
+.PHONY: build-local demo
+build-local:
+	CGO_ENABLED=0 $(GO) build -tags lambda.norpc -o $(BUILD)/local/bootstrap ./lambda/handler
+	$(GO) build -o $(BUILD)/aws-lambda-rie github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
+	$(GO) build -o $(BUILD)/ebsguard-demo ./cmd/ebsguard-demo
+
+## demo: every sample (or EVENTS=path [WORLD=file]) through the real Lambda, locally; no AWS account
+EVENTS ?= events/samples
+WORLD  ?=
+demo: build-local
+	@$(BUILD)/ebsguard-demo -rie $(BUILD)/aws-lambda-rie -bootstrap $(BUILD)/local/bootstrap -events $(EVENTS) $(if $(WORLD),-world $(WORLD))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -20,7 +19,7 @@ type output interface {
 type jsonOutput struct{ w io.Writer }
 
 func (o *jsonOutput) verdict(v verify.Verdict) error {
-	b, err := json.Marshal(v)
+	b, err := v.JSON()
 	if err != nil {
 		return err
 	}

@@ -52,7 +52,7 @@ const maxSubject = 100
 // Message builds the PublishInput for a verdict. Subscribers other than
 // e-mail receive the verdict JSON ("default"); e-mail receives the text.
 func Message(topicARN string, v verify.Verdict) (*sns.PublishInput, error) {
-	body, err := json.Marshal(v)
+	body, err := v.JSON()
 	if err != nil {
 		return nil, fmt.Errorf("encode verdict of event %s: %w", v.EventID, err)
 	}

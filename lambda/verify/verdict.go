@@ -1,6 +1,11 @@
 package verify
 
-import "github.com/ebsguard/ebsguard/lambda/rules"
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/ebsguard/ebsguard/lambda/rules"
+)
 
 // Statuses of a verdict (formats.md §4).
 const (
@@ -60,6 +65,18 @@ type Finding struct {
 	Severity string `json:"severity"`
 	Resource string `json:"resource"`
 	Message  string `json:"message"`
+}
+
+// JSON encodes the verdict as replay prints it and the Lambda publishes it:
+// one line, without HTML escaping (messages quote commands with < and >).
+func (v *Verdict) JSON() ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // Severity returns the highest severity among the verdict's findings, or "".

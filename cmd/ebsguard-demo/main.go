@@ -1,0 +1,168 @@
+// Command ebsguard-demo runs the real Lambda locally, end to end, on the
+// samples (or EVENTS with WORLD), and prints what the security team's queue
+// received. `make demo` builds what it needs and runs it.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/ebsguard/ebsguard/internal/localrun"
+	"github.com/ebsguard/ebsguard/lambda/verify"
+)
+
+func main() {
+	rie := flag.String("rie", ".build/aws-lambda-rie", "the runtime interface emulator")
+	bootstrap := flag.String("bootstrap", ".build/local/bootstrap", "the Lambda bootstrap, built for this machine")
+	events := flag.String("events", "events/samples", "a folder of samples, one sample folder, or event files (with -world)")
+	worldPath := flag.String("world", "", "the world file for -events that are not samples")
+	verbose := flag.Bool("v", false, "show what the emulator and the function print")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, *rie, *bootstrap, *events, *worldPath, *verbose, os.Stdout))
+}
+
+func run(ctx context.Context, rie, bootstrap, events, worldPath string, verbose bool, out io.Writer) int {
+	samples, err := localrun.LoadSamples(events, worldPath)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
+		return 1
+	}
+	var fnOut io.Writer
+	if verbose {
+		fnOut = os.Stderr
+	}
+	fmt.Fprintf(out, "Starting localaws (EC2, KMS, STS), goaws (SNS -> SQS) and the Lambda under the runtime interface emulator, on 127.0.0.1.\n")
+	fmt.Fprintf(out, "Sending %d event file(s) through the function:\n\n", len(samples))
+	results, _, err := localrun.Run(ctx, localrun.Options{
+		RIE: rie, Bootstrap: bootstrap, Samples: samples, FunctionOutput: fnOut,
+		Progress: func(done, total int, r localrun.Result) {
+			status := []string{}
+			for _, v := range r.Verdicts {
+				var vv verify.Verdict
+				json.Unmarshal(v, &vv)
+				s := vv.Status
+				if vv.Reason != "" {
+					s += " (" + vv.Reason + ")"
+				}
+				status = append(status, s)
+			}
+			line := fmt.Sprintf("  [%2d/%d] %-36s %s", done, total, r.Sample, strings.Join(status, ","))
+			if n := len(r.Notifications); n > 0 {
+				line += fmt.Sprintf("  -> %d notification(s)", n)
+			}
+			if r.Err != nil {
+				line += "  ERROR: " + r.Err.Error()
+			}
+			fmt.Fprintln(out, line)
+		},
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
+		return 1
+	}
+	return report(out, results)
+}
+
+// report prints the notifications as the security team reads them, then a summary.
+func report(out io.Writer, results []localrun.Result) int {
+	fmt.Fprintf(out, "\nWhat the security team's queue received:\n")
+	statuses := map[string]int{}
+	findings := map[string]int{}
+	records, notifications, failed := 0, 0, 0
+	for _, r := range results {
+		if r.Err != nil {
+			failed++
+		}
+		for _, raw := range r.Verdicts {
+			var v verify.Verdict
+			if json.Unmarshal(raw, &v) != nil {
+				continue
+			}
+			records++
+			statuses[v.Status]++
+			for _, f := range v.Findings {
+				findings[f.Code]++
+			}
+		}
+		for _, n := range r.Notifications {
+			notifications++
+			printNotification(out, r.Sample, n)
+		}
+	}
+	fmt.Fprintf(out, "\nSummary: %d events: %d compliant, %d violation, %d pending, %d skipped, %d error; %d notifications",
+		records, statuses["compliant"], statuses["violation"], statuses["pending"], statuses["skipped"], statuses["error"], notifications)
+	if failed > 0 {
+		fmt.Fprintf(out, "; %d event file(s) FAILED", failed)
+	}
+	fmt.Fprintln(out)
+	codes := make([]string, 0, len(findings))
+	for c := range findings {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+	for _, c := range codes {
+		fmt.Fprintf(out, "  %-22s %d\n", c, findings[c])
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+func printNotification(out io.Writer, sample string, n localrun.Notification) {
+	var v verify.Verdict
+	if err := json.Unmarshal([]byte(n.Message), &v); err != nil {
+		fmt.Fprintf(out, "\n== %s\n   (not a verdict: %v)\n", n.Subject, err)
+		return
+	}
+	fmt.Fprintf(out, "\n== %s   [%s]\n", n.Subject, sample)
+	fmt.Fprintf(out, "   %s by %s at %s\n", v.EventName, v.Principal, v.EventTime)
+	fmt.Fprintf(out, "   attributes: severity=%s findings=%s\n", n.MessageAttributes["severity"], n.MessageAttributes["findings"])
+	for _, f := range v.Findings {
+		fmt.Fprintf(out, "   - %s (%s) on %s\n", f.Code, f.Severity, f.Resource)
+		for _, r := range v.Resources {
+			if r.Resource == f.Resource && r.Actual != nil {
+				intended := r.IntendedKeyARN
+				if intended == "" {
+					intended = "(no particular key)"
+				}
+				actual := r.Actual.KMSKeyARN
+				if !r.Actual.Encrypted {
+					actual = "unencrypted"
+				}
+				fmt.Fprintf(out, "     rule %s; intended %s; actual %s\n", r.Rule, intended, actual)
+				break
+			}
+		}
+		fmt.Fprintf(out, "     %s\n", wrap(f.Message, 100, "     "))
+	}
+}
+
+// wrap breaks a long message into lines for the terminal.
+func wrap(s string, width int, indent string) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(s) {
+		if i > 0 && n+len(w)+1 > width {
+			b.WriteString("\n" + indent)
+			n = 0
+		} else if i > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
+}

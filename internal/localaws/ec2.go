@@ -1,0 +1,282 @@
+package localaws
+
+import (
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
+)
+
+const ec2NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
+
+// serveEC2 answers the EC2 Query calls the Lambda makes.
+func (s *Server) serveEC2(w http.ResponseWriter, r *http.Request, c caller, action string) {
+	wld, f := s.take(action)
+	if fault(w, f, func(status int, code, msg string) {
+		if code == "" {
+			code = "RequestLimitExceeded"
+		}
+		ec2Error(w, status, code, msg)
+	}) {
+		return
+	}
+	api, _ := wld.EC2(r.Context(), c.account, c.region)
+	form := r.PostForm
+	var out any
+	var err error
+	switch action {
+	case "DescribeImages":
+		var o *ec2.DescribeImagesOutput
+		if o, err = api.DescribeImages(r.Context(), &ec2.DescribeImagesInput{ImageIds: list(form, "ImageId")}); err == nil {
+			out = describeImages(o)
+		}
+	case "DescribeSnapshots":
+		var o *ec2.DescribeSnapshotsOutput
+		if o, err = api.DescribeSnapshots(r.Context(), &ec2.DescribeSnapshotsInput{SnapshotIds: list(form, "SnapshotId")}); err == nil {
+			out = describeSnapshots(o)
+		}
+	case "DescribeVolumes":
+		var o *ec2.DescribeVolumesOutput
+		if o, err = api.DescribeVolumes(r.Context(), &ec2.DescribeVolumesInput{VolumeIds: list(form, "VolumeId"), Filters: filters(form)}); err == nil {
+			out = describeVolumes(o)
+		}
+	case "DescribeLaunchTemplateVersions":
+		in := &ec2.DescribeLaunchTemplateVersionsInput{Versions: list(form, "LaunchTemplateVersion")}
+		if v := form.Get("LaunchTemplateId"); v != "" {
+			in.LaunchTemplateId = aws.String(v)
+		}
+		if v := form.Get("LaunchTemplateName"); v != "" {
+			in.LaunchTemplateName = aws.String(v)
+		}
+		var o *ec2.DescribeLaunchTemplateVersionsOutput
+		if o, err = api.DescribeLaunchTemplateVersions(r.Context(), in); err == nil {
+			out = describeLaunchTemplateVersions(o)
+		}
+	case "GetEbsEncryptionByDefault":
+		var o *ec2.GetEbsEncryptionByDefaultOutput
+		if o, err = api.GetEbsEncryptionByDefault(r.Context(), &ec2.GetEbsEncryptionByDefaultInput{}); err == nil {
+			out = &getEbsEncryptionByDefault{EBSEncryptionByDefault: aws.ToBool(o.EbsEncryptionByDefault)}
+		}
+	case "GetEbsDefaultKmsKeyId":
+		var o *ec2.GetEbsDefaultKmsKeyIdOutput
+		if o, err = api.GetEbsDefaultKmsKeyId(r.Context(), &ec2.GetEbsDefaultKmsKeyIdInput{}); err == nil {
+			out = &getEbsDefaultKmsKeyID{KMSKeyID: aws.ToString(o.KmsKeyId)}
+		}
+	default:
+		err = fmt.Errorf("%w: %s", errUnsupported, action)
+	}
+	if err != nil {
+		if ae, ok := err.(smithy.APIError); ok {
+			ec2Error(w, http.StatusBadRequest, ae.ErrorCode(), ae.ErrorMessage())
+			return
+		}
+		ec2Error(w, http.StatusBadRequest, "InvalidAction", err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+	w.Write([]byte(xml.Header))
+	xml.NewEncoder(w).Encode(out)
+}
+
+// list reads a flattened Query list: Name.1, Name.2, ...
+func list(form url.Values, name string) []string {
+	var out []string
+	for i := 1; ; i++ {
+		v, ok := form[name+"."+strconv.Itoa(i)]
+		if !ok {
+			return out
+		}
+		out = append(out, v[0])
+	}
+}
+
+func filters(form url.Values) []ec2types.Filter {
+	var out []ec2types.Filter
+	for i := 1; ; i++ {
+		prefix := "Filter." + strconv.Itoa(i)
+		name := form.Get(prefix + ".Name")
+		if name == "" {
+			return out
+		}
+		out = append(out, ec2types.Filter{Name: aws.String(name), Values: list(form, prefix+".Value")})
+	}
+}
+
+type ec2ErrorResponse struct {
+	XMLName   xml.Name `xml:"Response"`
+	Code      string   `xml:"Errors>Error>Code"`
+	Message   string   `xml:"Errors>Error>Message"`
+	RequestID string   `xml:"RequestID"`
+}
+
+// ec2Error answers like EC2: a 4xx for client errors (not-found is never
+// retried by the SDK), 5xx or 503 for server trouble and throttling.
+func ec2Error(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+	w.WriteHeader(status)
+	w.Write([]byte(xml.Header))
+	xml.NewEncoder(w).Encode(ec2ErrorResponse{Code: code, Message: msg, RequestID: "00000000-0000-4000-8000-000000000000"})
+}
+
+// The XML shapes below are the subset of EC2's answers the Lambda reads,
+// with EC2's element names.
+
+type describeImagesResponse struct {
+	XMLName xml.Name   `xml:"DescribeImagesResponse"`
+	NS      string     `xml:"xmlns,attr"`
+	Images  []xmlImage `xml:"imagesSet>item"`
+}
+
+type xmlImage struct {
+	ImageID        string       `xml:"imageId"`
+	OwnerID        string       `xml:"imageOwnerId,omitempty"`
+	State          string       `xml:"imageState,omitempty"`
+	RootDeviceName string       `xml:"rootDeviceName,omitempty"`
+	Mappings       []xmlMapping `xml:"blockDeviceMapping>item"`
+}
+
+type xmlMapping struct {
+	DeviceName  string  `xml:"deviceName,omitempty"`
+	VirtualName string  `xml:"virtualName,omitempty"`
+	NoDevice    *string `xml:"noDevice"`
+	EBS         *xmlEBS `xml:"ebs"`
+}
+
+type xmlEBS struct {
+	SnapshotID          string `xml:"snapshotId,omitempty"`
+	VolumeSize          *int32 `xml:"volumeSize"`
+	DeleteOnTermination *bool  `xml:"deleteOnTermination"`
+	Encrypted           *bool  `xml:"encrypted"`
+	KMSKeyID            string `xml:"kmsKeyId,omitempty"`
+}
+
+func describeImages(o *ec2.DescribeImagesOutput) *describeImagesResponse {
+	out := &describeImagesResponse{NS: ec2NS}
+	for _, img := range o.Images {
+		x := xmlImage{ImageID: aws.ToString(img.ImageId), OwnerID: aws.ToString(img.OwnerId), State: string(img.State), RootDeviceName: aws.ToString(img.RootDeviceName)}
+		for _, m := range img.BlockDeviceMappings {
+			xm := xmlMapping{DeviceName: aws.ToString(m.DeviceName), VirtualName: aws.ToString(m.VirtualName), NoDevice: m.NoDevice}
+			if e := m.Ebs; e != nil {
+				xm.EBS = &xmlEBS{SnapshotID: aws.ToString(e.SnapshotId), VolumeSize: e.VolumeSize, DeleteOnTermination: e.DeleteOnTermination, Encrypted: e.Encrypted, KMSKeyID: aws.ToString(e.KmsKeyId)}
+			}
+			x.Mappings = append(x.Mappings, xm)
+		}
+		out.Images = append(out.Images, x)
+	}
+	return out
+}
+
+type describeSnapshotsResponse struct {
+	XMLName   xml.Name      `xml:"DescribeSnapshotsResponse"`
+	NS        string        `xml:"xmlns,attr"`
+	Snapshots []xmlSnapshot `xml:"snapshotSet>item"`
+}
+
+type xmlSnapshot struct {
+	SnapshotID string `xml:"snapshotId"`
+	OwnerID    string `xml:"ownerId,omitempty"`
+	State      string `xml:"status,omitempty"`
+	Encrypted  *bool  `xml:"encrypted"`
+	KMSKeyID   string `xml:"kmsKeyId,omitempty"`
+	VolumeSize *int32 `xml:"volumeSize"`
+}
+
+func describeSnapshots(o *ec2.DescribeSnapshotsOutput) *describeSnapshotsResponse {
+	out := &describeSnapshotsResponse{NS: ec2NS}
+	for _, s := range o.Snapshots {
+		out.Snapshots = append(out.Snapshots, xmlSnapshot{SnapshotID: aws.ToString(s.SnapshotId), OwnerID: aws.ToString(s.OwnerId),
+			State: string(s.State), Encrypted: s.Encrypted, KMSKeyID: aws.ToString(s.KmsKeyId), VolumeSize: s.VolumeSize})
+	}
+	return out
+}
+
+type describeVolumesResponse struct {
+	XMLName xml.Name    `xml:"DescribeVolumesResponse"`
+	NS      string      `xml:"xmlns,attr"`
+	Volumes []xmlVolume `xml:"volumeSet>item"`
+}
+
+type xmlVolume struct {
+	VolumeID    string          `xml:"volumeId"`
+	SnapshotID  string          `xml:"snapshotId,omitempty"`
+	State       string          `xml:"status,omitempty"`
+	Encrypted   *bool           `xml:"encrypted"`
+	KMSKeyID    string          `xml:"kmsKeyId,omitempty"`
+	Size        *int32          `xml:"size"`
+	Attachments []xmlAttachment `xml:"attachmentSet>item"`
+}
+
+type xmlAttachment struct {
+	InstanceID string `xml:"instanceId"`
+	Device     string `xml:"device"`
+	VolumeID   string `xml:"volumeId,omitempty"`
+	State      string `xml:"status,omitempty"`
+}
+
+func describeVolumes(o *ec2.DescribeVolumesOutput) *describeVolumesResponse {
+	out := &describeVolumesResponse{NS: ec2NS}
+	for _, v := range o.Volumes {
+		x := xmlVolume{VolumeID: aws.ToString(v.VolumeId), SnapshotID: aws.ToString(v.SnapshotId), State: string(v.State),
+			Encrypted: v.Encrypted, KMSKeyID: aws.ToString(v.KmsKeyId), Size: v.Size}
+		for _, a := range v.Attachments {
+			x.Attachments = append(x.Attachments, xmlAttachment{InstanceID: aws.ToString(a.InstanceId), Device: aws.ToString(a.Device),
+				VolumeID: aws.ToString(v.VolumeId), State: string(a.State)})
+		}
+		out.Volumes = append(out.Volumes, x)
+	}
+	return out
+}
+
+type describeLaunchTemplateVersionsResponse struct {
+	XMLName  xml.Name             `xml:"DescribeLaunchTemplateVersionsResponse"`
+	NS       string               `xml:"xmlns,attr"`
+	Versions []xmlTemplateVersion `xml:"launchTemplateVersionSet>item"`
+}
+
+type xmlTemplateVersion struct {
+	ID             string           `xml:"launchTemplateId"`
+	Name           string           `xml:"launchTemplateName"`
+	VersionNumber  *int64           `xml:"versionNumber"`
+	DefaultVersion *bool            `xml:"defaultVersion"`
+	Data           *xmlTemplateData `xml:"launchTemplateData"`
+}
+
+type xmlTemplateData struct {
+	ImageID  string       `xml:"imageId,omitempty"`
+	Mappings []xmlMapping `xml:"blockDeviceMappingSet>item"`
+}
+
+func describeLaunchTemplateVersions(o *ec2.DescribeLaunchTemplateVersionsOutput) *describeLaunchTemplateVersionsResponse {
+	out := &describeLaunchTemplateVersionsResponse{NS: ec2NS}
+	for _, v := range o.LaunchTemplateVersions {
+		x := xmlTemplateVersion{ID: aws.ToString(v.LaunchTemplateId), Name: aws.ToString(v.LaunchTemplateName), VersionNumber: v.VersionNumber, DefaultVersion: v.DefaultVersion}
+		if d := v.LaunchTemplateData; d != nil {
+			x.Data = &xmlTemplateData{ImageID: aws.ToString(d.ImageId)}
+			for _, m := range d.BlockDeviceMappings {
+				xm := xmlMapping{DeviceName: aws.ToString(m.DeviceName), VirtualName: aws.ToString(m.VirtualName), NoDevice: m.NoDevice}
+				if e := m.Ebs; e != nil {
+					xm.EBS = &xmlEBS{SnapshotID: aws.ToString(e.SnapshotId), VolumeSize: e.VolumeSize, DeleteOnTermination: e.DeleteOnTermination, Encrypted: e.Encrypted, KMSKeyID: aws.ToString(e.KmsKeyId)}
+				}
+				x.Data.Mappings = append(x.Data.Mappings, xm)
+			}
+		}
+		out.Versions = append(out.Versions, x)
+	}
+	return out
+}
+
+type getEbsEncryptionByDefault struct {
+	XMLName                xml.Name `xml:"GetEbsEncryptionByDefaultResponse"`
+	EBSEncryptionByDefault bool     `xml:"ebsEncryptionByDefault"`
+}
+
+type getEbsDefaultKmsKeyID struct {
+	XMLName  xml.Name `xml:"GetEbsDefaultKmsKeyIdResponse"`
+	KMSKeyID string   `xml:"kmsKeyId"`
+}

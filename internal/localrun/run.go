@@ -1,0 +1,214 @@
+// Package localrun runs the real ebsguard Lambda end to end on this machine:
+// the built bootstrap under the Lambda Runtime Interface Emulator, the real
+// SDK clients talking to localaws (EC2, KMS, STS from a world file) and to
+// goaws (SNS delivering to an SQS queue). `make demo` and the end-to-end test
+// both drive it.
+package localrun
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/ebsguard/ebsguard/internal/localaws"
+	"github.com/ebsguard/ebsguard/lambda/cloudtrail"
+	"github.com/ebsguard/ebsguard/lambda/world"
+)
+
+// Accounts and Region of the local run: the Lambda runs in the central
+// account and reads member accounts through the assumed reader role.
+const (
+	CentralAccount = "111111111111"
+	Region         = "us-east-1"
+)
+
+// Sample is one event file with the world it is evaluated against.
+type Sample struct {
+	Name   string
+	Event  []byte
+	World  *world.World
+	Policy string // the policy document, "" for the default
+}
+
+// LoadSamples reads a folder of sample folders, one sample folder
+// (event.json, world.json, optional policy.json), or an event file or folder
+// of event files evaluated against worldPath.
+func LoadSamples(path, worldPath string) ([]Sample, error) {
+	if st, err := os.Stat(filepath.Join(path, "event.json")); err == nil && !st.IsDir() {
+		s, err := loadSample(path)
+		return []Sample{s}, err
+	}
+	if worldPath == "" {
+		dirs, _ := filepath.Glob(filepath.Join(path, "*", "event.json"))
+		if len(dirs) == 0 {
+			return nil, fmt.Errorf("%s holds no samples (*/event.json); name a world file for other events", path)
+		}
+		sort.Strings(dirs)
+		var out []Sample
+		for _, d := range dirs {
+			s, err := loadSample(filepath.Dir(d))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	w, err := world.Load(worldPath)
+	if err != nil {
+		return nil, err
+	}
+	var out []Sample
+	err = filepath.WalkDir(path, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		out = append(out, Sample{Name: p, Event: b, World: w})
+		return nil
+	})
+	return out, err
+}
+
+func loadSample(dir string) (Sample, error) {
+	s := Sample{Name: filepath.Base(dir)}
+	var err error
+	if s.Event, err = os.ReadFile(filepath.Join(dir, "event.json")); err != nil {
+		return s, err
+	}
+	if s.World, err = world.Load(filepath.Join(dir, "world.json")); err != nil {
+		return s, err
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "policy.json")); err == nil {
+		s.Policy = string(b)
+	}
+	return s, nil
+}
+
+// Result is what one sample produced.
+type Result struct {
+	Sample        string
+	Verdicts      []json.RawMessage // the verdicts the function logged
+	Notifications []Notification    // what the security team's queue received
+	Err           error             // a function error or a verdict that never came
+}
+
+// Options configure a run.
+type Options struct {
+	RIE, Bootstrap string
+	Samples        []Sample
+	// Progress receives one line per sample as it is done (nil: none).
+	Progress func(done, total int, r Result)
+	// FunctionOutput receives everything the emulator and the function print.
+	FunctionOutput io.Writer
+}
+
+// Run starts every part on loopback ports, sends the samples through the
+// emulator in order, and stops everything before it returns, also when ctx
+// is cancelled.
+func Run(ctx context.Context, o Options) ([]Result, *localaws.Server, error) {
+	aws := localaws.New(&world.World{}, CentralAccount)
+	if err := aws.Start(""); err != nil {
+		return nil, nil, err
+	}
+	defer aws.Close()
+	sns, err := StartSNS(Region, CentralAccount)
+	if err != nil {
+		return nil, aws, err
+	}
+	defer sns.Close()
+
+	var results []Result
+	var fn *Function
+	policy := "\x00" // no function yet
+	defer func() {
+		if fn != nil {
+			fn.Close()
+		}
+	}()
+	for i, s := range o.Samples {
+		if err := ctx.Err(); err != nil {
+			return results, aws, err
+		}
+		// The Lambda reads its policy once at cold start: one function per policy.
+		if s.Policy != policy {
+			if fn != nil {
+				fn.Close()
+			}
+			if fn, err = StartFunction(ctx, o.RIE, o.Bootstrap, env(aws.URL(), sns, s.Policy), o.FunctionOutput); err != nil {
+				return results, aws, err
+			}
+			policy = s.Policy
+		}
+		aws.SetWorld(s.World)
+		r := invoke(ctx, fn, sns, s)
+		results = append(results, r)
+		if o.Progress != nil {
+			o.Progress(i+1, len(o.Samples), r)
+		}
+	}
+	return results, aws, nil
+}
+
+// env is the function's environment: standard SDK variables only.
+func env(awsURL string, sns *SNS, policy string) []string {
+	e := []string{
+		"AWS_REGION=" + Region,
+		"AWS_ACCESS_KEY_ID=" + localaws.AccessKeyFor(CentralAccount),
+		"AWS_SECRET_ACCESS_KEY=local",
+		"AWS_ENDPOINT_URL_EC2=" + awsURL,
+		"AWS_ENDPOINT_URL_KMS=" + awsURL,
+		"AWS_ENDPOINT_URL_STS=" + awsURL,
+		"AWS_ENDPOINT_URL_SNS=" + sns.URL,
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE=" + os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
+		"AWS_LAMBDA_FUNCTION_TIMEOUT=60",
+		"TOPIC_ARN=" + sns.TopicARN,
+		// The world changes between samples: nothing may be cached across them.
+		"CACHE_TTL=0s",
+	}
+	if policy != "" {
+		e = append(e, "EBSGUARD_POLICY="+policy)
+	}
+	return e
+}
+
+// invoke sends one sample and gathers its verdicts and notifications.
+func invoke(ctx context.Context, fn *Function, sns *SNS, s Sample) Result {
+	r := Result{Sample: s.Name}
+	want := len(cloudtrail.DecodeAll(s.Event))
+	if _, err := fn.Invoke(ctx, s.Event); err != nil {
+		r.Err = err
+	}
+	timeout := time.After(10 * time.Second)
+	for len(r.Verdicts) < want && r.Err == nil {
+		select {
+		case m, ok := <-fn.Logs():
+			if !ok {
+				r.Err = errors.New("the function's output ended")
+				break
+			}
+			if string(m["message"]) == `"evaluated"` {
+				r.Verdicts = append(r.Verdicts, m["verdict"])
+			}
+		case <-timeout:
+			r.Err = fmt.Errorf("logged %d of %d verdicts", len(r.Verdicts), want)
+		}
+	}
+	n, err := sns.Receive()
+	r.Notifications = n
+	if err != nil && r.Err == nil {
+		r.Err = err
+	}
+	return r
+}
