@@ -2,14 +2,22 @@
 SHELL := /bin/bash
 GO    ?= go
 BUILD := .build
+CDK   := infra/cdk
+
+# CDK/jsii on this Node.js, offline and quiet (see README, "Deploy").
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/$(BUILD)/jsii-cache
+export CDK_DISABLE_CLI_TELEMETRY := true
+export CDK_DISABLE_VERSION_CHECK := 1
 
 .PHONY: all build build-cli build-GuardrailFunction test lint fuzz update-golden verify replay-samples clean
 
 all: lint test
 
-## build: the Lambda's bootstrap for linux/arm64 (provided.al2023), static and stripped
+## build: the Lambda's bootstrap for linux/arm64 (provided.al2023), static and stripped;
+## SAM and CDK deploy this same file
 build:
-	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(BUILD)/bootstrap ./lambda/handler
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(BUILD)/lambda/bootstrap ./lambda/handler
 
 ## build-cli: the ebsguard command for this machine
 build-cli:
@@ -17,17 +25,19 @@ build-cli:
 
 ## build-GuardrailFunction: the SAM build hook (Metadata: BuildMethod: makefile)
 build-GuardrailFunction: build
-	cp $(BUILD)/bootstrap $(ARTIFACTS_DIR)/bootstrap
+	cp $(BUILD)/lambda/bootstrap $(ARTIFACTS_DIR)/bootstrap
 
-## test: every test (the README's test command)
+## test: every test (the README's test command), the CDK module's included
 test:
 	$(GO) test -race ./...
+	cd $(CDK) && $(GO) test ./...
 
-## lint: formatting and vet
+## lint: formatting and vet, both modules
 lint:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path '*/node_modules/*')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd $(CDK) && $(GO) vet ./...
 
 ## fuzz: run the CloudTrail decoder fuzzer (FUZZTIME=60s)
 FUZZTIME ?= 60s
@@ -41,7 +51,8 @@ update-golden:
 ## verify: go.mod and go.sum are tidy
 verify:
 	$(GO) mod tidy
-	git diff --exit-code go.mod go.sum
+	cd $(CDK) && $(GO) mod tidy
+	git diff --exit-code go.mod go.sum $(CDK)/go.mod $(CDK)/go.sum
 
 ## replay-samples: replay every sample against its own world, as text
 replay-samples: build-cli
@@ -65,3 +76,28 @@ EVENTS ?= events/samples
 WORLD  ?=
 demo: build-local
 	@$(BUILD)/ebsguard-demo -rie $(BUILD)/aws-lambda-rie -bootstrap $(BUILD)/local/bootstrap -events $(EVENTS) $(if $(WORLD),-world $(WORLD))
+
+## infrastructure (README, "Deploy"): synthesis needs Node.js; the CDK CLI is pinned in infra/cdk/package.json
+.PHONY: cdk-cli synth deploy sam-build sam-invoke
+cdk-cli:
+	cd $(CDK) && npm ci --no-audit --no-fund --loglevel=error
+
+## synth: both stacks' templates into infra/cdk/cdk.out
+synth: build cdk-cli
+	cd $(CDK) && npx cdk synth --no-notices --quiet
+	@ls $(CDK)/cdk.out/*.template.json
+
+## deploy: the central stack (ORG_ID=o-... [PROFILE=...] [REGION=...] [EMAIL=...])
+deploy: build cdk-cli
+	@test -n "$(ORG_ID)" || { echo "set ORG_ID=o-..."; exit 2; }
+	cd $(CDK) && npx cdk deploy ebsguard-central --no-notices $(if $(PROFILE),--profile $(PROFILE)) \
+	  $(if $(REGION),--region $(REGION)) --parameters OrganizationId=$(ORG_ID) $(if $(EMAIL),--parameters NotificationEmail=$(EMAIL))
+
+## sam-build / sam-invoke: for users with the SAM CLI and Docker
+sam-build:
+	sam build --template template.yaml
+
+EVENT ?= events/samples/launch-encrypted-shared/event.json
+SAM_ENV ?=
+sam-invoke: sam-build
+	sam local invoke GuardrailFunction -e $(EVENT) $(if $(SAM_ENV),--env-vars $(SAM_ENV))

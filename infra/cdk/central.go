@@ -1,0 +1,191 @@
+package main
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+	"github.com/ebsguard/ebsguard/internal/deployment"
+)
+
+// BusName is the central event bus the member accounts forward to.
+const BusName = "ebsguard"
+
+// CentralProps configure the central stack.
+type CentralProps struct {
+	awscdk.StackProps
+	// AssetDir holds the bootstrap built by `make build`.
+	AssetDir string
+}
+
+// NewCentralStack is deployed once, in the security or audit account: the
+// organization's event bus, the Lambda, the encrypted findings topic, the
+// dead-letter queue and the alarms.
+func NewCentralStack(scope constructs.Construct, id string, props *CentralProps) awscdk.Stack {
+	stack := awscdk.NewStack(scope, &id, &props.StackProps)
+
+	orgID := awscdk.NewCfnParameter(stack, jsii.String("OrganizationId"), &awscdk.CfnParameterProps{
+		Type: jsii.String("String"), AllowedPattern: jsii.String("^o-[a-z0-9]{10,32}$"),
+		Description: jsii.String("The AWS Organizations ID (o-...); only its accounts may put events on the bus"),
+	})
+	email := awscdk.NewCfnParameter(stack, jsii.String("NotificationEmail"), &awscdk.CfnParameterProps{
+		Type: jsii.String("String"), Default: jsii.String(""),
+		Description: jsii.String("An e-mail address to subscribe to the findings topic (optional)"),
+	})
+	policy := awscdk.NewCfnParameter(stack, jsii.String("PolicyJson"), &awscdk.CfnParameterProps{
+		Type: jsii.String("String"), Default: jsii.String(`{"requireEncryption": true}`),
+		Description: jsii.String("The ebsguard policy document (requireEncryption, allowedKeys) as JSON"),
+	})
+
+	role := awsiam.NewRole(stack, jsii.String("FunctionRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("ebsguard: reads EBS encryption state, assumes the member accounts' reader role, publishes findings"),
+	})
+
+	key := awskms.NewKey(stack, jsii.String("TopicKey"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the ebsguard findings topic"),
+		EnableKeyRotation: jsii.Bool(true),
+		Policy: awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String("AccountAdministersButDoesNotUse"),
+				Principals: &[]awsiam.IPrincipal{awsiam.NewAccountRootPrincipal()},
+				Actions: jsii.Strings("kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+					"kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
+					"kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion"),
+				Resources: jsii.Strings("*"),
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String("OnlyTheFunctionAndAlarmsPublish"),
+				Principals: &[]awsiam.IPrincipal{role, awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+				Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
+				Resources:  jsii.Strings("*"),
+			}),
+		}}),
+	})
+	topic := awssns.NewTopic(stack, jsii.String("Findings"), &awssns.TopicProps{
+		DisplayName: jsii.String("ebsguard findings"), MasterKey: key, EnforceSSL: jsii.Bool(true),
+	})
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AlarmsPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  jsii.Strings(*topic.TopicArn()),
+		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()}},
+	}))
+	sub := awssns.NewCfnSubscription(stack, jsii.String("EmailSubscription"), &awssns.CfnSubscriptionProps{
+		TopicArn: topic.TopicArn(), Protocol: jsii.String("email"), Endpoint: email.ValueAsString(),
+	})
+	sub.CfnOptions().SetCondition(awscdk.NewCfnCondition(stack, jsii.String("HasEmail"), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(email.ValueAsString(), jsii.String(""))),
+	}))
+
+	dlq := awssqs.NewQueue(stack, jsii.String("DeadLetters"), &awssqs.QueueProps{
+		Encryption: awssqs.QueueEncryption_SQS_MANAGED, EnforceSSL: jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+	})
+	logs := awslogs.NewLogGroup(stack, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
+		Retention: awslogs.RetentionDays_THREE_MONTHS, RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+
+	fn := awslambda.NewFunction(stack, jsii.String("Function"), &awslambda.FunctionProps{
+		Description:     jsii.String("ebsguard: checks the KMS key of the snapshots and volumes CopyImage and RunInstances create"),
+		Runtime:         awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:    awslambda.Architecture_ARM_64(),
+		Handler:         jsii.String(deployment.Handler),
+		Code:            awslambda.Code_FromAsset(jsii.String(props.AssetDir), nil),
+		MemorySize:      jsii.Number(deployment.MemoryMB),
+		Timeout:         awscdk.Duration_Seconds(jsii.Number(deployment.TimeoutSec)),
+		Role:            role,
+		LogGroup:        logs,
+		LoggingFormat:   awslambda.LoggingFormat_JSON,
+		DeadLetterQueue: dlq,
+		RetryAttempts:   jsii.Number(deployment.AsyncRetries),
+		Environment: &map[string]*string{
+			deployment.EnvTopicARN:   topic.TopicArn(),
+			deployment.EnvPolicy:     policy.ValueAsString(),
+			deployment.EnvReaderRole: jsii.String(deployment.ReaderRoleName),
+		},
+	})
+
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("ReadEncryptionState"), Actions: readActions(), Resources: jsii.Strings("*"),
+	}))
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("ReadMemberAccounts"),
+		Actions:    jsii.Strings("sts:AssumeRole"),
+		Resources:  jsii.Strings("arn:" + *stack.Partition() + ":iam::*:role/" + deployment.ReaderRoleName),
+		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:ResourceOrgID": orgID.ValueAsString()}},
+	}))
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("PublishFindings"), Actions: jsii.Strings("sns:Publish"), Resources: jsii.Strings(*topic.TopicArn()),
+	}))
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("EncryptFindings"), Actions: jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"), Resources: jsii.Strings(*key.KeyArn()),
+	}))
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("Logs"), Actions: jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"), Resources: jsii.Strings(*logs.LogGroupArn()),
+	}))
+
+	bus := awsevents.NewEventBus(stack, jsii.String("Bus"), &awsevents.EventBusProps{EventBusName: jsii.String(BusName)})
+	bus.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("OrganizationPutsEvents"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("events:PutEvents"),
+		Resources:  jsii.Strings(*bus.EventBusArn()),
+		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:PrincipalOrgID": orgID.ValueAsString()}},
+	}))
+	target := func() awsevents.IRuleTarget {
+		return awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
+			DeadLetterQueue: dlq,
+			RetryAttempts:   jsii.Number(deployment.EventRetries),
+			MaxEventAge:     awscdk.Duration_Seconds(jsii.Number(deployment.EventMaxAgeS)),
+		})
+	}
+	awsevents.NewRule(stack, jsii.String("OrganizationRule"), &awsevents.RuleProps{
+		Description: jsii.String("CopyImage and RunInstances forwarded by the member accounts"),
+		EventBus:    bus, EventPattern: eventPattern(), Targets: &[]awsevents.IRuleTarget{target()},
+	})
+	awsevents.NewRule(stack, jsii.String("LocalRule"), &awsevents.RuleProps{
+		Description:  jsii.String("CopyImage and RunInstances of this account"),
+		EventPattern: eventPattern(), Targets: &[]awsevents.IRuleTarget{target()},
+	})
+
+	alarm := func(id string, metric awscloudwatch.IMetric, desc string) {
+		a := awscloudwatch.NewAlarm(stack, jsii.String(id), &awscloudwatch.AlarmProps{
+			AlarmDescription: jsii.String(desc), Metric: metric, Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		a.AddAlarmAction(awscloudwatchactions.NewSnsAction(topic))
+	}
+	alarm("FunctionErrorsAlarm", fn.MetricErrors(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}),
+		"ebsguard invocations are failing (events are retried, then dead-lettered)")
+	alarm("DeadLettersAlarm", dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")}),
+		"ebsguard events were dead-lettered and were not evaluated")
+
+	awscdk.NewCfnOutput(stack, jsii.String("FunctionRoleArn"), &awscdk.CfnOutputProps{
+		Value: role.RoleArn(), Description: jsii.String("Pass to the member stack as CentralFunctionRoleArn"),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("EventBusArn"), &awscdk.CfnOutputProps{
+		Value: bus.EventBusArn(), Description: jsii.String("Pass to the member stack as CentralEventBusArn"),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("FindingsTopicArn"), &awscdk.CfnOutputProps{Value: topic.TopicArn()})
+
+	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		AppliesTo: &[]interface{}{"Resource::*", "Resource::arn:<AWS::Partition>:iam::*:role/" + deployment.ReaderRoleName},
+		Reason: jsii.String("ec2:Describe*/GetEbs* and kms:DescribeKey support no resource-level permissions; " +
+			"the reader role has the same name in every member account, so its ARN has the account as a wildcard, pinned by aws:ResourceOrgID"),
+	}}, jsii.Bool(true))
+	return stack
+}
