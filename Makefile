@@ -78,7 +78,7 @@ demo: build-local
 	@$(BUILD)/ebsguard-demo -rie $(BUILD)/aws-lambda-rie -bootstrap $(BUILD)/local/bootstrap -events $(EVENTS) $(if $(WORLD),-world $(WORLD))
 
 ## infrastructure (README, "Deploy"): synthesis needs Node.js; the CDK CLI is pinned in infra/cdk/package.json
-.PHONY: cdk-cli synth deploy sam-build sam-invoke
+.PHONY: cdk-cli synth deploy sam-build sam-invoke local-endpoints
 cdk-cli:
 	cd $(CDK) && npm ci --no-audit --no-fund --loglevel=error
 
@@ -101,3 +101,8 @@ EVENT ?= events/samples/launch-encrypted-shared/event.json
 SAM_ENV ?=
 sam-invoke: sam-build
 	sam local invoke GuardrailFunction -e $(EVENT) $(if $(SAM_ENV),--env-vars $(SAM_ENV))
+
+## local-endpoints: serve localaws + SNS for WORLD and write .build/sam-env.json, for `sam local invoke --docker-network host`
+local-endpoints: build-local
+	@test -n "$(WORLD)" || { echo "set WORLD=events/samples/<x>/world.json"; exit 2; }
+	$(BUILD)/ebsguard-demo -world $(WORLD) -serve $(BUILD)/sam-env.json

@@ -14,9 +14,12 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/ebsguard/ebsguard/internal/localaws"
 	"github.com/ebsguard/ebsguard/internal/localrun"
 	"github.com/ebsguard/ebsguard/lambda/verify"
+	"github.com/ebsguard/ebsguard/lambda/world"
 )
 
 func main() {
@@ -25,11 +28,69 @@ func main() {
 	events := flag.String("events", "events/samples", "a folder of samples, one sample folder, or event files (with -world)")
 	worldPath := flag.String("world", "", "the world file for -events that are not samples")
 	verbose := flag.Bool("v", false, "show what the emulator and the function print")
+	serveEnv := flag.String("serve", "", "only serve the local endpoints for -world and write the function's environment to this file (for sam local invoke --env-vars)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *serveEnv != "" {
+		os.Exit(serve(ctx, *worldPath, *serveEnv, os.Stdout))
+	}
 	os.Exit(run(ctx, *rie, *bootstrap, *events, *worldPath, *verbose, os.Stdout))
+}
+
+// serve starts localaws and goaws for a world, writes the SAM environment
+// file, and prints the notifications as they arrive until interrupted.
+func serve(ctx context.Context, worldPath, envFile string, out io.Writer) int {
+	if worldPath == "" {
+		fmt.Fprintln(os.Stderr, "ebsguard-demo: -serve needs -world")
+		return 2
+	}
+	w, err := world.Load(worldPath)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
+		return 1
+	}
+	aws := localaws.New(w, localrun.CentralAccount)
+	if err := aws.Start(""); err != nil {
+		fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
+		return 1
+	}
+	defer aws.Close()
+	sns, err := localrun.StartSNS(localrun.Region, localrun.CentralAccount)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
+		return 1
+	}
+	defer sns.Close()
+	vars := map[string]string{}
+	for _, kv := range localrun.Env(aws.URL(), sns, "") {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	b, _ := json.MarshalIndent(map[string]any{"GuardrailFunction": vars}, "", "  ")
+	if err := os.WriteFile(envFile, append(b, '\n'), 0o644); err != nil {
+		fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(out, "localaws (EC2, KMS, STS) at %s, SNS at %s, serving %s.\n", aws.URL(), sns.URL, worldPath)
+	fmt.Fprintf(out, "Function environment written to %s. In another shell:\n", envFile)
+	fmt.Fprintf(out, "  sam local invoke GuardrailFunction --docker-network host --env-vars %s -e <event.json>\n", envFile)
+	fmt.Fprintln(out, "Notifications appear below; Ctrl-C stops.")
+	for {
+		select {
+		case <-ctx.Done():
+			return 0
+		case <-time.After(time.Second):
+		}
+		got, err := sns.Receive()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
+		}
+		for _, n := range got {
+			printNotification(out, "sam", n)
+		}
+	}
 }
 
 func run(ctx context.Context, rie, bootstrap, events, worldPath string, verbose bool, out io.Writer) int {

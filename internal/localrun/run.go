@@ -159,6 +159,10 @@ func Run(ctx context.Context, o Options) ([]Result, *localaws.Server, error) {
 	return results, aws, nil
 }
 
+// Env is the function's environment for a local run: standard SDK
+// variables only, pointing at the local endpoints.
+func Env(awsURL string, sns *SNS, policy string) []string { return env(awsURL, sns, policy) }
+
 // env is the function's environment: standard SDK variables only.
 func env(awsURL string, sns *SNS, policy string) []string {
 	e := []string{

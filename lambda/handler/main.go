@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/ebsguard/ebsguard/internal/deployment"
 	"github.com/ebsguard/ebsguard/lambda/accounts"
 	"github.com/ebsguard/ebsguard/lambda/notify"
 	"github.com/ebsguard/ebsguard/lambda/verify"
@@ -38,21 +39,21 @@ type Config struct {
 
 // configFromEnv reads and validates the configuration.
 func configFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{TopicARN: getenv("TOPIC_ARN"), ReaderRole: getenv("READER_ROLE_NAME"), CacheTTL: 10 * time.Minute}
+	c := Config{TopicARN: getenv(deployment.EnvTopicARN), ReaderRole: getenv(deployment.EnvReaderRole), CacheTTL: 10 * time.Minute}
 	if c.TopicARN == "" {
-		return c, fmt.Errorf("TOPIC_ARN is not set")
+		return c, fmt.Errorf("%s is not set", deployment.EnvTopicARN)
 	}
-	if doc := getenv("EBSGUARD_POLICY"); doc != "" {
+	if doc := getenv(deployment.EnvPolicy); doc != "" {
 		p, err := verify.ParsePolicy([]byte(doc))
 		if err != nil {
-			return c, fmt.Errorf("EBSGUARD_POLICY: %w", err)
+			return c, fmt.Errorf("%s: %w", deployment.EnvPolicy, err)
 		}
 		c.Policy = p
 	}
-	if s := getenv("CACHE_TTL"); s != "" {
+	if s := getenv(deployment.EnvCacheTTL); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil {
-			return c, fmt.Errorf("CACHE_TTL: %w", err)
+			return c, fmt.Errorf("%s: %w", deployment.EnvCacheTTL, err)
 		}
 		c.CacheTTL = d
 	}
