@@ -156,6 +156,11 @@ type xmlEBS struct {
 	KMSKeyID            string `xml:"kmsKeyId,omitempty"`
 }
 
+// ebsOf is the ebs element of an AMI's or a launch template's mapping.
+func ebsOf(snapshotID *string, size *int32, deleteOnTermination, encrypted *bool, kmsKeyID *string) *xmlEBS {
+	return &xmlEBS{SnapshotID: aws.ToString(snapshotID), VolumeSize: size, DeleteOnTermination: deleteOnTermination, Encrypted: encrypted, KMSKeyID: aws.ToString(kmsKeyID)}
+}
+
 func describeImages(o *ec2.DescribeImagesOutput) *describeImagesResponse {
 	out := &describeImagesResponse{NS: ec2NS}
 	for _, img := range o.Images {
@@ -163,7 +168,7 @@ func describeImages(o *ec2.DescribeImagesOutput) *describeImagesResponse {
 		for _, m := range img.BlockDeviceMappings {
 			xm := xmlMapping{DeviceName: aws.ToString(m.DeviceName), VirtualName: aws.ToString(m.VirtualName), NoDevice: m.NoDevice}
 			if e := m.Ebs; e != nil {
-				xm.EBS = &xmlEBS{SnapshotID: aws.ToString(e.SnapshotId), VolumeSize: e.VolumeSize, DeleteOnTermination: e.DeleteOnTermination, Encrypted: e.Encrypted, KMSKeyID: aws.ToString(e.KmsKeyId)}
+				xm.EBS = ebsOf(e.SnapshotId, e.VolumeSize, e.DeleteOnTermination, e.Encrypted, e.KmsKeyId)
 			}
 			x.Mappings = append(x.Mappings, xm)
 		}
@@ -261,7 +266,7 @@ func describeLaunchTemplateVersions(o *ec2.DescribeLaunchTemplateVersionsOutput)
 			for _, m := range d.BlockDeviceMappings {
 				xm := xmlMapping{DeviceName: aws.ToString(m.DeviceName), VirtualName: aws.ToString(m.VirtualName), NoDevice: m.NoDevice}
 				if e := m.Ebs; e != nil {
-					xm.EBS = &xmlEBS{SnapshotID: aws.ToString(e.SnapshotId), VolumeSize: e.VolumeSize, DeleteOnTermination: e.DeleteOnTermination, Encrypted: e.Encrypted, KMSKeyID: aws.ToString(e.KmsKeyId)}
+					xm.EBS = ebsOf(e.SnapshotId, e.VolumeSize, e.DeleteOnTermination, e.Encrypted, e.KmsKeyId)
 				}
 				x.Data.Mappings = append(x.Data.Mappings, xm)
 			}

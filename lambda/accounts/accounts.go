@@ -86,35 +86,33 @@ func (p *Provider) credentials(ctx context.Context, account, region string) (aws
 
 // EC2 returns an EC2 client for the account and Region.
 func (p *Provider) EC2(ctx context.Context, account, region string) (verify.EC2API, error) {
-	creds, err := p.credentials(ctx, account, region)
-	if err != nil {
-		return nil, err
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	key := account + "/" + region
-	if c, ok := p.ec2[key]; ok {
-		return c, nil
-	}
-	c := ec2.NewFromConfig(p.cfg, func(o *ec2.Options) { o.Region, o.Credentials = region, creds })
-	p.ec2[key] = c
-	return c, nil
+	return cachedClient(ctx, p, p.ec2, account, region, func(creds aws.CredentialsProvider) *ec2.Client {
+		return ec2.NewFromConfig(p.cfg, func(o *ec2.Options) { o.Region, o.Credentials = region, creds })
+	})
 }
 
 // KMS returns a KMS client for the account and Region.
 func (p *Provider) KMS(ctx context.Context, account, region string) (verify.KMSAPI, error) {
+	return cachedClient(ctx, p, p.kms, account, region, func(creds aws.CredentialsProvider) *kms.Client {
+		return kms.NewFromConfig(p.cfg, func(o *kms.Options) { o.Region, o.Credentials = region, creds })
+	})
+}
+
+// cachedClient returns the client of an account and Region, creating it once.
+func cachedClient[C any](ctx context.Context, p *Provider, cache map[string]C, account, region string, build func(aws.CredentialsProvider) C) (C, error) {
+	var zero C
 	creds, err := p.credentials(ctx, account, region)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	key := account + "/" + region
-	if c, ok := p.kms[key]; ok {
+	if c, ok := cache[key]; ok {
 		return c, nil
 	}
-	c := kms.NewFromConfig(p.cfg, func(o *kms.Options) { o.Region, o.Credentials = region, creds })
-	p.kms[key] = c
+	c := build(creds)
+	cache[key] = c
 	return c, nil
 }
 

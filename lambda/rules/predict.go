@@ -74,16 +74,16 @@ func neededKey(o Outcome) string {
 	}
 }
 
-// intended implements spec/rules.md "The intended key". For a copy to another
-// Region of a source under a multi-Region key, the intended key is the key's
-// replica in the destination when one exists.
+// intended implements spec/rules.md "The intended key". For a copy of an
+// owned source to another Region under a multi-Region key, the intended key
+// is the key's replica in the destination when one exists.
 func intended(in Input, k Keys) string {
 	switch {
 	case in.KeyGiven:
 		return k.Request
 	case in.Source != EncryptedSource:
 		return ""
-	case in.Op == CopyImage && !in.SameRegion && k.SourceReplica != "":
+	case in.Op == CopyImage && in.Owned && !in.SameRegion && k.SourceReplica != "":
 		return k.SourceReplica
 	default:
 		return k.Source

@@ -155,6 +155,10 @@ func TestIntendedMultiRegionReplica(t *testing.T) {
 	if got, _ := rules.Predict(in, k); got.IntendedKeyARN != src {
 		t.Errorf("same Region: IntendedKeyARN = %q; want SRC", got.IntendedKeyARN)
 	}
+	in.SameRegion, in.Owned = false, false
+	if got, _ := rules.Predict(in, k); got.IntendedKeyARN != src {
+		t.Errorf("shared: IntendedKeyARN = %q; want SRC", got.IntendedKeyARN)
+	}
 }
 
 func TestPredictUnknownKey(t *testing.T) {

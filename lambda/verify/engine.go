@@ -126,8 +126,9 @@ type target struct {
 
 func (e *Engine) judge(s *session, t target) (Resource, []Finding, error) {
 	res := Resource{Resource: t.resource, Parent: t.parent, Device: t.device, Source: t.src.SnapshotID, Actual: t.actual, Findings: []string{}}
-	crossRegion := t.op == rules.CopyImage && !t.in.SameRegion
-	ks, err := s.keys(t.region, t.src, t.requestKey, crossRegion)
+	// Only an owned cross-Region copy can intend SRC's multi-Region replica.
+	ownedCrossRegion := t.op == rules.CopyImage && !t.in.SameRegion && t.in.Owned
+	ks, err := s.keys(t.region, t.src, t.requestKey, ownedCrossRegion)
 	if err != nil {
 		return res, nil, err
 	}

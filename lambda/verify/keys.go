@@ -25,7 +25,7 @@ type keySet struct {
 // in region. A key that does not exist is left empty with its reason (the
 // prediction fails only if it needs that key); a transient failure is
 // returned, since any missing default key could hide a finding.
-func (s *session) keys(region string, src source, requestKey string, crossRegion bool) (keySet, error) {
+func (s *session) keys(region string, src source, requestKey string, replicaWanted bool) (keySet, error) {
 	ks := keySet{why: map[string]error{}}
 	soft := func(role string, arn string, err error) (string, error) {
 		if err != nil && !errIsPermanentLookup(err) {
@@ -64,7 +64,7 @@ func (s *session) keys(region string, src source, requestKey string, crossRegion
 				return ks, err
 			}
 		}
-		if crossRegion && ks.Source != "" {
+		if replicaWanted && ks.Source != "" {
 			if ks.SourceReplica, err = s.replica(region, ks.Source); err != nil {
 				return ks, err
 			}

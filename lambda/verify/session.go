@@ -15,7 +15,8 @@ import (
 
 var (
 	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
-	regionPattern  = regexp.MustCompile(`^(af|ap|ca|cn|eu|il|me|mx|sa|us)(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-[0-9]{1,2}$`)
+	// Region names: us-east-1, us-gov-west-1, us-isob-east-1, eusc-de-east-1, ...
+	regionPattern = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]{2,10}){1,3}-[0-9]{1,2}$`)
 )
 
 // ValidAccount reports whether s is a 12-digit AWS account ID.
