@@ -79,18 +79,24 @@ demo: build-local
 
 ## infrastructure (README, "Deploy"): synthesis needs Node.js; the CDK CLI is pinned in infra/cdk/package.json
 .PHONY: cdk-cli synth deploy sam-build sam-invoke local-endpoints
+# The CLI is installed under .build (pinned by infra/cdk/package-lock.json): Go
+# ignores dot folders, while a node_modules inside infra/cdk would be walked by
+# `go mod tidy` and trips over the CLI's Go init templates.
+CDK_BIN := $(CURDIR)/$(BUILD)/cdk-cli/node_modules/.bin/cdk
 cdk-cli:
-	cd $(CDK) && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(BUILD)/cdk-cli
+	cp $(CDK)/package.json $(CDK)/package-lock.json $(BUILD)/cdk-cli/
+	cd $(BUILD)/cdk-cli && npm ci --no-audit --no-fund --loglevel=error
 
 ## synth: both stacks' templates into infra/cdk/cdk.out
 synth: build cdk-cli
-	cd $(CDK) && npx cdk synth --no-notices --quiet
+	cd $(CDK) && $(CDK_BIN) synth --no-notices --quiet
 	@ls $(CDK)/cdk.out/*.template.json
 
 ## deploy: the central stack (ORG_ID=o-... [PROFILE=...] [REGION=...] [EMAIL=...])
 deploy: build cdk-cli
 	@test -n "$(ORG_ID)" || { echo "set ORG_ID=o-..."; exit 2; }
-	cd $(CDK) && npx cdk deploy ebsguard-central --no-notices $(if $(PROFILE),--profile $(PROFILE)) \
+	cd $(CDK) && $(CDK_BIN) deploy ebsguard-central --no-notices $(if $(PROFILE),--profile $(PROFILE)) \
 	  $(if $(REGION),--region $(REGION)) --parameters OrganizationId=$(ORG_ID) $(if $(EMAIL),--parameters NotificationEmail=$(EMAIL))
 
 ## sam-build / sam-invoke: for users with the SAM CLI and Docker

@@ -2,7 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -23,7 +26,8 @@ func TestMain(m *testing.M) {
 	// node process costs seconds.
 	dir, err := os.MkdirTemp("", "ebsguard-asset")
 	if err != nil {
-		panic(err)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
 	os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("stand-in for the bootstrap make build writes"), 0o755)
 	app = awscdk.NewApp(nil)
@@ -216,6 +220,26 @@ func TestNag(t *testing.T) {
 		warns := assertions.Annotations_FromStack(s).FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))
 		for _, w := range *warns {
 			t.Logf("%s warning: %v", name, w.Entry.Data)
+		}
+	}
+}
+
+// cfn-lint on both synthesized templates, when the machine has it: no errors
+// (its warnings, such as CDK's redundant DependsOn, are tolerated).
+func TestCfnLint(t *testing.T) {
+	path, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		t.Skip("cfn-lint is not installed")
+	}
+	for name, s := range map[string]awscdk.Stack{"central": central, "member": member} {
+		b, _ := json.Marshal(assertions.Template_FromStack(s, nil).ToJSON())
+		file := filepath.Join(t.TempDir(), name+".json")
+		os.WriteFile(file, b, 0o644)
+		out, err := exec.Command(path, file).CombinedOutput()
+		var exit *exec.ExitError
+		// cfn-lint exits 2 for errors, 4 for warnings, 8 for informational.
+		if errors.As(err, &exit) && exit.ExitCode()&2 != 0 {
+			t.Errorf("%s: cfn-lint: %s", name, out)
 		}
 	}
 }

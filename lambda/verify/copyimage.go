@@ -51,7 +51,7 @@ func (s *session) copyImage(r *cloudtrail.Record, region string) ([]target, erro
 				Destination: req.Destination, Encrypted: req.Encrypted, KeyGiven: req.KMSKeyID != "", EBD: ebd},
 		}
 		if snap, ok := newSnaps[t.device]; ok {
-			state, err := s.resolveActual(region, aws.ToBool(snap.Encrypted), aws.ToString(snap.KmsKeyId))
+			state, err := s.resolveActual(region, snap.Encrypted, snap.KmsKeyId)
 			if err != nil {
 				return nil, fmt.Errorf("key of snapshot %s: %w", aws.ToString(snap.SnapshotId), err)
 			}
@@ -119,9 +119,9 @@ func snapshotIDs(ms []ec2types.BlockDeviceMapping) []string {
 // the account can see it, else from the AMI's mapping and owner.
 func (s *session) sourceOf(region string, img ec2types.Image, m ec2types.BlockDeviceMapping, snaps map[string]ec2types.Snapshot) source {
 	src := source{SnapshotID: aws.ToString(m.Ebs.SnapshotId), Region: region, State: rules.UnencryptedSource}
-	encrypted, key, owner := aws.ToBool(m.Ebs.Encrypted), aws.ToString(m.Ebs.KmsKeyId), aws.ToString(img.OwnerId)
+	encrypted, key, owner := isEncrypted(m.Ebs.Encrypted, m.Ebs.KmsKeyId), aws.ToString(m.Ebs.KmsKeyId), aws.ToString(img.OwnerId)
 	if snap, ok := snaps[src.SnapshotID]; ok {
-		encrypted, key, owner = aws.ToBool(snap.Encrypted), aws.ToString(snap.KmsKeyId), aws.ToString(snap.OwnerId)
+		encrypted, key, owner = isEncrypted(snap.Encrypted, snap.KmsKeyId), aws.ToString(snap.KmsKeyId), aws.ToString(snap.OwnerId)
 	}
 	if encrypted {
 		src.State, src.KeyRef = rules.EncryptedSource, key

@@ -16,7 +16,7 @@ import (
 
 const samples = "../../events/samples/"
 
-func load(t *testing.T, sample string) (*world.World, cloudtrail.Item) {
+func load(t testing.TB, sample string) (*world.World, cloudtrail.Item) {
 	t.Helper()
 	w, err := world.Load(samples + sample + "/world.json")
 	if err != nil {

@@ -3,6 +3,8 @@ package verify
 import (
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/ebsguard/ebsguard/lambda/rules"
 )
 
@@ -103,16 +105,25 @@ func (s *session) allowedKeys(p Policy, region string) ([]string, error) {
 
 // resolveActual resolves the key of an actual resource, which EC2 normally
 // gives as an ARN already.
-func (s *session) resolveActual(region string, encrypted bool, keyID string) (rules.State, error) {
-	if !encrypted {
+func (s *session) resolveActual(region string, encrypted *bool, keyID *string) (rules.State, error) {
+	if !isEncrypted(encrypted, keyID) {
 		return rules.State{}, nil
 	}
-	if keyID == "" {
+	if aws.ToString(keyID) == "" {
 		return rules.State{Encrypted: true}, nil
 	}
-	arn, err := s.mustResolve(region, keyID)
+	arn, err := s.mustResolve(region, aws.ToString(keyID))
 	if err != nil {
 		return rules.State{}, err
 	}
-	return rules.State{Encrypted: true, KMSKeyARN: arn}, nil
+	return rules.EncryptedWith(arn), nil
+}
+
+// isEncrypted reads EC2's Encrypted flag; a hand-written world that names a
+// key but omits the flag means encrypted.
+func isEncrypted(encrypted *bool, keyID *string) bool {
+	if encrypted != nil {
+		return *encrypted
+	}
+	return aws.ToString(keyID) != ""
 }

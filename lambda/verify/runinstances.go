@@ -75,7 +75,7 @@ func (s *session) runInstances(r *cloudtrail.Record, region string) ([]target, e
 					Encrypted: m.Encrypted, KeyGiven: m.KMSKeyID != "", EBD: ebd},
 			}
 			if vol, ok := vols[inst.InstanceID][m.DeviceName]; ok {
-				state, err := s.resolveActual(region, aws.ToBool(vol.Encrypted), aws.ToString(vol.KmsKeyId))
+				state, err := s.resolveActual(region, vol.Encrypted, vol.KmsKeyId)
 				if err != nil {
 					return nil, fmt.Errorf("key of volume %s: %w", aws.ToString(vol.VolumeId), err)
 				}

@@ -43,6 +43,9 @@ func (k Key) matches(ref string) bool {
 		return true
 	}
 	for _, a := range k.Aliases {
+		if !strings.HasPrefix(a, "alias/") {
+			a = "alias/" + a // as the console shows it: "aws/ebs"
+		}
 		if ref == a {
 			return true
 		}
