@@ -45,7 +45,7 @@ func (s *session) copyImage(r *cloudtrail.Record, region string) ([]target, erro
 	for _, m := range mappings {
 		src := s.sourceOf(req.SourceRegion, *srcImage, m, srcSnaps)
 		t := target{
-			op: rules.CopyImage, region: region, parent: req.ImageID, device: aws.ToString(m.DeviceName), src: src,
+			region: region, parent: req.ImageID, device: aws.ToString(m.DeviceName), src: src,
 			requestKey: req.KMSKeyID, sourceImage: req.SourceImageID,
 			in: rules.Input{Op: rules.CopyImage, Source: src.State, Owned: src.Owned, SameRegion: req.SourceRegion == region,
 				Destination: req.Destination, Encrypted: req.Encrypted, KeyGiven: req.KMSKeyID != "", EBD: ebd},

@@ -112,7 +112,6 @@ func (e *Engine) evaluate(ctx context.Context, r *cloudtrail.Record, v *Verdict)
 
 // target is one resulting volume or snapshot, ready to be judged.
 type target struct {
-	op          rules.Op
 	region      string // where the resource is created
 	resource    string // "" while not visible
 	parent      string
@@ -127,7 +126,7 @@ type target struct {
 func (e *Engine) judge(s *session, t target) (Resource, []Finding, error) {
 	res := Resource{Resource: t.resource, Parent: t.parent, Device: t.device, Source: t.src.SnapshotID, Actual: t.actual, Findings: []string{}}
 	// Only an owned cross-Region copy can intend SRC's multi-Region replica.
-	ownedCrossRegion := t.op == rules.CopyImage && !t.in.SameRegion && t.in.Owned
+	ownedCrossRegion := t.in.Op == rules.CopyImage && !t.in.SameRegion && t.in.Owned
 	ks, err := s.keys(t.region, t.src, t.requestKey, ownedCrossRegion)
 	if err != nil {
 		return res, nil, err
@@ -137,13 +136,13 @@ func (e *Engine) judge(s *session, t target) (Resource, []Finding, error) {
 	var unknown *rules.UnknownKeyError
 	switch {
 	case errors.Is(err, rules.ErrRequestRejected):
-		return res, nil, fmt.Errorf("%s %s: rule %s says EC2 rejects this request, yet CloudTrail records no errorCode", kind(t.op), t.device, p.RuleID)
+		return res, nil, fmt.Errorf("%s %s: rule %s says EC2 rejects this request, yet CloudTrail records no errorCode", kind(t.in.Op), t.device, p.RuleID)
 	case errors.As(err, &unknown):
 		why := ks.why[unknown.Key]
 		if why == nil {
 			why = ErrNotFound
 		}
-		return res, nil, fmt.Errorf("%s %s: rule %s predicts %s, which cannot be resolved: %w", kind(t.op), t.device, p.RuleID, unknown.Key, why)
+		return res, nil, fmt.Errorf("%s %s: rule %s predicts %s, which cannot be resolved: %w", kind(t.in.Op), t.device, p.RuleID, unknown.Key, why)
 	case err != nil:
 		return res, nil, err
 	}

@@ -10,7 +10,7 @@ import (
 // message explains a finding to a security engineer: what happened, what was
 // intended, and how to fix it.
 func message(code string, t target, res Resource, k rules.Keys, pol rules.Policy, account string) string {
-	what := fmt.Sprintf("%s %s (%s of %s)", kind(t.op), res.Resource, res.Device, res.Parent)
+	what := fmt.Sprintf("%s %s (%s of %s)", kind(t.in.Op), res.Resource, res.Device, res.Parent)
 	actual := describeState(*res.Actual, k)
 	switch code {
 	case rules.KeyMismatch:
@@ -65,7 +65,7 @@ func usableKey(arn, region string) string {
 
 // fix is the command that makes the resource right, for the key given.
 func fix(t target, key string) string {
-	if t.op == rules.CopyImage {
+	if t.in.Op == rules.CopyImage {
 		return fmt.Sprintf("deregister %s and copy again with `aws ec2 copy-image --region %s --source-region %s --source-image-id %s --name <name> --encrypted --kms-key-id %s`",
 			t.parent, t.region, t.src.Region, t.sourceImage, key)
 	}

@@ -69,7 +69,7 @@ func (s *session) runInstances(r *cloudtrail.Record, region string) ([]target, e
 				return nil, err
 			}
 			t := target{
-				op: rules.RunInstances, region: region, parent: inst.InstanceID, device: m.DeviceName, src: src,
+				region: region, parent: inst.InstanceID, device: m.DeviceName, src: src,
 				requestKey: m.KMSKeyID,
 				in: rules.Input{Op: rules.RunInstances, Source: src.State, Owned: src.Owned, SameRegion: true,
 					Encrypted: m.Encrypted, KeyGiven: m.KMSKeyID != "", EBD: ebd},
