@@ -37,8 +37,8 @@ func Judge(p Prediction, actual State, k Keys, pol Policy) []Finding {
 	if actual != p.Expected && !slices.Contains(p.Alternatives, actual) {
 		out = append(out, Finding{KeyMismatch, High})
 	}
-	if actual.Encrypted && k.IsDefault(actual.KMSKeyARN) &&
-		p.IntendedKeyARN != "" && p.IntendedKeyARN != actual.KMSKeyARN {
+	intendedOther := (p.IntendedKeyARN != "" && p.IntendedKeyARN != actual.KMSKeyARN) || p.IntendedUnknown
+	if actual.Encrypted && k.IsDefault(actual.KMSKeyARN) && intendedOther {
 		sev := Medium
 		if actual.KMSKeyARN == k.AWSManaged {
 			// Snapshots under the AWS managed key can never be shared.

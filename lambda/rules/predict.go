@@ -15,6 +15,10 @@ type Prediction struct {
 	// the request or its launch template names one, else SRC when the source is
 	// encrypted, else empty.
 	IntendedKeyARN string
+	// IntendedUnknown is set when SRC is intended but the account cannot see
+	// it (a shared AMI whose snapshot it cannot describe): some key of the
+	// source's, never one of this account's default keys for the result.
+	IntendedUnknown bool
 }
 
 // UnknownKeyError is returned when a row's outcome names a key (SRC, DEF or
@@ -37,6 +41,7 @@ func Predict(in Input, k Keys) (Prediction, error) {
 		return Prediction{}, err
 	}
 	p := Prediction{RuleID: d.RuleID, Outcome: d.Outcome, IntendedKeyARN: intended(in, k)}
+	p.IntendedUnknown = p.IntendedKeyARN == "" && !in.KeyGiven && in.Source == EncryptedSource
 	if d.Outcome == CallFails {
 		return p, fmt.Errorf("%s: %w", d.RuleID, ErrRequestRejected)
 	}

@@ -161,6 +161,19 @@ func TestIntendedMultiRegionReplica(t *testing.T) {
 	}
 }
 
+func TestPredictSharedSourceNotVisible(t *testing.T) {
+	k := keys
+	k.Source = ""
+	p, err := rules.Predict(rules.Input{Op: rules.RunInstances, Source: rules.EncryptedSource}, k)
+	if err != nil || p.IntendedKeyARN != "" || !p.IntendedUnknown {
+		t.Errorf("Predict = %+v, %v; want no intended ARN but IntendedUnknown", p, err)
+	}
+	p, _ = rules.Predict(rules.Input{Op: rules.RunInstances, Source: rules.EncryptedSource, Encrypted: rules.True, KeyGiven: true}, k)
+	if p.IntendedUnknown {
+		t.Error("IntendedUnknown with a requested key")
+	}
+}
+
 func TestPredictUnknownKey(t *testing.T) {
 	_, err := rules.Predict(rules.Input{Op: rules.RunInstances, Source: rules.EncryptedSource, Owned: true}, rules.Keys{Default: def})
 	var unknown *rules.UnknownKeyError
@@ -172,6 +185,7 @@ func TestPredictUnknownKey(t *testing.T) {
 func TestJudge(t *testing.T) {
 	pol := rules.Policy{RequireEncryption: true}
 	shared := rules.Prediction{RuleID: rules.LaunchEncryptedShared, Expected: rules.EncryptedWith(def), Alternatives: []rules.State{rules.EncryptedWith(awsm)}, IntendedKeyARN: src}
+	invisible := rules.Prediction{RuleID: rules.LaunchEncryptedShared, Expected: rules.EncryptedWith(def), Alternatives: []rules.State{rules.EncryptedWith(awsm)}, IntendedUnknown: true}
 	owned := rules.Prediction{RuleID: rules.CopyEncryptedOwned, Expected: rules.EncryptedWith(src), Alternatives: []rules.State{rules.EncryptedWith(def), rules.EncryptedWith(awsm)}, IntendedKeyARN: src}
 	plain := rules.Prediction{RuleID: rules.CopyUnencryptedPlain}
 	encrypt := rules.Prediction{RuleID: rules.CopyUnencryptedEncrypt, Expected: rules.EncryptedWith(def)}
@@ -185,6 +199,7 @@ func TestJudge(t *testing.T) {
 	}{
 		{"shared fallback onto DEF", shared, rules.EncryptedWith(def), pol, []rules.Finding{{rules.DefaultKeyFallback, rules.Medium}}},
 		{"shared fallback onto aws/ebs is high", shared, rules.EncryptedWith(awsm), pol, []rules.Finding{{rules.DefaultKeyFallback, rules.High}}},
+		{"shared source key not visible", invisible, rules.EncryptedWith(awsm), pol, []rules.Finding{{rules.DefaultKeyFallback, rules.High}}},
 		{"owned copy keeps SRC", owned, rules.EncryptedWith(src), pol, nil},
 		{"owned copy on alternative still falls back", owned, rules.EncryptedWith(awsm), pol, []rules.Finding{{rules.DefaultKeyFallback, rules.High}}},
 		{"mismatch", owned, rules.EncryptedWith(other), pol, []rules.Finding{{rules.KeyMismatch, rules.High}}},

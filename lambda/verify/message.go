@@ -21,8 +21,12 @@ func message(code string, t target, res Resource, k rules.Keys, pol rules.Policy
 		if res.Actual.KMSKeyARN == k.AWSManaged {
 			note = " Snapshots encrypted with the AWS managed key can never be shared with another account."
 		}
+		intended := res.IntendedKeyARN
+		if intended == "" {
+			intended = fmt.Sprintf("(the key of source snapshot %s, which this account cannot describe)", res.Source)
+		}
 		return fmt.Sprintf("%s is %s instead of the intended key %s (rule %s).%s Fix: %s.",
-			what, actual, res.IntendedKeyARN, res.Rule, note, fix(t, usableKey(res.IntendedKeyARN, t.region)))
+			what, actual, intended, res.Rule, note, fix(t, usableKey(res.IntendedKeyARN, t.region)))
 	case rules.UnencryptedCode:
 		return fmt.Sprintf("%s is not encrypted, and the policy requires encryption (rule %s). Fix: turn on encryption by default (aws ec2 enable-ebs-encryption-by-default --region %s) and %s.",
 			what, res.Rule, t.region, fix(t, usableKey(res.IntendedKeyARN, t.region)))
