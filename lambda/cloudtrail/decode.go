@@ -24,13 +24,12 @@ type Item struct {
 // one record in memory at a time, except for a log file whose "Records" key
 // is not its first (CloudTrail always writes it first).
 type Decoder struct {
-	src     *bufio.Reader
-	dec     *json.Decoder
-	queue   []json.RawMessage
-	inList  bool // inside a list of records
-	inLog   bool // that list is a log file's "Records": the object closes after it
-	done    bool
-	lastErr error
+	src    *bufio.Reader
+	dec    *json.Decoder
+	queue  []json.RawMessage
+	inList bool // inside a list of records
+	inLog  bool // that list is a log file's "Records": the object closes after it
+	done   bool
 }
 
 // NewDecoder detects gzip from the content and returns a decoder.
@@ -77,9 +76,6 @@ func (d *Decoder) Next() (Item, bool) {
 	}
 	return Item{}, false
 }
-
-// Err returns the last read error that ended or interrupted the stream.
-func (d *Decoder) Err() error { return d.lastErr }
 
 // step advances the JSON stream; it returns an item when one is complete.
 func (d *Decoder) step() (Item, bool, error) {
@@ -190,14 +186,14 @@ func midValue(err error) error {
 // an object or list, so that one broken line of a JSON-lines file does not
 // lose the lines after it.
 func (d *Decoder) fail(err error) (Item, bool) {
-	d.lastErr = err
 	d.inList, d.inLog, d.queue = false, false, nil
 	rest := bufio.NewReaderSize(io.MultiReader(d.dec.Buffered(), d.src), 64<<10)
 	for {
-		line, rerr := rest.ReadSlice('\n')
+		// Skip the rest of the current line (however long), then stop before
+		// a line that opens a value.
+		_, rerr := rest.ReadSlice('\n')
 		for errors.Is(rerr, bufio.ErrBufferFull) {
 			_, rerr = rest.ReadSlice('\n')
-			line = nil
 		}
 		if rerr != nil {
 			d.done = true
@@ -206,7 +202,6 @@ func (d *Decoder) fail(err error) (Item, bool) {
 		if next, _ := rest.Peek(1); len(next) == 1 && (next[0] == '{' || next[0] == '[') {
 			break
 		}
-		_ = line
 	}
 	d.src = rest
 	d.dec = newJSON(rest)
