@@ -52,15 +52,7 @@ const maxSubject = 100
 // Message builds the PublishInput for a verdict. Subscribers other than
 // e-mail receive the verdict JSON ("default"); e-mail receives the text.
 func Message(topicARN string, v verify.Verdict) (*sns.PublishInput, error) {
-	body, err := v.JSON()
-	if err != nil {
-		return nil, fmt.Errorf("encode verdict of event %s: %w", v.EventID, err)
-	}
-	structured, err := json.Marshal(map[string]string{"default": string(body), "email": Text(v)})
-	if err != nil {
-		return nil, fmt.Errorf("encode message of event %s: %w", v.EventID, err)
-	}
-	codes, err := json.Marshal(v.Codes())
+	codes, err := json.Marshal(v.Codes()) // of the whole verdict, before any cut
 	if err != nil {
 		return nil, err
 	}
@@ -74,6 +66,10 @@ func Message(topicARN string, v verify.Verdict) (*sns.PublishInput, error) {
 			attrs[name] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(val)}
 		}
 	}
+	structured, err := fit(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode message of event %s: %w", v.EventID, err)
+	}
 	return &sns.PublishInput{
 		TopicArn:          aws.String(topicARN),
 		Subject:           aws.String(Subject(v)),
@@ -81,6 +77,60 @@ func Message(topicARN string, v verify.Verdict) (*sns.PublishInput, error) {
 		MessageStructure:  aws.String("json"),
 		MessageAttributes: attrs,
 	}, nil
+}
+
+// maxMessage keeps a message under SNS's 256 KiB limit, with room for the
+// subject and attributes.
+const maxMessage = 240 << 10
+
+// fit encodes the structured message. A launch of hundreds of instances can
+// exceed SNS's limit, and a Publish that always fails would be retried to the
+// dead-letter queue: the published copy then keeps only resources with
+// findings and, if need be, the first of them, and says so in reason. The
+// function's log keeps the whole verdict.
+func fit(v verify.Verdict) ([]byte, error) {
+	encode := func(v verify.Verdict) ([]byte, error) {
+		body, err := v.JSON()
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(map[string]string{"default": string(body), "email": Text(v)})
+	}
+	b, err := encode(v)
+	if err != nil || len(b) <= maxMessage {
+		return b, err
+	}
+	all, allFindings := len(v.Resources), len(v.Findings)
+	var flagged []verify.Resource
+	for _, r := range v.Resources {
+		if len(r.Findings) > 0 {
+			flagged = append(flagged, r)
+		}
+	}
+	cut := v
+	for n := len(flagged); n > 0; n /= 2 {
+		cut.Resources = flagged[:n]
+		cut.Findings = v.Findings[:findingsOf(v.Findings, flagged[:n])]
+		cut.Reason = fmt.Sprintf("truncated for SNS: %d of %d resources and %d of %d findings; the function's log has the whole verdict",
+			len(cut.Resources), all, len(cut.Findings), allFindings)
+		if b, err = encode(cut); err != nil || len(b) <= maxMessage {
+			return b, err
+		}
+	}
+	return b, fmt.Errorf("verdict too large for SNS even when cut: %d bytes", len(b))
+}
+
+// findingsOf counts the leading findings that belong to the given resources.
+func findingsOf(findings []verify.Finding, res []verify.Resource) int {
+	keep := map[string]bool{}
+	for _, r := range res {
+		keep[r.Resource] = true
+	}
+	n := 0
+	for n < len(findings) && keep[findings[n].Resource] {
+		n++
+	}
+	return n
 }
 
 // Subject is one short line: the worst finding, the call, where.

@@ -2,6 +2,8 @@ package notify_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,5 +64,38 @@ func TestSubject(t *testing.T) {
 	v.Account = strings.Repeat("x", 200)
 	if got := notify.Subject(v); len(got) > 100 {
 		t.Errorf("Subject has %d characters; SNS allows 100", len(got))
+	}
+}
+
+// A verdict over SNS's size limit is cut to fit and says so.
+func TestMessageFitsSNS(t *testing.T) {
+	v := violation()
+	v.Resources, v.Findings = nil, nil
+	long := strings.Repeat("x", 2000)
+	for i := 0; i < 400; i++ {
+		id := fmt.Sprintf("vol-%04d", i)
+		v.Resources = append(v.Resources, verify.Resource{Resource: id, Parent: "i-1", Findings: []string{"UNENCRYPTED"}, Actual: &rules.State{}})
+		v.Findings = append(v.Findings, verify.Finding{Code: "UNENCRYPTED", Severity: "high", Resource: id, Message: long})
+	}
+	in, err := notify.Message("arn:aws:sns:eu-west-1:1:t", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(aws.ToString(in.Message)); n > 256<<10 {
+		t.Fatalf("message of %d bytes exceeds SNS's limit", n)
+	}
+	var structured map[string]string
+	json.Unmarshal([]byte(aws.ToString(in.Message)), &structured)
+	var cut verify.Verdict
+	if err := json.Unmarshal([]byte(structured["default"]), &cut); err != nil {
+		t.Fatal(err)
+	}
+	if len(cut.Resources) == 0 || len(cut.Resources) >= 400 || !strings.HasPrefix(cut.Reason, "truncated for SNS") {
+		t.Errorf("cut verdict: %d resources, reason %q", len(cut.Resources), cut.Reason)
+	}
+	for _, f := range cut.Findings {
+		if !slices.ContainsFunc(cut.Resources, func(r verify.Resource) bool { return r.Resource == f.Resource }) {
+			t.Errorf("finding on %s whose resource was cut", f.Resource)
+		}
 	}
 }
