@@ -5,7 +5,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
@@ -29,20 +28,25 @@ func (o *jsonOutput) verdict(v verify.Verdict) error {
 
 func (o *jsonOutput) close() error { return nil }
 
-// textOutput prints a table, the findings under their event, and a summary.
+// textOutput prints a table with fixed-width columns (streamed: nothing is
+// held back), each finding under its event, and a summary at the end.
 type textOutput struct {
 	w        io.Writer
-	tw       *tabwriter.Writer
+	started  bool
 	statuses map[string]int
 	findings map[string]int
 	n        int
 }
 
+const textRow = "%-10s %-13s %-21s %-13s %-15s %-36s  %s\n"
+
 func (o *textOutput) verdict(v verify.Verdict) error {
-	if o.tw == nil {
-		o.tw = tabwriter.NewWriter(o.w, 0, 4, 2, ' ', 0)
+	if !o.started {
+		o.started = true
 		o.statuses, o.findings = map[string]int{}, map[string]int{}
-		fmt.Fprintln(o.tw, "STATUS\tEVENT\tTIME\tACCOUNT\tREGION\tEVENT ID\tDETAIL")
+		if _, err := fmt.Fprintf(o.w, textRow, "STATUS", "EVENT", "TIME", "ACCOUNT", "REGION", "EVENT ID", "DETAIL"); err != nil {
+			return err
+		}
 	}
 	o.n++
 	o.statuses[v.Status]++
@@ -58,20 +62,21 @@ func (o *textOutput) verdict(v verify.Verdict) error {
 		}
 		detail = strings.Join(res, "; ")
 	}
-	fmt.Fprintf(o.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Status, v.EventName, v.EventTime, v.Account, v.Region, v.EventID, detail)
+	if _, err := fmt.Fprintf(o.w, textRow, v.Status, v.EventName, v.EventTime, v.Account, v.Region, v.EventID, detail); err != nil {
+		return err
+	}
 	for _, f := range v.Findings {
 		o.findings[f.Code]++
-		fmt.Fprintf(o.tw, "\t  %s %s\t%s\n", f.Severity, f.Code, f.Message)
+		if _, err := fmt.Fprintf(o.w, "    %-6s %s %s: %s\n", f.Severity, f.Code, f.Resource, f.Message); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
 func (o *textOutput) close() error {
-	if o.tw == nil {
+	if !o.started {
 		_, err := fmt.Fprintln(o.w, "no records")
-		return err
-	}
-	if err := o.tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.w, "\n%d records:", o.n)
@@ -85,7 +90,9 @@ func (o *textOutput) close() error {
 	}
 	slices.Sort(codes)
 	for _, c := range codes {
-		fmt.Fprintf(o.w, "  %-22s %d\n", c, o.findings[c])
+		if _, err := fmt.Fprintf(o.w, "  %-22s %d\n", c, o.findings[c]); err != nil {
+			return err
+		}
 	}
 	return nil
 }
