@@ -16,6 +16,9 @@ import (
 type Item struct {
 	Record *Record
 	Err    error
+	// Skip is set for a well-formed input that is out of scope: an
+	// EventBridge event that does not carry a CloudTrail record.
+	Skip string
 }
 
 // Decoder reads records one at a time from a stream of any accepted shape:
@@ -212,7 +215,12 @@ func (d *Decoder) fail(err error) (Item, bool) {
 // detail is a CloudTrail record, or a bare record.
 func classify(fields map[string]json.RawMessage) Item {
 	if detail, ok := fields["detail"]; ok {
-		if _, isEvent := fields["detail-type"]; isEvent {
+		if raw, isEvent := fields["detail-type"]; isEvent {
+			var detailType string
+			json.Unmarshal(raw, &detailType)
+			if detailType != cloudTrailDetailType {
+				return otherEvent(detailType, fields)
+			}
 			return parseRecord(detail)
 		}
 	}
@@ -224,6 +232,25 @@ func classify(fields map[string]json.RawMessage) Item {
 		return parseRecord(raw)
 	}
 	return Item{Err: errors.New("malformed input: an object that is neither an EventBridge event, a CloudTrail record nor a CloudTrail log file")}
+}
+
+// cloudTrailDetailType marks the EventBridge events that carry a CloudTrail record.
+const cloudTrailDetailType = "AWS API Call via CloudTrail"
+
+// otherEvent is an EventBridge event of another kind: skipped, with what the
+// envelope says about where it came from.
+func otherEvent(detailType string, fields map[string]json.RawMessage) Item {
+	var env struct {
+		Account String `json:"account"`
+		Region  String `json:"region"`
+		Time    String `json:"time"`
+	}
+	raw, _ := json.Marshal(fields)
+	json.Unmarshal(raw, &env)
+	return Item{
+		Record: &Record{RecipientAccountID: env.Account, AWSRegion: env.Region, EventTime: env.Time},
+		Skip:   "unsupported:detail-type:" + detailType,
+	}
 }
 
 // parseRecord decodes one CloudTrail record.

@@ -32,6 +32,10 @@ func decode(t *testing.T, in []byte) []string {
 			got = append(got, "!")
 			continue
 		}
+		if it.Skip != "" {
+			got = append(got, "skip")
+			continue
+		}
 		got = append(got, string(it.Record.EventID))
 	}
 }
@@ -64,6 +68,7 @@ func TestDecoderShapes(t *testing.T) {
 		{"truncated log file", `{"Records":[` + rec("a") + `,`, "e-a !"},
 		{"unknown object", `{"foo":1}`, "!"},
 		{"scalar", `42`, "!"},
+		{"other EventBridge event", `{"detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","account":"222222222222","detail":{"instance-id":"i-1","state":"running"}}`, "skip"},
 		{"record without eventName", `{"eventName":""}`, "!"},
 		{"Records not a list", `{"Records":{}}`, "!"},
 	}

@@ -75,14 +75,19 @@ func (s *session) copiedSnapshots(region, imageID string) (map[string]ec2types.S
 	if err != nil {
 		return nil, fmt.Errorf("copied image: %w", err)
 	}
+	mappings := ebsSnapshots(img.BlockDeviceMappings)
 	switch img.State {
 	case ec2types.ImageStateAvailable:
-	case ec2types.ImageStatePending, "":
+	case "":
+		// A hand-written world may omit the state: snapshots mean available.
+		if len(mappings) == 0 {
+			return nil, nil
+		}
+	case ec2types.ImageStatePending:
 		return nil, nil
 	default:
 		return nil, fmt.Errorf("copied image %s is %s", imageID, img.State)
 	}
-	mappings := ebsSnapshots(img.BlockDeviceMappings)
 	snaps, err := s.snapshots(region, snapshotIDs(mappings))
 	if err != nil {
 		return nil, err

@@ -57,6 +57,10 @@ func (e *Engine) Evaluate(ctx context.Context, it cloudtrail.Item) Verdict {
 		v.Status, v.Reason = StatusError, it.Err.Error()
 		return v
 	}
+	if it.Skip != "" {
+		v.Status, v.Reason = StatusSkipped, it.Skip
+		return v
+	}
 	err := e.evaluate(ctx, it.Record, &v)
 	var sk skip
 	switch {

@@ -176,3 +176,18 @@ func TestParsePolicy(t *testing.T) {
 		}
 	}
 }
+
+func TestOutOfScopeIsSkipped(t *testing.T) {
+	w, _ := load(t, "copy-encrypted-owned")
+	e := verify.New(verify.Config{Clients: w})
+	for in, want := range map[string]string{
+		`{"detail-type":"EC2 Instance State-change Notification","account":"222222222222","region":"us-east-1","detail":{"state":"running"}}`: "unsupported:detail-type:EC2 Instance State-change Notification",
+		`{"eventName":"CreateVolume","eventSource":"ec2.amazonaws.com","awsRegion":"us-east-1","recipientAccountId":"222222222222"}`:          "unsupported:event:CreateVolume",
+		`{"eventName":"CopyImage","eventSource":"ec2.amazonaws.com","errorCode":"Client.DryRunOperation"}`:                                    "request-failed:Client.DryRunOperation",
+	} {
+		v := e.Evaluate(context.Background(), cloudtrail.DecodeAll([]byte(in))[0])
+		if v.Status != verify.StatusSkipped || v.Reason != want {
+			t.Errorf("%s: %s %q; want skipped %q", in, v.Status, v.Reason, want)
+		}
+	}
+}
