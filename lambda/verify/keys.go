@@ -38,7 +38,6 @@ func (s *session) keys(region string, src source, requestKey string, replicaWant
 		}
 		return arn, nil
 	}
-	var err error
 	defRef, err := s.defaultKeyRef(region)
 	if err != nil {
 		return ks, err
