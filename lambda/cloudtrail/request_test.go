@@ -1,6 +1,7 @@
 package cloudtrail_test
 
 import (
+	"os"
 	"reflect"
 	"testing"
 
@@ -88,4 +89,41 @@ func TestRunInstances(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Requests rebuilt from real third-party records (shared/testdata).
+func TestRunInstancesFromSharedTestdata(t *testing.T) {
+	read := func(name string) *cloudtrail.Record {
+		b, err := os.ReadFile("../../../shared/testdata/cloudtrail/" + name)
+		if err != nil {
+			t.Skip("../shared/testdata/cloudtrail is absent")
+		}
+		return one(t, string(b))
+	}
+	t.Run("fleet launch: template from tags", func(t *testing.T) {
+		got, err := cloudtrail.RunInstances(read("panther-analysis__RunInstances__9.json"))
+		if err != nil || got.ImageID != "ami-013e7d3a6659f358d" || !got.FromTags ||
+			got.LaunchTemplate == nil || *got.LaunchTemplate != (cloudtrail.LaunchTemplate{ID: "lt-07a0b5cea4ece8ffd", Version: "1"}) {
+			t.Errorf("RunInstances = %+v, %v", got, err)
+		}
+	})
+	t.Run("noDevice and string sizes", func(t *testing.T) {
+		got, err := cloudtrail.RunInstances(read("panther-analysis__RunInstances__8.json"))
+		want := []rules.Mapping{{DeviceName: "/dev/sda1"}, {DeviceName: "/dev/sdb", NoDevice: true}, {DeviceName: "/dev/sdc", NoDevice: true}}
+		if err != nil || got.ImageID != "ami-085925f297f89fce1" || !reflect.DeepEqual(got.Mappings, want) || len(got.Instances) != 1 {
+			t.Errorf("RunInstances = %+v, %v", got, err)
+		}
+	})
+	t.Run("encrypted data volume", func(t *testing.T) {
+		got, err := cloudtrail.RunInstances(read("awsdocs-aws-kms-developer-guide__RunInstances__1.json"))
+		if err != nil || len(got.Mappings) != 2 || got.Mappings[0].Encrypted != rules.Omitted || got.Mappings[1].Encrypted != rules.True {
+			t.Errorf("RunInstances = %+v, %v", got, err)
+		}
+	})
+	t.Run("template by ID in the request", func(t *testing.T) {
+		got, err := cloudtrail.RunInstances(read("panther-analysis__RunInstances__3.json"))
+		if err != nil || got.LaunchTemplate == nil || *got.LaunchTemplate != (cloudtrail.LaunchTemplate{ID: "lt-0622a7ff26539376a", Version: "4"}) || got.FromTags {
+			t.Errorf("RunInstances = %+v, %v", got, err)
+		}
+	})
 }
