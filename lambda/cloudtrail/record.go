@@ -58,11 +58,15 @@ var timeLayouts = []string{
 	"2006-01-02 15:04:05.999999999",
 }
 
-// Time returns eventTime as RFC 3339 in UTC, whole seconds. Records in the
-// wild omit the "Z" or use a space; those are read as UTC. A time that does
-// not parse is returned as written.
+// Time returns eventTime as RFC 3339 in UTC. A well-formed UTC time is
+// returned as written; records in the wild omit the "Z" or use a space
+// (read as UTC) or carry an offset: those are normalised to whole seconds.
+// A time that does not parse is returned as written.
 func (r *Record) Time() string {
 	s := strings.TrimSpace(string(r.EventTime))
+	if _, err := time.Parse(time.RFC3339Nano, s); err == nil && strings.HasSuffix(s, "Z") {
+		return s // already what CloudTrail writes: keep it exactly
+	}
 	for _, layout := range timeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC().Truncate(time.Second).Format(time.RFC3339)
