@@ -34,10 +34,7 @@ type CentralProps struct {
 func NewCentralStack(scope constructs.Construct, id string, props *CentralProps) awscdk.Stack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 
-	orgID := awscdk.NewCfnParameter(stack, jsii.String("OrganizationId"), &awscdk.CfnParameterProps{
-		Type: jsii.String("String"), AllowedPattern: jsii.String("^o-[a-z0-9]{10,32}$"),
-		Description: jsii.String("The AWS Organizations ID (o-...); only its accounts may put events on the bus"),
-	})
+	orgID := organizationID(stack, "The AWS Organizations ID (o-...); only its accounts may put events on the bus")
 	email := awscdk.NewCfnParameter(stack, jsii.String("NotificationEmail"), &awscdk.CfnParameterProps{
 		Type: jsii.String("String"), Default: jsii.String(""),
 		Description: jsii.String("An e-mail address to subscribe to the findings topic (optional)"),

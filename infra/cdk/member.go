@@ -26,9 +26,7 @@ func NewMemberStack(scope constructs.Construct, id string, props *awscdk.StackPr
 		Type: jsii.String("String"), Description: jsii.String("The central stack's FunctionRoleArn output"),
 		AllowedPattern: jsii.String("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$"),
 	})
-	orgID := awscdk.NewCfnParameter(stack, jsii.String("OrganizationId"), &awscdk.CfnParameterProps{
-		Type: jsii.String("String"), AllowedPattern: jsii.String("^o-[a-z0-9]{10,32}$"),
-	})
+	orgID := organizationID(stack, "The AWS Organizations ID (o-...); the reader role trusts only its principals")
 	roleRegion := awscdk.NewCfnParameter(stack, jsii.String("ReaderRoleRegion"), &awscdk.CfnParameterProps{
 		Type: jsii.String("String"), Default: jsii.String("us-east-1"),
 		Description: jsii.String("The one Region whose stack instance creates the global reader role"),

@@ -144,7 +144,7 @@ func Run(ctx context.Context, o Options) ([]Result, *localaws.Server, error) {
 			if fn != nil {
 				fn.Close()
 			}
-			if fn, err = StartFunction(ctx, o.RIE, o.Bootstrap, env(aws.URL(), sns, s.Policy), o.FunctionOutput); err != nil {
+			if fn, err = StartFunction(ctx, o.RIE, o.Bootstrap, Env(aws.URL(), sns, s.Policy), o.FunctionOutput); err != nil {
 				return results, aws, err
 			}
 			policy = s.Policy
@@ -161,10 +161,7 @@ func Run(ctx context.Context, o Options) ([]Result, *localaws.Server, error) {
 
 // Env is the function's environment for a local run: standard SDK
 // variables only, pointing at the local endpoints.
-func Env(awsURL string, sns *SNS, policy string) []string { return env(awsURL, sns, policy) }
-
-// env is the function's environment: standard SDK variables only.
-func env(awsURL string, sns *SNS, policy string) []string {
+func Env(awsURL string, sns *SNS, policy string) []string {
 	e := []string{
 		"AWS_REGION=" + Region,
 		"AWS_ACCESS_KEY_ID=" + localaws.AccessKeyFor(CentralAccount),
