@@ -73,8 +73,8 @@ func TestSamplesCoverEveryRule(t *testing.T) {
 			t.Errorf("events/samples/README.md does not list %s", name)
 		}
 	}
-	for _, op := range []rules.Op{rules.RunInstances, rules.CopyImage} {
-		for _, id := range rules.RuleIDs(op) {
+	for _, k := range rules.Kinds() {
+		for _, id := range k.RuleIDs() {
 			if !bytes.Contains(all, []byte(id)) {
 				t.Errorf("no sample exercises rule %s", id)
 			}

@@ -5,20 +5,25 @@
 // to it, so the two deployments cannot drift apart.
 package deployment
 
-import "github.com/ebsguard/ebsguard/lambda/accounts"
+import "github.com/ebsguard/ebsguard/lambda/rules"
 
-// EventNames are the CloudTrail events the guardrail evaluates.
-var EventNames = []string{"CopyImage", "RunInstances"}
+// EventNames are the CloudTrail events the guardrail evaluates: one per kind
+// of the rules' registry.
+var EventNames = rules.EventNames()
 
 // EventPattern is the EventBridge pattern that routes those events, as
 // CloudFormation writes it.
 func EventPattern() map[string]any {
+	names := make([]any, len(EventNames))
+	for i, n := range EventNames {
+		names[i] = n
+	}
 	return map[string]any{
 		"source":      []any{"aws.ec2"},
 		"detail-type": []any{"AWS API Call via CloudTrail"},
 		"detail": map[string]any{
 			"eventSource": []any{"ec2.amazonaws.com"},
-			"eventName":   []any{EventNames[0], EventNames[1]},
+			"eventName":   names,
 		},
 	}
 }
@@ -40,7 +45,7 @@ var ReadActions = []string{
 }
 
 // ReaderRoleName is the role every member account lets the central Lambda assume.
-const ReaderRoleName = accounts.DefaultReaderRole
+const ReaderRoleName = "ebsguard-reader"
 
 // Environment variables the function reads (lambda/handler).
 const (
@@ -48,6 +53,27 @@ const (
 	EnvPolicy     = "EBSGUARD_POLICY"
 	EnvReaderRole = "READER_ROLE_NAME"
 	EnvCacheTTL   = "CACHE_TTL"
+	// EnvRecheckQueueURL is the SQS queue of re-checks (results not visible yet).
+	EnvRecheckQueueURL = "RECHECK_QUEUE_URL"
+	// EnvRecheckBackoff lists the delays between re-checks, comma-separated
+	// Go durations; the last repeats (default "1m,2m,5m,10m,15m").
+	EnvRecheckBackoff = "RECHECK_BACKOFF"
+	// EnvRecheckDeadline is how long re-checks go on before the verdict is
+	// an error still-pending:<duration> (default 49h).
+	EnvRecheckDeadline = "RECHECK_DEADLINE"
+	// EnvSecurityHub turns on the import of findings into Security Hub ("true").
+	EnvSecurityHub = "SECURITY_HUB"
+)
+
+// Metrics the function emits in CloudWatch Embedded Metric Format; the alarms
+// of both deployments watch them.
+const (
+	MetricsNamespace = "ebsguard"
+	// MetricVerdicts counts verdicts, with dimension DimensionStatus.
+	MetricVerdicts  = "Verdicts"
+	DimensionStatus = "Status"
+	// MetricRecheckAge is the age in seconds of the oldest record being re-checked.
+	MetricRecheckAge = "RecheckAgeSeconds"
 )
 
 // Function settings shared by both deployments.

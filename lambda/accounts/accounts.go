@@ -14,11 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/ebsguard/ebsguard/internal/deployment"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
 
 // DefaultReaderRole is the role the member stacks create in every account.
-const DefaultReaderRole = "ebsguard-reader"
+const DefaultReaderRole = deployment.ReaderRoleName
 
 // STSAPI is the part of STS the provider calls.
 type STSAPI interface {

@@ -18,12 +18,24 @@ import "slices"
 //     https://docs.aws.amazon.com/ebs/latest/userguide/encryption-examples.html
 //   - A field report saw the AWS managed key where the documentation promised a
 //     customer managed DEF (EBD off, Encrypted=true, no key).
-func alternatives(d Decision, k Keys) []State {
+//   - EBS guide, re-encryption example: a copy of a shared snapshot is
+//     encrypted "with a KMS key shared by the snapshot's owner"; the AMI page
+//     says an owned copy keeps SRC.
+//     https://docs.aws.amazon.com/ebs/latest/userguide/ebs-copy-snapshot.html
+func alternatives(d Decision, in Input, k Keys) []State {
 	var alt []string
 	switch {
 	case d.RuleID == CopyEncryptedOwned:
 		// EBS guide: DEF (EBD on) or the AWS managed key (EBD off) instead of SRC.
 		alt = []string{k.Default, k.AWSManaged}
+	case d.RuleID == SnapcopyEncryptedPlain || d.RuleID == SnapcopyEncryptedEBD:
+		// The AMI page and the re-encryption example: SRC, where it can be used
+		// (a KMS key belongs to one Region); the snapshot-copy section: aws/ebs
+		// or DEF, by EBD.
+		if in.SameRegion {
+			alt = append(alt, k.Source)
+		}
+		alt = append(alt, k.Default, k.AWSManaged)
 	case d.Outcome == DefaultKey:
 		// EBS guide and the field report: the AWS managed key instead of DEF.
 		alt = []string{k.AWSManaged}

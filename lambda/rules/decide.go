@@ -15,10 +15,15 @@ type Decision struct {
 	Outcome Outcome
 }
 
-// Decide finds the one row of the operation's table that matches the input.
+// Decide finds the one row of the kind's table that matches the input. An
+// operation without a registered kind is an error, never another kind's table.
 func Decide(in Input) (Decision, error) {
+	k, ok := KindOf(in.Op)
+	if !ok {
+		return Decision{}, fmt.Errorf("rules: no decision table for %s", in.Op)
+	}
 	var found []row
-	for _, r := range tableFor(in.Op) {
+	for _, r := range k.table {
 		if r.match(in) {
 			found = append(found, r)
 		}
@@ -27,14 +32,4 @@ func Decide(in Input) (Decision, error) {
 		return Decision{}, fmt.Errorf("rules: %d rows of the %s table match %+v", len(found), in.Op, in)
 	}
 	return Decision{RuleID: found[0].id, Outcome: found[0].then}, nil
-}
-
-// RuleIDs lists every rule ID of an operation's table in the spec's order.
-func RuleIDs(op Op) []string {
-	t := tableFor(op)
-	ids := make([]string, len(t))
-	for i, r := range t {
-		ids[i] = r.id
-	}
-	return ids
 }

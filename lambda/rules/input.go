@@ -36,27 +36,11 @@ func FlagOf(b *bool) Flag {
 	}
 }
 
-// Op is the API call that creates the volumes or snapshots.
-type Op uint8
-
-// The calls the guardrail covers.
-const (
-	RunInstances Op = iota
-	CopyImage
-)
-
-// String returns the CloudTrail event name of the call.
-func (o Op) String() string {
-	if o == CopyImage {
-		return "CopyImage"
-	}
-	return "RunInstances"
-}
-
 // SourceState is the encryption state of what a new volume or snapshot is made from.
 type SourceState uint8
 
-// The source states of the decision tables. Empty occurs only for RunInstances.
+// The source states of the decision tables. Empty occurs only for the calls
+// that create volumes (RunInstances, CreateVolume).
 const (
 	EmptySource SourceState = iota
 	UnencryptedSource
@@ -75,7 +59,7 @@ func (s SourceState) String() string {
 	}
 }
 
-// Destination is where CopyImage puts the copy.
+// Destination is where a copy (CopyImage, CopySnapshot) is made.
 type Destination uint8
 
 // The destinations of a copy.
@@ -90,7 +74,7 @@ type Input struct {
 	Op          Op
 	Source      SourceState
 	Owned       bool // the account owns the source snapshot
-	SameRegion  bool // CopyImage: source and destination Region are the same
+	SameRegion  bool // a copy: source and destination Region are the same
 	Destination Destination
 	Encrypted   Flag
 	KeyGiven    bool // the request (or its launch template) names a kmsKeyId

@@ -5,11 +5,12 @@ type Outcome uint8
 
 // The outcomes of the tables.
 const (
-	Unencrypted Outcome = iota // no encryption
-	SourceKey                  // SRC: the source snapshot's key
-	DefaultKey                 // DEF: the account's default EBS key in the Region of the call
-	RequestKey                 // K: the key the request names
-	CallFails                  // EC2 rejects the request
+	Unencrypted   Outcome = iota // no encryption
+	SourceKey                    // SRC: the source snapshot's key
+	DefaultKey                   // DEF: the account's default EBS key in the Region of the call
+	RequestKey                   // K: the key the request names
+	AWSManagedKey                // the AWS managed key alias/aws/ebs of the Region of the call
+	CallFails                    // EC2 rejects the request
 )
 
 // String describes the outcome in the tables' words.
@@ -21,6 +22,8 @@ func (o Outcome) String() string {
 		return "encrypted with DEF"
 	case RequestKey:
 		return "encrypted with K"
+	case AWSManagedKey:
+		return "encrypted with the AWS managed key (alias/aws/ebs)"
 	case CallFails:
 		return "the call fails"
 	default:

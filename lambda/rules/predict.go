@@ -32,11 +32,12 @@ func (e *UnknownKeyError) Error() string {
 	return fmt.Sprintf("rules: %s predicts %s, which is unknown", e.RuleID, e.Key)
 }
 
-// Predict applies the decision table to one resulting volume or snapshot. For
-// a row whose outcome is that the call fails it returns the prediction with
+// Predict applies the decision table to one resulting volume or snapshot of a
+// call that succeeded (its CloudTrail record has no errorCode). For a row whose
+// outcome is that the call fails it returns the prediction with
 // ErrRequestRejected. It fails when the outcome needs a key that keys lacks.
 func Predict(in Input, k Keys) (Prediction, error) {
-	d, err := Decide(in)
+	d, err := Decide(succeeded(in))
 	if err != nil {
 		return Prediction{}, err
 	}
@@ -49,8 +50,20 @@ func Predict(in Input, k Keys) (Prediction, error) {
 		return p, &UnknownKeyError{RuleID: d.RuleID, Key: need}
 	}
 	p.Expected = expectedState(d, k)
-	p.Alternatives = alternatives(d, k)
+	p.Alternatives = alternatives(d, in, k)
 	return p, nil
+}
+
+// succeeded reads the input of a call EC2 accepted. No AWS page says that a
+// copy of an encrypted source with Encrypted=false is rejected, and Data
+// Lifecycle Manager documents that such copies stay encrypted: a successful
+// one is evaluated as if Encrypted were absent (spec/rules.md, the note below
+// the CopyImage table). The other tables already read it so.
+func succeeded(in Input) Input {
+	if in.Op == CopyImage && in.Source == EncryptedSource && in.Encrypted == False && !in.KeyGiven {
+		in.Encrypted = Omitted
+	}
+	return in
 }
 
 func expectedState(d Decision, k Keys) State {
@@ -61,6 +74,8 @@ func expectedState(d Decision, k Keys) State {
 		return EncryptedWith(k.Default)
 	case RequestKey:
 		return EncryptedWith(k.Request)
+	case AWSManagedKey:
+		return EncryptedWith(k.AWSManaged)
 	default:
 		return State{}
 	}
@@ -74,14 +89,17 @@ func neededKey(o Outcome) string {
 		return "DEF"
 	case RequestKey:
 		return "K"
+	case AWSManagedKey:
+		return "AWS managed key"
 	default:
 		return ""
 	}
 }
 
-// intended implements spec/rules.md "The intended key". For a copy of an
-// owned source to another Region under a multi-Region key, the intended key
-// is the key's replica in the destination when one exists.
+// intended implements spec/rules.md "The intended key", the same for every
+// kind: K, else SRC when the source is encrypted. For an AMI copy of an owned
+// source to another Region under a multi-Region key, the intended key is the
+// key's replica in the destination when one exists.
 func intended(in Input, k Keys) string {
 	switch {
 	case in.KeyGiven:

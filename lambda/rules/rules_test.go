@@ -4,6 +4,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ebsguard/ebsguard/lambda/rules"
@@ -50,7 +51,27 @@ func TestPredictRows(t *testing.T) {
 		{rules.CopyOutpost, rules.Input{Op: rules.CopyImage, Source: rules.UnencryptedSource, Destination: rules.ToOutpost, Encrypted: rules.False}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, "", false},
 		{rules.CopyKey, rules.Input{Op: rules.CopyImage, Source: rules.UnencryptedSource, Destination: rules.ToOutpost, Encrypted: rules.True, KeyGiven: true}, rules.EncryptedWith(req), nil, req, false},
 		{rules.CopyKeyWithoutEncrypted, rules.Input{Op: rules.CopyImage, Source: rules.EncryptedSource, Encrypted: rules.False, KeyGiven: true}, unenc, nil, req, true},
-		{rules.CopyEncryptedDecrypt, rules.Input{Op: rules.CopyImage, Source: rules.EncryptedSource, Owned: true, SameRegion: true, Encrypted: rules.False}, unenc, nil, src, true},
+		// CreateVolume
+		{rules.VolumeEmptyPlain, rules.Input{Op: rules.CreateVolume, Source: rules.EmptySource}, unenc, nil, "", false},
+		{rules.VolumeEmptyEBD, rules.Input{Op: rules.CreateVolume, Source: rules.EmptySource, Encrypted: rules.False, EBD: true}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, "", false},
+		{rules.VolumeEmptyEncrypt, rules.Input{Op: rules.CreateVolume, Source: rules.EmptySource, Encrypted: rules.True}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, "", false},
+		{rules.VolumeUnencryptedPlain, rules.Input{Op: rules.CreateVolume, Source: rules.UnencryptedSource, Owned: true, Encrypted: rules.False}, unenc, nil, "", false},
+		{rules.VolumeUnencryptedEBD, rules.Input{Op: rules.CreateVolume, Source: rules.UnencryptedSource, EBD: true}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, "", false},
+		{rules.VolumeUnencryptedEncrypt, rules.Input{Op: rules.CreateVolume, Source: rules.UnencryptedSource, Encrypted: rules.True}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, "", false},
+		{rules.VolumeEncryptedOwned, rules.Input{Op: rules.CreateVolume, Source: rules.EncryptedSource, Owned: true, Encrypted: rules.False}, rules.EncryptedWith(src), nil, src, false},
+		{rules.VolumeEncryptedShared, rules.Input{Op: rules.CreateVolume, Source: rules.EncryptedSource, EBD: true}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, src, false},
+		{rules.VolumeKey, rules.Input{Op: rules.CreateVolume, Source: rules.EmptySource, Encrypted: rules.True, KeyGiven: true}, rules.EncryptedWith(req), nil, req, false},
+		{rules.VolumeKeyWithoutEncrypted, rules.Input{Op: rules.CreateVolume, Source: rules.EncryptedSource, KeyGiven: true}, unenc, nil, req, true},
+		// CopySnapshot
+		{rules.SnapcopyUnencryptedPlain, rules.Input{Op: rules.CopySnapshot, Source: rules.UnencryptedSource, SameRegion: true}, unenc, nil, "", false},
+		{rules.SnapcopyUnencryptedEBD, rules.Input{Op: rules.CopySnapshot, Source: rules.UnencryptedSource, Encrypted: rules.False, EBD: true}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, "", false},
+		{rules.SnapcopyUnencryptedEncrypt, rules.Input{Op: rules.CopySnapshot, Source: rules.UnencryptedSource, Encrypted: rules.True}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, "", false},
+		// Same Region: SRC is an alternative; across Regions it is not.
+		{rules.SnapcopyEncryptedPlain, rules.Input{Op: rules.CopySnapshot, Source: rules.EncryptedSource, SameRegion: true}, rules.EncryptedWith(awsm), []rules.State{rules.EncryptedWith(src), rules.EncryptedWith(def)}, src, false},
+		{rules.SnapcopyEncryptedEBD, rules.Input{Op: rules.CopySnapshot, Source: rules.EncryptedSource, Encrypted: rules.False, EBD: true}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, src, false},
+		{rules.SnapcopyOutpost, rules.Input{Op: rules.CopySnapshot, Source: rules.EncryptedSource, Destination: rules.ToOutpost, Encrypted: rules.False}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, src, false},
+		{rules.SnapcopyKey, rules.Input{Op: rules.CopySnapshot, Source: rules.EncryptedSource, Encrypted: rules.True, KeyGiven: true}, rules.EncryptedWith(req), nil, req, false},
+		{rules.SnapcopyKeyWithoutEncrypted, rules.Input{Op: rules.CopySnapshot, Source: rules.UnencryptedSource, Encrypted: rules.False, KeyGiven: true}, unenc, nil, req, true},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -77,8 +98,10 @@ func TestPredictRows(t *testing.T) {
 			}
 		})
 	}
-	for _, op := range []rules.Op{rules.RunInstances, rules.CopyImage} {
-		for _, id := range rules.RuleIDs(op) {
+	// copy/encrypted/decrypt is reached only by Decide: TestCopyDecryptSucceeded.
+	seen[rules.CopyEncryptedDecrypt] = true
+	for _, k := range rules.Kinds() {
+		for _, id := range k.RuleIDs() {
 			if !seen[id] {
 				t.Errorf("rule %s has no test case", id)
 			}
@@ -86,56 +109,120 @@ func TestPredictRows(t *testing.T) {
 	}
 }
 
-// Every combination of the tables' inputs matches exactly one row, and every
-// row is reached by some combination.
+// A copy of an encrypted source with Encrypted=false matches
+// copy/encrypted/decrypt, yet a successful one is predicted as if Encrypted
+// were absent (spec/rules.md, the note below the CopyImage table).
+func TestCopyDecryptSucceeded(t *testing.T) {
+	for _, tt := range []struct {
+		owned, same bool
+		want        string
+	}{
+		{true, true, rules.CopyEncryptedOwned},
+		{true, false, rules.CopyEncryptedOwnedCrossRegion},
+		{false, true, rules.CopyEncryptedShared},
+		{false, false, rules.CopyEncryptedShared},
+	} {
+		in := rules.Input{Op: rules.CopyImage, Source: rules.EncryptedSource, Owned: tt.owned, SameRegion: tt.same, Encrypted: rules.False}
+		if d, err := rules.Decide(in); err != nil || d.RuleID != rules.CopyEncryptedDecrypt || d.Outcome != rules.CallFails {
+			t.Errorf("Decide(%+v) = %+v, %v; want %s, the call fails", in, d, err, rules.CopyEncryptedDecrypt)
+		}
+		p, err := rules.Predict(in, keys)
+		if err != nil || p.RuleID != tt.want {
+			t.Errorf("Predict(%+v) = %s, %v; want %s", in, p.RuleID, err, tt.want)
+		}
+		absent := in
+		absent.Encrypted = rules.Omitted
+		if q, _ := rules.Predict(absent, keys); !reflect.DeepEqual(p, q) {
+			t.Errorf("Predict with Encrypted=false = %+v; with Encrypted absent = %+v", p, q)
+		}
+	}
+}
+
+// Every combination of each kind's inputs matches exactly one row of its
+// table, and every row is reached by some combination.
 func TestTableIsTotal(t *testing.T) {
 	bools := []bool{false, true}
-	for _, op := range []rules.Op{rules.RunInstances, rules.CopyImage} {
-		srcs := []rules.SourceState{rules.UnencryptedSource, rules.EncryptedSource}
-		dests := []rules.Destination{rules.ToRegion, rules.ToOutpost}
-		if op == rules.RunInstances {
-			srcs = append(srcs, rules.EmptySource)
-			dests = dests[:1]
-		}
-		reached := map[string]bool{}
-		n := 0
-		for _, s := range srcs {
-			for _, d := range dests {
-				for _, f := range []rules.Flag{rules.Omitted, rules.True, rules.False} {
-					for _, owned := range bools {
-						for _, same := range bools {
-							for _, key := range bools {
-								for _, ebd := range bools {
-									in := rules.Input{Op: op, Source: s, Destination: d, Encrypted: f, Owned: owned, SameRegion: same, KeyGiven: key, EBD: ebd}
-									dec, err := rules.Decide(in)
-									if err != nil {
-										t.Errorf("Decide(%+v): %v", in, err)
-										continue
+	for _, k := range rules.Kinds() {
+		t.Run(k.EventName, func(t *testing.T) {
+			reached := map[string]bool{}
+			n := 0
+			for _, s := range k.Sources {
+				for _, d := range k.Destinations {
+					for _, f := range []rules.Flag{rules.Omitted, rules.True, rules.False} {
+						for _, owned := range bools {
+							for _, same := range bools {
+								for _, key := range bools {
+									for _, ebd := range bools {
+										in := rules.Input{Op: k.Op, Source: s, Destination: d, Encrypted: f, Owned: owned, SameRegion: same, KeyGiven: key, EBD: ebd}
+										dec, err := rules.Decide(in)
+										if err != nil {
+											t.Errorf("Decide(%+v): %v", in, err)
+											continue
+										}
+										reached[dec.RuleID] = true
+										n++
 									}
-									reached[dec.RuleID] = true
-									n++
 								}
 							}
 						}
 					}
 				}
 			}
-		}
-		for _, id := range rules.RuleIDs(op) {
-			if !reached[id] {
-				t.Errorf("%s: row %s is never reached", op, id)
+			for _, id := range k.RuleIDs() {
+				if !reached[id] {
+					t.Errorf("row %s is never reached", id)
+				}
 			}
-		}
-		t.Logf("%s: %d combinations, each matching one row", op, n)
+			t.Logf("%d combinations, each matching one row", n)
+		})
 	}
 }
 
-func TestEncryptedFalseOnEncryptedLaunchIsAbsent(t *testing.T) {
-	for _, owned := range []bool{true, false} {
-		a, _ := rules.Decide(rules.Input{Op: rules.RunInstances, Source: rules.EncryptedSource, Owned: owned, Encrypted: rules.False})
-		b, _ := rules.Decide(rules.Input{Op: rules.RunInstances, Source: rules.EncryptedSource, Owned: owned})
-		if a != b {
-			t.Errorf("owned=%v: Encrypted=false gives %+v; absent gives %+v", owned, a, b)
+// The registry is consistent: distinct operations, event names and rule IDs,
+// each rule ID prefixed like its kind's others, and no operation outside it.
+func TestKindsRegistry(t *testing.T) {
+	ops, names, ids := map[rules.Op]bool{}, map[string]bool{}, map[string]bool{}
+	for _, k := range rules.Kinds() {
+		if ops[k.Op] || names[k.EventName] || k.Op == 0 {
+			t.Errorf("kind %s: operation or event name registered twice", k.EventName)
+		}
+		ops[k.Op], names[k.EventName] = true, true
+		if got, ok := rules.KindByEvent(k.EventName); !ok || got.Op != k.Op {
+			t.Errorf("KindByEvent(%s) = %v, %v", k.EventName, got.Op, ok)
+		}
+		if k.Creates != "volume" && k.Creates != "snapshot" {
+			t.Errorf("kind %s creates %q", k.EventName, k.Creates)
+		}
+		prefix := strings.SplitN(k.RuleIDs()[0], "/", 2)[0] + "/"
+		for _, r := range k.Rows() {
+			if ids[r.RuleID] || !strings.HasPrefix(r.RuleID, prefix) || r.When == "" {
+				t.Errorf("kind %s: rule %q is a duplicate, lacks the prefix %s or its description", k.EventName, r.RuleID, prefix)
+			}
+			ids[r.RuleID] = true
+		}
+	}
+	if _, err := rules.Decide(rules.Input{}); err == nil {
+		t.Error("Decide with the zero Op found a table; an unknown kind must be an error")
+	}
+	if _, ok := rules.KindByEvent("DeleteVolume"); ok {
+		t.Error("KindByEvent(DeleteVolume) found a kind")
+	}
+}
+
+// An encrypted source never yields an unencrypted result: every table reads
+// Encrypted=false there as absent.
+func TestEncryptedFalseOnEncryptedSourceIsAbsent(t *testing.T) {
+	for _, k := range rules.Kinds() {
+		for _, owned := range []bool{true, false} {
+			for _, ebd := range []bool{true, false} {
+				in := rules.Input{Op: k.Op, Source: rules.EncryptedSource, Owned: owned, SameRegion: true, EBD: ebd}
+				a, errA := rules.Predict(in, keys)
+				in.Encrypted = rules.False
+				b, errB := rules.Predict(in, keys)
+				if !reflect.DeepEqual(a, b) || errA != nil || errB != nil {
+					t.Errorf("%s owned=%v ebd=%v: Encrypted=false gives %+v, %v; absent gives %+v, %v", k.EventName, owned, ebd, b, errB, a, errA)
+				}
+			}
 		}
 	}
 }

@@ -29,7 +29,13 @@ type Verdict struct {
 	Reason    string     `json:"reason"`
 	Resources []Resource `json:"resources"`
 	Findings  []Finding  `json:"findings"`
+	// Warnings are things a reader should know that are not findings: an
+	// allowed key of the policy that does not resolve in the account, the
+	// launch template version resolved when the record names none.
+	Warnings []string `json:"warnings,omitempty"`
 
+	// ErrorCodes are the AWS error codes of the lookups that failed, for metrics.
+	ErrorCodes []string `json:"-"`
 	// Retryable marks an error verdict caused by a transient lookup failure:
 	// the Lambda returns an error so that the invocation is retried.
 	Retryable bool `json:"-"`
@@ -48,6 +54,8 @@ type Resource struct {
 	Actual         *rules.State `json:"actual"`
 	IntendedKeyARN string       `json:"intendedKeyArn"`
 	Findings       []string     `json:"findings"`
+	// Error says why the resource could not be judged; it then has no findings.
+	Error string `json:"error,omitempty"`
 }
 
 // Expected is the predicted state and the alternatives accepted without

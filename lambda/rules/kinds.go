@@ -1,0 +1,102 @@
+package rules
+
+import "fmt"
+
+// Op is the API call that creates the volumes or snapshots. The zero Op is
+// no call at all: every Op in use is registered in kinds.
+type Op uint8
+
+// The calls the guardrail covers, one per kind.
+const (
+	RunInstances Op = iota + 1
+	CopyImage
+	CreateVolume
+	CopySnapshot
+)
+
+// Kind is one event kind as the rules see it: the CloudTrail event that
+// announces it, what it creates, and its decision table.
+type Kind struct {
+	Op Op
+	// EventName is the CloudTrail eventName (and the EventBridge pattern's).
+	EventName string
+	// Creates names what one row of the table is about: "volume" or "snapshot".
+	Creates string
+	// Title heads the kind's table in the documentation.
+	Title string
+	// Sources and Destinations are the values the table's columns take for
+	// this kind: every combination of them matches exactly one row.
+	Sources      []SourceState
+	Destinations []Destination
+	table        []row
+}
+
+// kinds is the registry: the engine, replay, the Lambda, the EventBridge
+// pattern, the documentation and the sample tests take their list of kinds
+// from here. Each entry is defined with its table in table_<kind>.go.
+var kinds = []Kind{launchKind, copyImageKind, createVolumeKind, copySnapshotKind}
+
+// Kinds returns every kind, in the registry's order.
+func Kinds() []Kind { return append([]Kind(nil), kinds...) }
+
+// KindOf returns the kind of an operation.
+func KindOf(op Op) (Kind, bool) {
+	for _, k := range kinds {
+		if k.Op == op {
+			return k, true
+		}
+	}
+	return Kind{}, false
+}
+
+// KindByEvent returns the kind a CloudTrail event name announces.
+func KindByEvent(eventName string) (Kind, bool) {
+	for _, k := range kinds {
+		if k.EventName == eventName {
+			return k, true
+		}
+	}
+	return Kind{}, false
+}
+
+// EventNames lists the CloudTrail events of every kind.
+func EventNames() []string {
+	out := make([]string, len(kinds))
+	for i, k := range kinds {
+		out[i] = k.EventName
+	}
+	return out
+}
+
+// String returns the CloudTrail event name of the call.
+func (o Op) String() string {
+	if k, ok := KindOf(o); ok {
+		return k.EventName
+	}
+	return fmt.Sprintf("Op(%d)", uint8(o))
+}
+
+// RuleIDs lists the rule IDs of the kind's table in the spec's order.
+func (k Kind) RuleIDs() []string {
+	ids := make([]string, len(k.table))
+	for i, r := range k.table {
+		ids[i] = r.id
+	}
+	return ids
+}
+
+// RowDoc is one row of a kind's table as the documentation shows it.
+type RowDoc struct {
+	RuleID string
+	When   string
+	Result string
+}
+
+// Rows documents the kind's table, row by row, in the spec's order.
+func (k Kind) Rows() []RowDoc {
+	out := make([]RowDoc, len(k.table))
+	for i, r := range k.table {
+		out[i] = RowDoc{RuleID: r.id, When: r.when, Result: r.then.String()}
+	}
+	return out
+}
