@@ -3,8 +3,13 @@ package verify
 import (
 	"context"
 	"errors"
+	"regexp"
+	"strconv"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
 )
 
@@ -26,32 +31,83 @@ func isNotFound(err error) bool {
 		strings.HasSuffix(code, ".NotFoundException") || strings.HasSuffix(code, ".VersionNotFound")
 }
 
-// IsTransient reports whether a lookup error may go away on retry: throttling,
-// server errors, time-outs, network trouble. Not-found, access-denied and
-// validation errors are permanent.
+// The SDK's own classification, as its standard retryer applies it: the
+// retryable checks (connection errors, HTTP 500/502/503/504, unmodeled 429,
+// retryable and throttling error codes), the throttling codes and the
+// timeouts. Read once: the SDK documents these lists as its defaults.
+var (
+	sdkRetryables = retry.IsErrorRetryables(retry.DefaultRetryables)
+	sdkThrottles  = retry.IsErrorThrottles(retry.DefaultThrottles)
+	sdkTimeouts   = retry.IsErrorTimeouts(retry.DefaultTimeouts)
+)
+
+// IsTransient reports whether a lookup error may go away on retry:
+// throttling, server errors, timeouts, network trouble, as the AWS SDK's
+// retryer classifies them. Not-found, access-denied and validation errors are
+// permanent.
+//
+// Beyond the SDK's classification of one attempt, it treats as transient what
+// ends a call that was still worth retrying: the SDK's retries exhausted
+// (retry.MaxAttemptsError, only ever raised for a retryable error) or its
+// retry quota spent, the caller's context deadline or cancellation (the lookup
+// did not finish; nothing is known about the resource), and an error the
+// service models as a server fault (such as KMS's KMSInternalException).
 func IsTransient(err error) bool {
 	if err == nil || isNotFound(err) {
 		return false
 	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		if ae.ErrorFault() == smithy.FaultServer {
-			return true
-		}
-		code := ae.ErrorCode()
-		switch {
-		case strings.Contains(code, "Throttl"), code == "RequestLimitExceeded",
-			code == "TooManyRequestsException", code == "KMSInternalException",
-			code == "DependencyTimeoutException", code == "InternalError",
-			code == "ServiceUnavailable", code == "Unavailable":
-			return true
-		}
-		return false
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
 	}
-	// A call that got no API answer at all: network trouble, time-outs, an
-	// exhausted retry quota.
-	var oe *smithy.OperationError
-	return errors.As(err, &oe) || errors.Is(err, context.DeadlineExceeded)
+	var maxAttempts *retry.MaxAttemptsError
+	var quota ratelimit.QuotaExceededError
+	if errors.As(err, &maxAttempts) || errors.As(err, &quota) {
+		return true
+	}
+	if sdkRetryables.IsErrorRetryable(err) == aws.TrueTernary ||
+		sdkThrottles.IsErrorThrottle(err) == aws.TrueTernary ||
+		sdkTimeouts.IsErrorTimeout(err) == aws.TrueTernary {
+		return true
+	}
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorFault() == smithy.FaultServer
+}
+
+// codePattern is the shape of an AWS error code (RequestLimitExceeded,
+// InvalidAMIID.NotFound, Client.DryRunOperation). Anything else is not
+// reported as a code, so that a metric dimension stays a short word.
+var codePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._-]{0,63}$`)
+
+// ErrorCode names an error for metrics and logs: the AWS error code when AWS
+// answered with one (the innermost cause's, so a retried throttle reads
+// RequestLimitExceeded and a failed AssumeRole AccessDenied), else a class:
+// NotFound, Timeout, Canceled, RetryQuotaExceeded, Network, HTTP<status>
+// (an HTTP error without a code), or Other. It returns "" for nil.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) && codePattern.MatchString(ae.ErrorCode()) {
+		return ae.ErrorCode()
+	}
+	var quota ratelimit.QuotaExceededError
+	var status interface{ HTTPStatusCode() int }
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return "NotFound"
+	case errors.Is(err, context.DeadlineExceeded), sdkTimeouts.IsErrorTimeout(err) == aws.TrueTernary:
+		return "Timeout"
+	case errors.Is(err, context.Canceled):
+		return "Canceled"
+	case errors.As(err, &quota):
+		return "RetryQuotaExceeded"
+	case retry.RetryableConnectionError{}.IsErrorRetryable(err) != aws.UnknownTernary:
+		return "Network"
+	case errors.As(err, &status) && status.HTTPStatusCode() >= 400:
+		return "HTTP" + strconv.Itoa(status.HTTPStatusCode())
+	}
+	return "Other"
 }
 
 // ErrorCode returns the AWS error code of a lookup failure, or a short class
