@@ -2,6 +2,7 @@ package securityhub_test
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -317,4 +318,58 @@ func TestEnvFromCaller(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The finding the README shows is the one Findings builds for the same
+// verdict, without the fields it leaves empty.
+func TestREADMEFinding(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(readme)
+	i := strings.Index(doc, "A finding as imported")
+	if i < 0 {
+		t.Fatal("README shows no finding")
+	}
+	block := doc[i:]
+	start := strings.Index(block, "```json\n") + len("```json\n")
+	block = block[start : start+strings.Index(block[start:], "```")]
+	var shown any
+	if err := json.Unmarshal([]byte(block), &shown); err != nil {
+		t.Fatalf("README's finding is not JSON: %v", err)
+	}
+	fs, err := securityhub.Findings(copyVerdict(), env, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var built any
+	if err := json.Unmarshal([]byte(asJSON(t, fs[0])), &built); err != nil {
+		t.Fatal(err)
+	}
+	if g, w := asJSON(t, withoutEmpty(built)), asJSON(t, shown); g != w {
+		t.Errorf("Findings builds\n%s\nthe README shows\n%s", g, w)
+	}
+}
+
+// withoutEmpty drops nulls, empty strings and empty objects, as the wire
+// format omits unset fields.
+func withoutEmpty(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range x {
+			c := withoutEmpty(e)
+			if m, ok := c.(map[string]any); c == nil || c == "" || (ok && len(m) == 0) {
+				continue
+			}
+			out[k] = c
+		}
+		return out
+	case []any:
+		for i := range x {
+			x[i] = withoutEmpty(x[i])
+		}
+	}
+	return v
 }
