@@ -60,7 +60,7 @@ func classify(v verify.Verdict) problem {
 		return problem{"key-not-found", "key not resolvable",
 			fmt.Sprintf("A KMS key named by the request, its launch template, the account's EBS default or the policy does not resolve in account %s, Region %s. "+
 				"Fix the key ID or alias (an alias must exist in that account and Region), or the policy's allowedKeys.", account, region)}
-	case strings.HasPrefix(reason, "malformed") || strings.HasPrefix(reason, "invalid ") || strings.Contains(reason, "malformed"):
+	case strings.Contains(reason, "malformed") || strings.HasPrefix(reason, "invalid "):
 		return problem{"malformed", "unreadable record",
 			"The CloudTrail record could not be read as a call ebsguard checks, or names an invalid account or Region. " +
 				"The function's log has the record's verdict (message \"evaluated\", with this event ID); check where the record came from."}
