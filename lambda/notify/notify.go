@@ -1,17 +1,22 @@
-// Package notify turns a violation verdict into an SNS message: the verdict
-// JSON for machines, a readable text for e-mail, a short subject, and message
-// attributes for subscription filter policies.
+// Package notify turns a verdict into an SNS message: the verdict JSON for
+// machines, a readable text for e-mail, a short subject, and message
+// attributes for subscription filter policies and for dropping repeats.
+//
+// Two kinds of verdict are published: a violation (a finding for the
+// security team) and a permanent error (an operational notice: a record that
+// could not be checked, and why). Everything else is only logged.
 package notify
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/ebsguard/ebsguard/lambda/printable"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
 
@@ -22,7 +27,7 @@ type SNSAPI interface {
 
 var _ SNSAPI = (*sns.Client)(nil)
 
-// Notifier publishes violations to one topic.
+// Notifier publishes verdicts to one topic.
 type Notifier struct {
 	sns      SNSAPI
 	topicARN string
@@ -33,7 +38,9 @@ func New(client SNSAPI, topicARN string) *Notifier {
 	return &Notifier{sns: client, topicARN: topicARN}
 }
 
-// Publish sends the verdict and returns the SNS message ID.
+// Publish sends a violation or an error verdict and returns the SNS message
+// ID. Whether an error verdict deserves a notice (a permanent one) is the
+// caller's decision: a transient error is retried by Lambda instead.
 func (n *Notifier) Publish(ctx context.Context, v verify.Verdict) (string, error) {
 	in, err := Message(n.topicARN, v)
 	if err != nil {
@@ -41,34 +48,48 @@ func (n *Notifier) Publish(ctx context.Context, v verify.Verdict) (string, error
 	}
 	out, err := n.sns.Publish(ctx, in)
 	if err != nil {
-		return "", fmt.Errorf("publish %s verdict of event %s to %s: %w", v.Status, v.EventID, n.topicARN, err)
+		return "", fmt.Errorf("publish %s verdict of event %s to %s: %w", v.Status, printable.String(v.EventID), n.topicARN, err)
 	}
 	return aws.ToString(out.MessageId), nil
 }
 
-// maxSubject is SNS's limit on e-mail subjects.
-const maxSubject = 100
+// The values of the status attribute, and the two documented subscription
+// filter policies (FilterPolicyScope MessageAttributes). CloudWatch alarm
+// notifications carry no message attributes, and SNS's "exists": false does
+// not match a message without any: no attribute policy can select them, so
+// OperationsOnlyPolicy receives the operational notices only (README, "The
+// Lambda").
+const (
+	FindingsOnlyPolicy   = `{"status": ["violation"]}`
+	OperationsOnlyPolicy = `{"status": ["error"]}`
+)
 
-// Message builds the PublishInput for a verdict. Subscribers other than
-// e-mail receive the verdict JSON ("default"); e-mail receives the text.
+// Limits of SNS (Publish API reference; "Amazon SNS message attributes").
+const (
+	// maxSubject: "less than 100 characters long".
+	maxSubject = 99
+	// maxAttributes: an SQS subscription with raw message delivery drops a
+	// message with more than 10 attributes.
+	maxAttributes = 10
+	// maxAttrValue bounds a value taken from the record: attributes count
+	// towards the message size, and a filter policy needs no more.
+	maxAttrValue = 256
+)
+
+// Message builds the PublishInput for a violation or an error verdict.
+// Subscribers other than e-mail receive the verdict JSON ("default"); e-mail
+// receives the text.
 func Message(topicARN string, v verify.Verdict) (*sns.PublishInput, error) {
-	codes, err := json.Marshal(v.Codes()) // of the whole verdict, before any cut
+	if v.Status != verify.StatusViolation && v.Status != verify.StatusError {
+		return nil, fmt.Errorf("notify: a %s verdict is not published (event %s)", v.Status, printable.String(v.EventID))
+	}
+	attrs, err := attributes(v)
 	if err != nil {
 		return nil, err
 	}
-	attrs := map[string]snstypes.MessageAttributeValue{
-		"findings": {DataType: aws.String("String.Array"), StringValue: aws.String(string(codes))},
-	}
-	for name, val := range map[string]string{
-		"status": v.Status, "severity": v.Severity(), "account": v.Account, "region": v.Region, "eventName": v.EventName,
-	} {
-		if val != "" { // SNS rejects empty attribute values
-			attrs[name] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(val)}
-		}
-	}
 	structured, err := fit(v)
 	if err != nil {
-		return nil, fmt.Errorf("encode message of event %s: %w", v.EventID, err)
+		return nil, fmt.Errorf("encode message of event %s: %w", printable.String(v.EventID), err)
 	}
 	return &sns.PublishInput{
 		TopicArn:          aws.String(topicARN),
@@ -77,6 +98,54 @@ func Message(topicARN string, v verify.Verdict) (*sns.PublishInput, error) {
 		MessageStructure:  aws.String("json"),
 		MessageAttributes: attrs,
 	}, nil
+}
+
+// attributes are the message attributes of a verdict, computed from the whole
+// verdict before any cut.
+func attributes(v verify.Verdict) (map[string]snstypes.MessageAttributeValue, error) {
+	attrs := map[string]snstypes.MessageAttributeValue{}
+	if codes := v.Codes(); len(codes) > 0 {
+		b, err := json.Marshal(codes)
+		if err != nil {
+			return nil, err
+		}
+		attrs["findings"] = snstypes.MessageAttributeValue{DataType: aws.String("String.Array"), StringValue: aws.String(string(b))}
+	}
+	kind := ""
+	if v.Status == verify.StatusError {
+		kind = classify(v).kind
+	}
+	for name, val := range map[string]string{
+		"status": v.Status, "severity": v.Severity(), "error": kind,
+		"account": v.Account, "region": v.Region, "eventName": v.EventName,
+		"eventID": v.EventID, "dedupeKey": DedupeKey(v),
+	} {
+		// Record fields may carry anything: SNS rejects empty values and
+		// characters outside its allowed set, and a Publish that always
+		// fails ends in the dead-letter queue.
+		if val = attrValue(val); val != "" {
+			attrs[name] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(val)}
+		}
+	}
+	if len(attrs) > maxAttributes {
+		return nil, fmt.Errorf("notify: %d message attributes; raw SQS delivery allows %d", len(attrs), maxAttributes)
+	}
+	return attrs, nil
+}
+
+func attrValue(s string) string {
+	return cut(printable.String(s), maxAttrValue)
+}
+
+// cut shortens s to at most n bytes without splitting a character.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // maxMessage keeps a message under SNS's 256 KiB limit, with room for the
@@ -107,13 +176,13 @@ func fit(v verify.Verdict) ([]byte, error) {
 			flagged = append(flagged, r)
 		}
 	}
-	cut := v
+	short := v
 	for n := len(flagged); n > 0; n /= 2 {
-		cut.Resources = flagged[:n]
-		cut.Findings = v.Findings[:findingsOf(v.Findings, flagged[:n])]
-		cut.Reason = fmt.Sprintf("truncated for SNS: %d of %d resources and %d of %d findings; the function's log has the whole verdict",
-			len(cut.Resources), all, len(cut.Findings), allFindings)
-		if b, err = encode(cut); err != nil || len(b) <= maxMessage {
+		short.Resources = flagged[:n]
+		short.Findings = v.Findings[:findingsOf(v.Findings, flagged[:n])]
+		short.Reason = fmt.Sprintf("truncated for SNS: %d of %d resources and %d of %d findings; the function's log has the whole verdict",
+			len(short.Resources), all, len(short.Findings), allFindings)
+		if b, err = encode(short); err != nil || len(b) <= maxMessage {
 			return b, err
 		}
 	}
@@ -131,53 +200,4 @@ func findingsOf(findings []verify.Finding, res []verify.Resource) int {
 		n++
 	}
 	return n
-}
-
-// Subject is one short line: the worst finding, the call, where.
-func Subject(v verify.Verdict) string {
-	what := v.Status
-	if len(v.Findings) > 0 {
-		what = v.Findings[0].Code
-		if n := len(v.Findings); n > 1 {
-			what = fmt.Sprintf("%s +%d", what, n-1)
-		}
-	}
-	s := fmt.Sprintf("ebsguard %s: %s in %s %s", strings.ToUpper(v.Severity()), what, v.Account, v.Region)
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > maxSubject {
-		s = s[:maxSubject]
-	}
-	return s
-}
-
-// Text is the e-mail body: what happened, per finding, with the fix.
-func Text(v verify.Verdict) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "ebsguard found %d problem(s) with the EBS encryption of a %s call.\n\n", len(v.Findings), v.EventName)
-	fmt.Fprintf(&b, "Account:   %s\nRegion:    %s\nPrincipal: %s\nTime:      %s\nEvent ID:  %s\n", v.Account, v.Region, v.Principal, v.EventTime, v.EventID)
-	for i, f := range v.Findings {
-		fmt.Fprintf(&b, "\n%d. %s (%s) on %s\n", i+1, f.Code, f.Severity, f.Resource)
-		for _, r := range v.Resources {
-			if r.Resource == f.Resource && r.Actual != nil {
-				fmt.Fprintf(&b, "   rule:     %s\n   intended: %s\n   actual:   %s\n", r.Rule, orNone(r.IntendedKeyARN), describe(r.Actual.Encrypted, r.Actual.KMSKeyARN))
-				break
-			}
-		}
-		fmt.Fprintf(&b, "   %s\n", f.Message)
-	}
-	return b.String()
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(no particular key)"
-	}
-	return s
-}
-
-func describe(encrypted bool, arn string) string {
-	if !encrypted {
-		return "unencrypted"
-	}
-	return arn
 }
