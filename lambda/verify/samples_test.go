@@ -3,9 +3,11 @@ package verify_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -377,3 +379,168 @@ func TestCheckVerdictCatchesDifferences(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// reachableRuleIDs lists, per kind of the registry, the rule IDs a successful
+// record can yield as a resource's rule: every combination of the kind's
+// inputs through rules.Predict, which reads a record EC2 accepted. A row that
+// says the call fails is reachable (the resource is then an error naming it);
+// a row that only a failed call reaches (copy/encrypted/decrypt, read as
+// Encrypted absent on success) is not, and no sample can show it.
+func reachableRuleIDs(t *testing.T) map[string][]string {
+	t.Helper()
+	keys := rules.Keys{
+		Source:     "arn:aws:kms:us-east-1:111111111111:key/src",
+		Default:    "arn:aws:kms:us-east-1:222222222222:key/def",
+		AWSManaged: "arn:aws:kms:us-east-1:222222222222:key/awsebs",
+		Request:    "arn:aws:kms:us-east-1:222222222222:key/k",
+	}
+	bools := []bool{false, true}
+	out := map[string][]string{}
+	for _, k := range rules.Kinds() {
+		reached := map[string]bool{}
+		for _, s := range k.Sources {
+			for _, d := range k.Destinations {
+				for _, f := range []rules.Flag{rules.Omitted, rules.True, rules.False} {
+					for _, owned := range bools {
+						for _, same := range bools {
+							for _, key := range bools {
+								for _, ebd := range bools {
+									in := rules.Input{Op: k.Op, Source: s, Destination: d, Encrypted: f, Owned: owned, SameRegion: same, KeyGiven: key, EBD: ebd}
+									p, err := rules.Predict(in, keys)
+									if err != nil && !errors.Is(err, rules.ErrRequestRejected) {
+										t.Errorf("Predict(%+v): %v", in, err)
+										continue
+									}
+									reached[p.RuleID] = true
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		for _, id := range k.RuleIDs() {
+			if reached[id] {
+				out[k.EventName] = append(out[k.EventName], id)
+			} else {
+				t.Logf("%s: rule %s is not reachable by a successful record", k.EventName, id)
+			}
+		}
+		if len(out[k.EventName]) == 0 {
+			t.Errorf("%s: no rule is reachable", k.EventName)
+		}
+	}
+	return out
+}
+
+// missingRules returns the reachable rule IDs that no expectation names as a
+// resource's rule, compared exactly: copy/key is not covered by a sample of
+// copy/key-without-encrypted.
+func missingRules(reachable map[string][]string, expectations map[string]expectation) []string {
+	covered := map[string]bool{}
+	for _, e := range expectations {
+		for _, r := range e.Resources {
+			covered[r.Rule] = true
+		}
+	}
+	var out []string
+	for _, k := range rules.Kinds() {
+		for _, id := range reachable[k.EventName] {
+			if !covered[id] {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+// readmeSample matches a row of the samples' README table: | `name` | ... |
+var readmeSample = regexp.MustCompile("(?m)^\\| `([^`]+)` \\|")
+
+// readmeMismatch compares the samples the README lists with the sample
+// folders: listed without a folder, and folders not listed.
+func readmeMismatch(readme []byte, folders []string) (unknown, unlisted []string) {
+	listed := map[string]bool{}
+	for _, m := range readmeSample.FindAllSubmatch(readme, -1) {
+		name := string(m[1])
+		if listed[name] {
+			unknown = append(unknown, name+" (listed twice)")
+		}
+		listed[name] = true
+		if !slices.Contains(folders, name) {
+			unknown = append(unknown, name)
+		}
+	}
+	for _, f := range folders {
+		if !listed[f] {
+			unlisted = append(unlisted, f)
+		}
+	}
+	return unknown, unlisted
+}
+
+// TestSamplesCoverEveryRule: every rule ID a successful record can yield, of
+// every kind of the registry, is the rule of some resource in some
+// hand-written expectation, and the samples' README lists exactly the sample
+// folders.
+func TestSamplesCoverEveryRule(t *testing.T) {
+	reachable := reachableRuleIDs(t)
+	expectations := map[string]expectation{}
+	var folders []string
+	for _, dir := range sampleDirs(t) {
+		folders = append(folders, filepath.Base(dir))
+		e, err := readExpectation(filepath.Join(dir, "expect.json"))
+		if err != nil {
+			t.Errorf("sample %s: %v", filepath.Base(dir), err)
+			continue
+		}
+		expectations[filepath.Base(dir)] = e
+	}
+
+	t.Run("samples", func(t *testing.T) {
+		for _, id := range missingRules(reachable, expectations) {
+			t.Errorf("no sample's expect.json has a resource with rule %s", id)
+		}
+		readme, err := os.ReadFile(filepath.Join(samplesRoot, "README.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		unknown, unlisted := readmeMismatch(readme, folders)
+		for _, name := range unknown {
+			t.Errorf("events/samples/README.md lists %s, which is no sample folder", name)
+		}
+		for _, name := range unlisted {
+			t.Errorf("events/samples/README.md does not list the sample %s", name)
+		}
+	})
+
+	// The check is exact: taking every resource of one rule out of the
+	// expectations is reported, also for an ID that is a prefix of another
+	// (copy/key of copy/key-without-encrypted).
+	t.Run("each rule removed is missed", func(t *testing.T) {
+		before := missingRules(reachable, expectations)
+		for _, k := range rules.Kinds() {
+			for _, id := range reachable[k.EventName] {
+				if slices.Contains(before, id) {
+					continue // already reported by "samples"
+				}
+				without := map[string]expectation{}
+				for name, e := range expectations {
+					e.Resources = slices.DeleteFunc(slices.Clone(e.Resources), func(r resourceExpectation) bool { return r.Rule == id })
+					without[name] = e
+				}
+				if got := missingRules(reachable, without); !slices.Contains(got, id) || len(got) != len(before)+1 {
+					t.Errorf("without %s, missing rules are %q; want %q and it", id, got, before)
+				}
+			}
+		}
+	})
+
+	t.Run("README mismatch is reported", func(t *testing.T) {
+		readme := []byte("| scenario | what |\n|---|---|\n| `a` | x |\n| `ghost` | y |\n")
+		unknown, unlisted := readmeMismatch(readme, []string{"a", "b"})
+		if !slices.Equal(unknown, []string{"ghost"}) || !slices.Equal(unlisted, []string{"b"}) {
+			t.Errorf("unknown %q, unlisted %q; want [ghost] and [b]", unknown, unlisted)
+		}
+	})
+}
