@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/ebsguard/ebsguard/lambda/rules"
 )
 
 var update = flag.Bool("update", false, "rewrite events/samples/*/want.json")
@@ -53,31 +51,5 @@ func TestSamples(t *testing.T) {
 				t.Errorf("replay printed\n%s\nwant\n%s", stdout.Bytes(), want)
 			}
 		})
-	}
-}
-
-// Every rule ID is exercised by a sample (in its want.json, or, for the rows
-// whose outcome is a rejected call, in its error reason), and the samples'
-// README lists every sample.
-func TestSamplesCoverEveryRule(t *testing.T) {
-	readme, err := os.ReadFile("../../events/samples/README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wants, _ := filepath.Glob("../../events/samples/*/want.json")
-	var all []byte
-	for _, w := range wants {
-		b, _ := os.ReadFile(w)
-		all = append(all, b...)
-		if name := filepath.Base(filepath.Dir(w)); !bytes.Contains(readme, []byte("`"+name+"`")) {
-			t.Errorf("events/samples/README.md does not list %s", name)
-		}
-	}
-	for _, k := range rules.Kinds() {
-		for _, id := range k.RuleIDs() {
-			if !bytes.Contains(all, []byte(id)) {
-				t.Errorf("no sample exercises rule %s", id)
-			}
-		}
 	}
 }
