@@ -26,12 +26,19 @@ type Queue interface {
 	Send(ctx context.Context, m recheck.Message, delay time.Duration) error
 }
 
+// Hub imports a verdict's findings into Security Hub, resolving those of
+// published that it no longer raises.
+type Hub interface {
+	Import(ctx context.Context, v verify.Verdict, published []recheck.Finding) error
+}
+
 // Handler evaluates the CloudTrail records EventBridge delivers, and the
 // re-checks its own queue delivers.
 type Handler struct {
 	engine    *verify.Engine
 	publisher Publisher
 	queue     Queue // nil: no re-check queue configured
+	hub       Hub   // nil: Security Hub is off
 	schedule  recheck.Schedule
 	log       *slog.Logger
 	now       func() time.Time

@@ -244,7 +244,7 @@ func TestPendingCopyReportedOnRecheck(t *testing.T) {
 		t.Errorf("a judged copy was queued again")
 	}
 	// The same finding, already published, is not sent twice.
-	m.Published = []string{findingKey("snap-0e9900000000000f1", "DEFAULT_KEY_FALLBACK")}
+	m.Published = []recheck.Finding{{Resource: "snap-0e9900000000000f1", Code: "DEFAULT_KEY_FALLBACK"}}
 	if _, err := f.h.Handle(context.Background(), sqsOf(t, m)); err != nil {
 		t.Fatal(err)
 	}

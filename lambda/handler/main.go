@@ -19,17 +19,21 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
+	awssecurityhub "github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/ebsguard/ebsguard/internal/deployment"
 	"github.com/ebsguard/ebsguard/lambda/accounts"
 	"github.com/ebsguard/ebsguard/lambda/notify"
 	"github.com/ebsguard/ebsguard/lambda/recheck"
+	"github.com/ebsguard/ebsguard/lambda/securityhub"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
 
@@ -41,6 +45,7 @@ type Config struct {
 	CacheTTL        time.Duration
 	RecheckQueueURL string
 	Schedule        recheck.Schedule
+	SecurityHub     bool
 	LogLevel        slog.Level
 }
 
@@ -66,6 +71,11 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		c.CacheTTL = d
 	}
 	var err error
+	if s := getenv(deployment.EnvSecurityHub); s != "" {
+		if c.SecurityHub, err = strconv.ParseBool(s); err != nil {
+			return c, fmt.Errorf("%s: %w", deployment.EnvSecurityHub, err)
+		}
+	}
 	if c.Schedule, err = recheck.ParseSchedule(getenv(deployment.EnvRecheckBackoff), getenv(deployment.EnvRecheckDeadline)); err != nil {
 		return c, err
 	}
@@ -90,6 +100,9 @@ func main() {
 		log.Error("load AWS configuration", "error", err)
 		os.Exit(1)
 	}
+	// Every call, SNS and SQS included, has a bounded attempt: a slow API
+	// ends as a retryable error, not as "Task timed out".
+	awsCfg.HTTPClient = accounts.HTTPClient(awsCfg.HTTPClient, accounts.DefaultTimeouts)
 	h := &Handler{
 		engine:    verify.New(verify.Config{Clients: accounts.New(awsCfg, cfg.ReaderRole), Policy: cfg.Policy, CacheTTL: cfg.CacheTTL}),
 		publisher: notify.New(sns.NewFromConfig(awsCfg), cfg.TopicARN),
@@ -97,6 +110,9 @@ func main() {
 		log:       log,
 		now:       time.Now,
 		sleep:     sleepContext,
+	}
+	if cfg.SecurityHub {
+		h.hub = &hub{importer: securityhub.NewImporter(awssecurityhub.NewFromConfig(awsCfg)), sts: sts.NewFromConfig(awsCfg), region: awsCfg.Region, now: time.Now}
 	}
 	if cfg.RecheckQueueURL != "" {
 		h.queue = recheck.NewQueue(sqs.NewFromConfig(awsCfg), cfg.RecheckQueueURL)

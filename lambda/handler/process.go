@@ -17,7 +17,7 @@ import (
 type state struct {
 	attempt   int // 0 for the first look
 	firstSeen time.Time
-	published []string // keys of the findings already published
+	published []recheck.Finding // the findings already published
 }
 
 // Timing of one evaluation within an invocation.
@@ -60,6 +60,14 @@ func (h *Handler) process(ctx context.Context, log *slog.Logger, it cloudtrail.I
 	logVerdict(log, v, h.now())
 
 	published, fresh := newFindings(v, st.published)
+	if h.hub != nil && (len(fresh.Findings) > 0 || len(st.published) > 0) {
+		// Before the topic: a failed import is retried with the whole record,
+		// and re-importing a finding only updates it.
+		if err := h.hub.Import(ctx, v, st.published); err != nil {
+			log.Error("security hub import failed", "eventID", v.EventID, "error", err)
+			return err
+		}
+	}
 	if len(fresh.Findings) > 0 {
 		id, err := h.publisher.Publish(ctx, fresh)
 		if err != nil {
@@ -90,14 +98,14 @@ func (h *Handler) process(ctx context.Context, log *slog.Logger, it cloudtrail.I
 	return nil
 }
 
-// newFindings returns the keys of every finding published once this verdict
-// is, and the verdict cut to the findings not published before.
-func newFindings(v verify.Verdict, before []string) ([]string, verify.Verdict) {
+// newFindings returns every finding published once this verdict is, and the
+// verdict cut to the findings not published before.
+func newFindings(v verify.Verdict, before []recheck.Finding) ([]recheck.Finding, verify.Verdict) {
 	published := slices.Clone(before)
 	fresh := v
 	fresh.Findings = nil
 	for _, f := range v.Findings {
-		k := findingKey(f.Resource, f.Code)
+		k := recheck.Finding{Resource: f.Resource, Code: f.Code}
 		if !slices.Contains(before, k) {
 			fresh.Findings = append(fresh.Findings, f)
 			published = append(published, k)
@@ -106,18 +114,15 @@ func newFindings(v verify.Verdict, before []string) ([]string, verify.Verdict) {
 	fresh.Resources = make([]verify.Resource, len(v.Resources))
 	for i, r := range v.Resources {
 		r.Findings = slices.DeleteFunc(slices.Clone(r.Findings), func(code string) bool {
-			return slices.Contains(before, findingKey(r.Resource, code))
+			return slices.Contains(before, recheck.Finding{Resource: r.Resource, Code: code})
 		})
 		fresh.Resources[i] = r
 	}
 	return published, fresh
 }
 
-// findingKey names one finding of an event: its resource and code.
-func findingKey(resource, code string) string { return resource + "/" + code }
-
 // queueRecheck sends the record to the re-check queue with the next delay.
-func (h *Handler) queueRecheck(ctx context.Context, log *slog.Logger, v verify.Verdict, raw []byte, st state, published []string) error {
+func (h *Handler) queueRecheck(ctx context.Context, log *slog.Logger, v verify.Verdict, raw []byte, st state, published []recheck.Finding) error {
 	if h.queue == nil {
 		log.Error("not visible yet and no re-check queue configured: the record will not be checked again", "eventID", v.EventID)
 		return nil

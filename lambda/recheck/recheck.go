@@ -37,8 +37,14 @@ type Message struct {
 	Attempt int `json:"attempt"`
 	// FirstSeen is when the function first evaluated the record.
 	FirstSeen time.Time `json:"firstSeen"`
-	// Published are the keys of the findings already published for it.
-	Published []string `json:"published,omitempty"`
+	// Published are the findings already published for it.
+	Published []Finding `json:"published,omitempty"`
+}
+
+// Finding names one published finding of the record.
+type Finding struct {
+	Resource string `json:"resource"`
+	Code     string `json:"code"`
 }
 
 // maxBody is SQS's default maximum message size.

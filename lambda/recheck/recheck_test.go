@@ -56,7 +56,7 @@ func TestMessageRoundTrip(t *testing.T) {
 	small := json.RawMessage(`{"eventName":"CopyImage"}`)
 	big := json.RawMessage(`{"eventName":"RunInstances","pad":"` + strings.Repeat("i-0123456789abcdef0,", 20000) + `"}`)
 	for _, rec := range []json.RawMessage{small, big} {
-		m := recheck.Message{Record: rec, Attempt: 3, FirstSeen: first, Published: []string{"snap-1/DEFAULT_KEY_FALLBACK"}}
+		m := recheck.Message{Record: rec, Attempt: 3, FirstSeen: first, Published: []recheck.Finding{{Resource: "snap-1", Code: "DEFAULT_KEY_FALLBACK"}}}
 		body, err := m.Encode()
 		if err != nil {
 			t.Fatal(err)
