@@ -2,15 +2,11 @@ package main
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -30,72 +26,35 @@ type CentralProps struct {
 
 // NewCentralStack is deployed once, in the security or audit account: the
 // organization's event bus, the Lambda, the encrypted findings topic, the
-// dead-letter queue and the alarms.
+// re-check queue, the dead-letter queues and the alarms.
 func NewCentralStack(scope constructs.Construct, id string, props *CentralProps) awscdk.Stack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 
 	orgID := organizationID(stack, "The AWS Organizations ID (o-...); only its accounts may put events on the bus")
-	email := awscdk.NewCfnParameter(stack, jsii.String("NotificationEmail"), &awscdk.CfnParameterProps{
-		Type: jsii.String("String"), Default: jsii.String(""),
-		Description: jsii.String("An e-mail address to subscribe to the findings topic (optional)"),
-	})
 	policy := awscdk.NewCfnParameter(stack, jsii.String("PolicyJson"), &awscdk.CfnParameterProps{
 		Type: jsii.String("String"), Default: jsii.String(`{"requireEncryption": true}`),
 		Description: jsii.String("The ebsguard policy document (requireEncryption, allowedKeys) as JSON"),
 	})
+	deadline := parameter(stack, deployment.RecheckDeadlineParameter)
 
 	role := awsiam.NewRole(stack, jsii.String("FunctionRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("ebsguard: reads EBS encryption state, assumes the member accounts' reader role, publishes findings"),
 	})
-
-	key := awskms.NewKey(stack, jsii.String("TopicKey"), &awskms.KeyProps{
-		Description:       jsii.String("Encrypts the ebsguard findings topic"),
-		EnableKeyRotation: jsii.Bool(true),
-		Policy: awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &[]awsiam.PolicyStatement{
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:        jsii.String("AccountAdministersButDoesNotUse"),
-				Principals: &[]awsiam.IPrincipal{awsiam.NewAccountRootPrincipal()},
-				Actions: jsii.Strings("kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
-					"kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
-					"kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion"),
-				Resources: jsii.Strings("*"),
-			}),
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:        jsii.String("OnlyTheFunctionAndAlarmsPublish"),
-				Principals: &[]awsiam.IPrincipal{role, awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
-				Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
-				Resources:  jsii.Strings("*"),
-			}),
-		}}),
-	})
-	topic := awssns.NewTopic(stack, jsii.String("Findings"), &awssns.TopicProps{
-		DisplayName: jsii.String("ebsguard findings"), MasterKey: key, EnforceSSL: jsii.Bool(true),
-	})
-	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AlarmsPublish"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("sns:Publish"),
-		Resources:  jsii.Strings(*topic.TopicArn()),
-		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()}},
-	}))
-	sub := awssns.NewCfnSubscription(stack, jsii.String("EmailSubscription"), &awssns.CfnSubscriptionProps{
-		TopicArn: topic.TopicArn(), Protocol: jsii.String("email"), Endpoint: email.ValueAsString(),
-	})
-	sub.CfnOptions().SetCondition(awscdk.NewCfnCondition(stack, jsii.String("HasEmail"), &awscdk.CfnConditionProps{
-		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(email.ValueAsString(), jsii.String(""))),
-	}))
+	securityHubOn := securityHub(stack, role)
+	topic, key := findingsTopic(stack, role)
 
 	dlq := awssqs.NewQueue(stack, jsii.String("DeadLetters"), &awssqs.QueueProps{
 		Encryption: awssqs.QueueEncryption_SQS_MANAGED, EnforceSSL: jsii.Bool(true),
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 	})
+	recheck, recheckDLQ := recheckQueues(stack)
 	logs := awslogs.NewLogGroup(stack, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
 		Retention: awslogs.RetentionDays_THREE_MONTHS, RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 
 	fn := awslambda.NewFunction(stack, jsii.String("Function"), &awslambda.FunctionProps{
-		Description:     jsii.String("ebsguard: checks the KMS key of the snapshots and volumes CopyImage and RunInstances create"),
+		Description:     jsii.String(deployment.FunctionDescription()),
 		Runtime:         awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:    awslambda.Architecture_ARM_64(),
 		Handler:         jsii.String(deployment.Handler),
@@ -108,14 +67,17 @@ func NewCentralStack(scope constructs.Construct, id string, props *CentralProps)
 		DeadLetterQueue: dlq,
 		RetryAttempts:   jsii.Number(deployment.AsyncRetries),
 		Environment: &map[string]*string{
-			deployment.EnvTopicARN:   topic.TopicArn(),
-			deployment.EnvPolicy:     policy.ValueAsString(),
-			deployment.EnvReaderRole: jsii.String(deployment.ReaderRoleName),
+			deployment.EnvTopicARN:        topic.TopicArn(),
+			deployment.EnvPolicy:          policy.ValueAsString(),
+			deployment.EnvReaderRole:      jsii.String(deployment.ReaderRoleName),
+			deployment.EnvRecheckQueueURL: recheck.QueueUrl(),
+			deployment.EnvRecheckDeadline: deadline.ValueAsString(),
+			deployment.EnvSecurityHub:     securityHubOn.ValueAsString(),
 		},
 	})
 
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: jsii.String("ReadEncryptionState"), Actions: readActions(), Resources: jsii.Strings("*"),
+		Sid: jsii.String("ReadEncryptionState"), Actions: jsii.Strings(deployment.EngineReadActions...), Resources: jsii.Strings("*"),
 	}))
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("ReadMemberAccounts"),
@@ -132,6 +94,7 @@ func NewCentralStack(scope constructs.Construct, id string, props *CentralProps)
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid: jsii.String("Logs"), Actions: jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"), Resources: jsii.Strings(*logs.LogGroupArn()),
 	}))
+	consumeRechecks(stack, fn, role, recheck)
 
 	bus := awsevents.NewEventBus(stack, jsii.String("Bus"), &awsevents.EventBusProps{EventBusName: jsii.String(BusName)})
 	bus.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -149,26 +112,20 @@ func NewCentralStack(scope constructs.Construct, id string, props *CentralProps)
 		})
 	}
 	awsevents.NewRule(stack, jsii.String("OrganizationRule"), &awsevents.RuleProps{
-		Description: jsii.String("CopyImage and RunInstances forwarded by the member accounts"),
+		Description: jsii.String(deployment.EventList() + " forwarded by the member accounts"),
 		EventBus:    bus, EventPattern: eventPattern(), Targets: &[]awsevents.IRuleTarget{target()},
 	})
 	awsevents.NewRule(stack, jsii.String("LocalRule"), &awsevents.RuleProps{
-		Description:  jsii.String("CopyImage and RunInstances of this account"),
+		Description:  jsii.String(deployment.EventList() + " of this account"),
 		EventPattern: eventPattern(), Targets: &[]awsevents.IRuleTarget{target()},
 	})
 
-	alarm := func(id string, metric awscloudwatch.IMetric, desc string) {
-		a := awscloudwatch.NewAlarm(stack, jsii.String(id), &awscloudwatch.AlarmProps{
-			AlarmDescription: jsii.String(desc), Metric: metric, Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
-		a.AddAlarmAction(awscloudwatchactions.NewSnsAction(topic))
-	}
-	alarm("FunctionErrorsAlarm", fn.MetricErrors(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}),
-		"ebsguard invocations are failing (events are retried, then dead-lettered)")
-	alarm("DeadLettersAlarm", dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")}),
-		"ebsguard events were dead-lettered and were not evaluated")
+	alarms(stack, topic, map[deployment.Watched]*string{
+		deployment.WatchFunction:           fn.FunctionName(),
+		deployment.WatchDeadLetters:        dlq.QueueName(),
+		deployment.WatchRecheckQueue:       recheck.QueueName(),
+		deployment.WatchRecheckDeadLetters: recheckDLQ.QueueName(),
+	})
 
 	awscdk.NewCfnOutput(stack, jsii.String("FunctionRoleArn"), &awscdk.CfnOutputProps{
 		Value: role.RoleArn(), Description: jsii.String("Pass to the member stack as CentralFunctionRoleArn"),
@@ -177,6 +134,7 @@ func NewCentralStack(scope constructs.Construct, id string, props *CentralProps)
 		Value: bus.EventBusArn(), Description: jsii.String("Pass to the member stack as CentralEventBusArn"),
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("FindingsTopicArn"), &awscdk.CfnOutputProps{Value: topic.TopicArn()})
+	awscdk.NewCfnOutput(stack, jsii.String("RecheckQueueUrl"), &awscdk.CfnOutputProps{Value: recheck.QueueUrl()})
 
 	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
 		Id:        jsii.String("AwsSolutions-IAM5"),

@@ -14,7 +14,8 @@ import (
 // NewMemberStack is deployed to every account and Region of the organization
 // by a service-managed StackSet: it forwards the events to the central bus
 // and, in one Region only (IAM is global), creates the read-only role the
-// central Lambda assumes.
+// central Lambda assumes (and, when AuditorRoleArn is set, a security
+// engineer's role, for `ebsguard audit`).
 func NewMemberStack(scope constructs.Construct, id string, props *awscdk.StackProps) awscdk.Stack {
 	stack := awscdk.NewStack(scope, &id, props)
 
@@ -27,6 +28,7 @@ func NewMemberStack(scope constructs.Construct, id string, props *awscdk.StackPr
 		AllowedPattern: jsii.String("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$"),
 	})
 	orgID := organizationID(stack, "The AWS Organizations ID (o-...); the reader role trusts only its principals")
+	auditor := parameter(stack, deployment.AuditorRoleParameter)
 	roleRegion := awscdk.NewCfnParameter(stack, jsii.String("ReaderRoleRegion"), &awscdk.CfnParameterProps{
 		Type: jsii.String("String"), Default: jsii.String("us-east-1"),
 		Description: jsii.String("The one Region whose stack instance creates the global reader role"),
@@ -34,13 +36,13 @@ func NewMemberStack(scope constructs.Construct, id string, props *awscdk.StackPr
 
 	forward := awsiam.NewRole(stack, jsii.String("ForwardRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
-		Description: jsii.String("Lets EventBridge forward CopyImage and RunInstances events to the ebsguard bus"),
+		Description: jsii.String("Lets EventBridge forward " + deployment.EventList() + " events to the ebsguard bus"),
 	})
 	forward.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions: jsii.Strings("events:PutEvents"), Resources: jsii.Strings(*busARN.ValueAsString()),
 	}))
 	awsevents.NewRule(stack, jsii.String("Forward"), &awsevents.RuleProps{
-		Description:  jsii.String("Forwards CopyImage and RunInstances to the ebsguard bus"),
+		Description:  jsii.String("Forwards " + deployment.EventList() + " to the ebsguard bus"),
 		EventPattern: eventPattern(),
 		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewEventBus(
 			awsevents.EventBus_FromEventBusArn(stack, jsii.String("CentralBus"), busARN.ValueAsString()),
@@ -55,19 +57,36 @@ func NewMemberStack(scope constructs.Construct, id string, props *awscdk.StackPr
 		AssumedBy: awsiam.NewArnPrincipal(centralRole.ValueAsString()).WithConditions(&map[string]interface{}{
 			"StringEquals": map[string]interface{}{"aws:PrincipalOrgID": orgID.ValueAsString()},
 		}),
-		Description: jsii.String("ebsguard: read-only view of EBS encryption, for the central function only"),
+		Description: jsii.String("ebsguard: read-only view of EBS encryption and CloudTrail event history, for the central function (and an optional auditor role)"),
 		InlinePolicies: &map[string]awsiam.PolicyDocument{"read": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
-			Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid: jsii.String("ReadEncryptionState"), Actions: readActions(), Resources: jsii.Strings("*"),
-			})},
+			Statements: &[]awsiam.PolicyStatement{
+				awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+					Sid: jsii.String("ReadEncryptionState"), Actions: jsii.Strings(deployment.EngineReadActions...), Resources: jsii.Strings("*"),
+				}),
+				awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+					Sid: jsii.String("ReadEventHistory"), Actions: jsii.Strings(deployment.AuditActions...), Resources: jsii.Strings("*"),
+				}),
+			},
 		})},
 	})
-	reader.Node().DefaultChild().(awsiam.CfnRole).CfnOptions().SetCondition(inRoleRegion)
+	cfnReader := reader.Node().DefaultChild().(awsiam.CfnRole)
+	cfnReader.CfnOptions().SetCondition(inRoleRegion)
+	// The auditor joins the central role in the one trust statement, under
+	// the same organization condition; with no auditor, Fn::If leaves the
+	// central role alone. CDK's principals cannot be conditional, hence the
+	// override of the statement CDK rendered from AssumedBy.
+	hasAuditor := awscdk.NewCfnCondition(stack, jsii.String(deployment.AuditorCondition), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(auditor.ValueAsString(), jsii.String(""))),
+	})
+	cfnReader.AddPropertyOverride(jsii.String("AssumeRolePolicyDocument.Statement.0.Principal.AWS"), []interface{}{
+		centralRole.ValueAsString(),
+		awscdk.Fn_ConditionIf(hasAuditor.LogicalId(), auditor.ValueAsString(), awscdk.Aws_NO_VALUE()),
+	})
 
 	cdknag.NagSuppressions_AddResourceSuppressions(reader, &[]*cdknag.NagPackSuppression{{
 		Id:        jsii.String("AwsSolutions-IAM5"),
 		AppliesTo: &[]interface{}{"Resource::*"},
-		Reason:    jsii.String("ec2:Describe*/GetEbs* and kms:DescribeKey support no resource-level permissions"),
+		Reason:    jsii.String("ec2:Describe*/GetEbs*, kms:DescribeKey and cloudtrail:LookupEvents support no resource-level permissions"),
 	}}, jsii.Bool(true))
 	return stack
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/ebsguard/ebsguard/internal/deployment"
@@ -23,15 +22,4 @@ func stringList(v any) *[]*string {
 		out = append(out, jsii.String(s.(string)))
 	}
 	return &out
-}
-
-// readActions is deployment.ReadActions for CDK.
-func readActions() *[]*string { return jsii.Strings(deployment.ReadActions...) }
-
-// organizationID declares the stack parameter both stacks pin their trust to.
-func organizationID(stack awscdk.Stack, description string) awscdk.CfnParameter {
-	return awscdk.NewCfnParameter(stack, jsii.String("OrganizationId"), &awscdk.CfnParameterProps{
-		Type: jsii.String("String"), AllowedPattern: jsii.String("^o-[a-z0-9]{10,32}$"),
-		Description: jsii.String(description),
-	})
 }

@@ -1,15 +1,35 @@
 // Package deployment is the one source of truth for what the infrastructure
-// grants and routes: the EventBridge pattern, the read actions the Lambda
-// needs in every account, the reader role's name and the function's
-// environment. The CDK app builds from it; a test holds template.yaml (SAM)
-// to it, so the two deployments cannot drift apart.
+// grants and routes: the EventBridge pattern, the actions each role is
+// allowed, the re-check queue's settings, the alarms, the stack parameters,
+// the reader role's name and the function's environment. The CDK app builds
+// from it; a test holds template.yaml (SAM) to it, so the two deployments
+// cannot drift apart.
 package deployment
 
-import "github.com/ebsguard/ebsguard/lambda/rules"
+import (
+	"strings"
+
+	"github.com/ebsguard/ebsguard/lambda/rules"
+)
 
 // EventNames are the CloudTrail events the guardrail evaluates: one per kind
 // of the rules' registry.
 var EventNames = rules.EventNames()
+
+// EventList names the events for a person, as descriptions say them:
+// "A, B and C".
+func EventList() string {
+	n := len(EventNames)
+	if n < 2 {
+		return strings.Join(EventNames, "")
+	}
+	return strings.Join(EventNames[:n-1], ", ") + " and " + EventNames[n-1]
+}
+
+// FunctionDescription describes the function in both deployments.
+func FunctionDescription() string {
+	return "ebsguard: checks the KMS key of the volumes and snapshots that " + EventList() + " create"
+}
 
 // EventPattern is the EventBridge pattern that routes those events, as
 // CloudFormation writes it.
@@ -26,22 +46,6 @@ func EventPattern() map[string]any {
 			"eventName":   names,
 		},
 	}
-}
-
-// ReadActions are exactly the read-only calls the Lambda makes in an account
-// (lambda/verify's EC2API and KMSAPI). None supports resource-level
-// permissions, so they are granted on "*". ec2:DescribeInstances is granted
-// because the deployment contract names it; the engine finds volumes with
-// DescribeVolumes filtered by attachment.instance-id.
-var ReadActions = []string{
-	"ec2:DescribeImages",
-	"ec2:DescribeInstances",
-	"ec2:DescribeLaunchTemplateVersions",
-	"ec2:DescribeSnapshots",
-	"ec2:DescribeVolumes",
-	"ec2:GetEbsDefaultKmsKeyId",
-	"ec2:GetEbsEncryptionByDefault",
-	"kms:DescribeKey",
 }
 
 // ReaderRoleName is the role every member account lets the central Lambda assume.

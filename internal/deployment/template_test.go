@@ -1,7 +1,6 @@
 package deployment_test
 
 import (
-	"encoding/json"
 	"os"
 	"os/exec"
 	"reflect"
@@ -11,18 +10,15 @@ import (
 
 	"github.com/awslabs/goformation/v7/intrinsics"
 	"github.com/ebsguard/ebsguard/internal/deployment"
+	"github.com/ebsguard/ebsguard/internal/deployment/cfntest"
 )
 
-// resource is a template resource, read without goformation's typed
-// resources (they drop an EventBridgeRule event's properties when
-// DeadLetterConfig or RetryPolicy is present).
-type resource struct {
-	Type       string
-	Metadata   map[string]any
-	Properties map[string]any
-}
+// template.yaml (SAM) held to internal/deployment. Resources are read as
+// plain JSON rather than goformation's typed resources, which drop an
+// EventBridgeRule event's properties when DeadLetterConfig or RetryPolicy
+// is present.
 
-func loadTemplate(t *testing.T) map[string]resource {
+func loadTemplate(t *testing.T) *cfntest.Template {
 	t.Helper()
 	b, err := os.ReadFile("../../template.yaml")
 	if err != nil {
@@ -32,51 +28,39 @@ func loadTemplate(t *testing.T) map[string]resource {
 	if err != nil {
 		t.Fatalf("parse template.yaml: %v", err)
 	}
-	var tmpl struct{ Resources map[string]resource }
-	if err := json.Unmarshal(j, &tmpl); err != nil {
+	tmpl, err := cfntest.Parse(j)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return tmpl.Resources
+	return tmpl
 }
 
-func only(t *testing.T, res map[string]resource, typ string) (string, resource) {
+// deploySAM is template.yaml as deployed with the Security Hub option.
+func deploySAM(t *testing.T, securityHub string) *cfntest.Deployment {
 	t.Helper()
-	var name string
-	for n, r := range res {
-		if r.Type == typ {
-			if name != "" {
-				t.Fatalf("more than one %s", typ)
-			}
-			name = n
-		}
+	d, err := loadTemplate(t).Deploy(map[string]string{deployment.EnableSecurityHubParameter.Name: securityHub})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if name == "" {
-		t.Fatalf("no %s", typ)
-	}
-	return name, res[name]
+	return d
 }
 
-func strs(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		var out []string
-		for _, e := range x {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
-}
+const (
+	samFunction   = "GuardrailFunction"
+	samRole       = "GuardrailRole"
+	samTopic      = "FindingsTopic"
+	samKey        = "TopicKey"
+	samDLQ        = "DeadLetterQueue"
+	samRecheck    = "RecheckQueue"
+	samRecheckDLQ = "RecheckDeadLetterQueue"
+	samLogs       = "FunctionLogGroup"
+)
 
 func TestSAMFunction(t *testing.T) {
-	res := loadTemplate(t)
-	_, fn := only(t, res, "AWS::Serverless::Function")
+	d := deploySAM(t, "false")
+	fn := d.Resources[d.ID(t, "AWS::Serverless::Function", samFunction)]
 	p := fn.Properties
-	if p["Runtime"] != deployment.Runtime || p["Handler"] != deployment.Handler || !slices.Equal(strs(p["Architectures"]), []string{deployment.Architecture}) {
+	if p["Runtime"] != deployment.Runtime || p["Handler"] != deployment.Handler || cfntest.JSON(p["Architectures"]) != cfntest.JSON([]any{deployment.Architecture}) {
 		t.Errorf("function runtime/handler/architectures = %v %v %v", p["Runtime"], p["Handler"], p["Architectures"])
 	}
 	if fn.Metadata["BuildMethod"] != "makefile" {
@@ -85,78 +69,127 @@ func TestSAMFunction(t *testing.T) {
 	if p["Timeout"] != float64(deployment.TimeoutSec) || p["MemorySize"] != float64(deployment.MemoryMB) {
 		t.Errorf("Timeout/MemorySize = %v/%v", p["Timeout"], p["MemorySize"])
 	}
-	env := p["Environment"].(map[string]any)["Variables"].(map[string]any)
-	for _, k := range []string{deployment.EnvTopicARN, deployment.EnvPolicy} {
-		if env[k] == nil {
-			t.Errorf("environment lacks %s", k)
-		}
+	if p["Description"] != deployment.FunctionDescription() {
+		t.Errorf("Description = %q; want %q", p["Description"], deployment.FunctionDescription())
 	}
-	events := p["Events"].(map[string]any)
-	if len(events) != 1 {
-		t.Fatalf("%d events; want 1", len(events))
-	}
-	for _, e := range events {
-		ev := e.(map[string]any)
-		props := ev["Properties"].(map[string]any)
-		if ev["Type"] != "EventBridgeRule" {
-			t.Errorf("event type %v", ev["Type"])
-		}
-		if !reflect.DeepEqual(props["Pattern"], deployment.EventPattern()) {
-			t.Errorf("event pattern\n%v\nwant\n%v", props["Pattern"], deployment.EventPattern())
-		}
-		if props["DeadLetterConfig"] == nil || props["RetryPolicy"] == nil {
-			t.Errorf("the EventBridge rule has no dead-letter queue or retry policy: %v", props)
-		}
-	}
-	if dlq := p["DeadLetterQueue"]; dlq == nil {
+	if p["DeadLetterQueue"] == nil {
 		t.Error("the function has no dead-letter queue for failed asynchronous invocations")
 	}
 }
 
-// The function's permissions: exactly the read actions on "*", publishing
-// to its own topic, and nothing wildcarded.
-func TestSAMPermissions(t *testing.T) {
-	res := loadTemplate(t)
-	_, pol := only(t, res, "AWS::IAM::Policy")
-	stmts := pol.Properties["PolicyDocument"].(map[string]any)["Statement"].([]any)
-	var star []string
-	var all []string
-	for _, s := range stmts {
-		st := s.(map[string]any)
-		actions := strs(st["Action"])
-		all = append(all, actions...)
-		if st["Resource"] == "*" {
-			star = append(star, actions...)
-		}
+func TestSAMEnvironment(t *testing.T) {
+	d := deploySAM(t, "false")
+	env, _ := d.Resources[samFunction].Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+	want := map[string]any{
+		deployment.EnvTopicARN:        cfntest.Ref(samTopic),
+		deployment.EnvPolicy:          cfntest.Ref("PolicyJson"),
+		deployment.EnvRecheckQueueURL: cfntest.Ref(samRecheck),
+		deployment.EnvRecheckDeadline: cfntest.Ref(deployment.RecheckDeadlineParameter.Name),
+		deployment.EnvSecurityHub:     cfntest.Ref(deployment.EnableSecurityHubParameter.Name),
 	}
-	slices.Sort(star)
-	if !slices.Equal(star, deployment.ReadActions) {
-		t.Errorf("actions on *: %v\nwant %v", star, deployment.ReadActions)
-	}
-	for _, a := range all {
-		if strings.Contains(a, "*") {
-			t.Errorf("wildcard action %s", a)
-		}
-	}
-	if !slices.Contains(all, "sns:Publish") {
-		t.Error("the function may not publish")
+	if cfntest.JSON(env) != cfntest.JSON(want) {
+		t.Errorf("environment %s\nwant %s", cfntest.JSON(env), cfntest.JSON(want))
 	}
 }
 
+// The function's two event sources: the EventBridge rule with the shared
+// pattern, and the re-check queue's mapping.
+func TestSAMEvents(t *testing.T) {
+	d := deploySAM(t, "false")
+	events, _ := d.Resources[samFunction].Properties["Events"].(map[string]any)
+	var types []string
+	for name, e := range events {
+		ev := e.(map[string]any)
+		props, _ := ev["Properties"].(map[string]any)
+		types = append(types, ev["Type"].(string))
+		switch ev["Type"] {
+		case "EventBridgeRule":
+			if !reflect.DeepEqual(props["Pattern"], deployment.EventPattern()) {
+				t.Errorf("%s: event pattern\n%v\nwant\n%v", name, props["Pattern"], deployment.EventPattern())
+			}
+			if props["DeadLetterConfig"] == nil || props["RetryPolicy"] == nil {
+				t.Errorf("%s: the EventBridge rule has no dead-letter queue or retry policy: %v", name, props)
+			}
+		case "SQS":
+			want := map[string]any{
+				"Queue":                 cfntest.GetAtt(samRecheck, "Arn"),
+				"BatchSize":             float64(deployment.RecheckBatchSize),
+				"FunctionResponseTypes": []any{"ReportBatchItemFailures"},
+			}
+			if cfntest.JSON(props) != cfntest.JSON(want) {
+				t.Errorf("%s: %s\nwant %s", name, cfntest.JSON(props), cfntest.JSON(want))
+			}
+		}
+	}
+	slices.Sort(types)
+	if !slices.Equal(types, []string{"EventBridgeRule", "SQS"}) {
+		t.Errorf("event sources %v; want one EventBridgeRule and one SQS", types)
+	}
+}
+
+func TestSAMParameters(t *testing.T) {
+	tmpl := loadTemplate(t)
+	for _, p := range []deployment.Parameter{deployment.RecheckDeadlineParameter, deployment.EnableSecurityHubParameter} {
+		t.Run(p.Name, func(t *testing.T) { cfntest.CheckParameter(t, tmpl, p) })
+	}
+	for _, n := range deployment.EventNames {
+		if !strings.Contains(tmpl.Description, n) {
+			t.Errorf("the template's description does not name %s", n)
+		}
+	}
+}
+
+func TestSAMRecheckQueue(t *testing.T) {
+	d := deploySAM(t, "false")
+	d.CheckRecheckQueues(t, d.ID(t, "AWS::SQS::Queue", samRecheck), d.ID(t, "AWS::SQS::Queue", samRecheckDLQ))
+}
+
+// The function's role, exactly, with Security Hub off and on: the engine's
+// reads on "*", and everything else on its own resource only.
+func TestSAMPermissions(t *testing.T) {
+	for _, on := range []string{"false", "true"} {
+		t.Run("EnableSecurityHub="+on, func(t *testing.T) {
+			d := deploySAM(t, on)
+			stmts, err := d.RoleStatements(samRole)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := cfntest.Grants(stmts)
+			want := cfntest.FunctionGrants(on == "true", cfntest.FunctionResources{
+				Topic: cfntest.Ref(samTopic), Key: cfntest.GetAtt(samKey, "Arn"), Logs: cfntest.Sub("${" + samLogs + ".Arn}"),
+				DeadLetters: cfntest.GetAtt(samDLQ, "Arn"), Recheck: cfntest.GetAtt(samRecheck, "Arn"),
+			})
+			if !slices.Equal(got, want) {
+				t.Errorf("the function's role allows\n%s\nwant\n%s", cfntest.Lines(got), cfntest.Lines(want))
+			}
+		})
+	}
+}
+
+func TestSAMAlarms(t *testing.T) {
+	d := deploySAM(t, "false")
+	d.CheckAlarms(t, map[deployment.Watched]any{
+		deployment.WatchFunction:           cfntest.Ref(samFunction),
+		deployment.WatchDeadLetters:        cfntest.GetAtt(samDLQ, "QueueName"),
+		deployment.WatchRecheckQueue:       cfntest.GetAtt(samRecheck, "QueueName"),
+		deployment.WatchRecheckDeadLetters: cfntest.GetAtt(samRecheckDLQ, "QueueName"),
+	}, cfntest.Ref(samTopic))
+}
+
 func TestSAMEncryption(t *testing.T) {
-	res := loadTemplate(t)
-	_, topic := only(t, res, "AWS::SNS::Topic")
-	if topic.Properties["KmsMasterKeyId"] == nil {
+	d := deploySAM(t, "false")
+	if d.Resources[d.ID(t, "AWS::SNS::Topic", samTopic)].Properties["KmsMasterKeyId"] == nil {
 		t.Error("the topic is not encrypted")
 	}
-	_, q := only(t, res, "AWS::SQS::Queue")
-	if q.Properties["SqsManagedSseEnabled"] != true && q.Properties["KmsMasterKeyId"] == nil {
-		t.Error("the dead-letter queue is not encrypted")
+	for _, q := range d.OfType("AWS::SQS::Queue") {
+		if p := d.Resources[q].Properties; p["SqsManagedSseEnabled"] != true && p["KmsMasterKeyId"] == nil {
+			t.Errorf("queue %s is not encrypted", q)
+		}
 	}
-	_, key := only(t, res, "AWS::KMS::Key")
-	if key.Properties["EnableKeyRotation"] != true {
+	if d.Resources[d.ID(t, "AWS::KMS::Key", samKey)].Properties["EnableKeyRotation"] != true {
 		t.Error("the topic key does not rotate")
 	}
+	d.CheckAlarmsMayUseTopic(t, samKey, samTopic)
 }
 
 // cfn-lint (with the SAM translator) when the machine has it.

@@ -1,0 +1,69 @@
+package deployment
+
+import "slices"
+
+// EngineReadActions are exactly the read-only calls the engine makes in an
+// account (lambda/verify's EC2API and KMSAPI): the central function's role
+// needs them for its own account, the reader role for every other. None
+// supports resource-level permissions, so they are granted on "*".
+// ec2:DescribeInstances is not among them: the engine finds an instance's
+// volumes with DescribeVolumes filtered by attachment.instance-id.
+var EngineReadActions = []string{
+	"ec2:DescribeImages",
+	"ec2:DescribeLaunchTemplateVersions",
+	"ec2:DescribeSnapshots",
+	"ec2:DescribeVolumes",
+	"ec2:GetEbsDefaultKmsKeyId",
+	"ec2:GetEbsEncryptionByDefault",
+	"kms:DescribeKey",
+}
+
+// AuditActions are what `ebsguard audit` needs beyond the engine, through the
+// reader role: CloudTrail event history. LookupEvents supports no
+// resource-level permissions. The function itself never calls it, so its
+// role does not get it.
+var AuditActions = []string{"cloudtrail:LookupEvents"}
+
+// ReaderRoleActions are exactly what the member accounts' reader role allows,
+// on "*": the engine's reads and the audit's.
+func ReaderRoleActions() []string {
+	return sortedUnion(EngineReadActions, AuditActions)
+}
+
+// RecheckSendActions lets the function queue a record whose results are not
+// visible yet, on the re-check queue only.
+var RecheckSendActions = []string{"sqs:SendMessage"}
+
+// RecheckConsumeActions are what the SQS event source mapping needs, through
+// the function's role, to consume the re-check queue; on that queue only.
+var RecheckConsumeActions = []string{
+	"sqs:ChangeMessageVisibility",
+	"sqs:DeleteMessage",
+	"sqs:GetQueueAttributes",
+	"sqs:ReceiveMessage",
+}
+
+// SecurityHubActions are granted to the function only when the Security Hub
+// option is on.
+var SecurityHubActions = []string{"securityhub:BatchImportFindings"}
+
+// SecurityHubProductARN is the account's default product ARN, the one
+// resource BatchImportFindings is granted on (the action requires the
+// product resource type). The arguments may be CloudFormation pseudo
+// parameters such as "${AWS::Partition}", for Fn::Sub.
+func SecurityHubProductARN(partition, region, account string) string {
+	return "arn:" + partition + ":securityhub:" + region + ":" + account + ":product/" + account + "/default"
+}
+
+// SecurityHubProductARNSub is SecurityHubProductARN as both templates write
+// it, in Fn::Sub.
+var SecurityHubProductARNSub = SecurityHubProductARN("${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}")
+
+func sortedUnion(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
