@@ -60,6 +60,11 @@ func TestEngineActionsAreTheEngineCalls(t *testing.T) {
 	if !slices.Equal(calls, deployment.EngineReadActions) {
 		t.Errorf("the engine calls %v\nEngineReadActions %v", calls, deployment.EngineReadActions)
 	}
+	// And exactly the lookups the kinds of the registry declare: CreateVolume
+	// and CopySnapshot need no action RunInstances and CopyImage did not.
+	if kinds := verify.ReadActions(); !slices.Equal(kinds, deployment.EngineReadActions) {
+		t.Errorf("the kinds look up %v\nEngineReadActions %v", kinds, deployment.EngineReadActions)
+	}
 }
 
 func TestSecurityHubProductARN(t *testing.T) {

@@ -445,6 +445,8 @@ func TestConfigFromEnv(t *testing.T) {
 		{"TOPIC_ARN": "t", "CACHE_TTL": "soon"},
 		{"TOPIC_ARN": "t", "RECHECK_BACKOFF": "1m,16m"},
 		{"TOPIC_ARN": "t", "RECHECK_DEADLINE": "-1h"},
+		{"TOPIC_ARN": "t", "RECHECK_DEADLINE": "400h"},
+		{"TOPIC_ARN": "t", "SECURITY_HUB": "maybe"},
 	} {
 		if _, err := configFromEnv(func(k string) string { return bad[k] }); err == nil {
 			t.Errorf("configFromEnv(%v): no error", bad)

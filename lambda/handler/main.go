@@ -79,6 +79,10 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 	if c.Schedule, err = recheck.ParseSchedule(getenv(deployment.EnvRecheckBackoff), getenv(deployment.EnvRecheckDeadline)); err != nil {
 		return c, err
 	}
+	if c.Schedule.Deadline > deployment.MaxRecheckDeadline {
+		// The re-check queue would drop a message before its deadline.
+		return c, fmt.Errorf("%s %s: at most %s, the re-check queue's retention less a day", deployment.EnvRecheckDeadline, c.Schedule.Deadline, deployment.MaxRecheckDeadline)
+	}
 	if s := getenv("LOG_LEVEL"); s != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {
 			return c, fmt.Errorf("LOG_LEVEL: %w", err)
