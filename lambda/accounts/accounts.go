@@ -146,6 +146,7 @@ type Provider struct {
 	mu        sync.Mutex
 	own       string // the caller's account, once known
 	partition string // the caller's ARN partition, once known
+	arn       string // the caller's identity ARN, once known
 	creds     map[string]aws.CredentialsProvider
 	ec2       map[string]*ec2.Client
 	kms       map[string]*kms.Client
@@ -205,8 +206,41 @@ func (p *Provider) identify(ctx context.Context) error {
 	if !verify.ValidAccount(account) {
 		return fmt.Errorf("get caller identity: invalid account %q", account)
 	}
-	p.own, p.partition = account, a.Partition
+	p.own, p.partition, p.arn = account, a.Partition, identity
 	return nil
+}
+
+// Identity is who the provider's own credentials are.
+type Identity struct {
+	Account   string
+	ARN       string // as STS GetCallerIdentity gives it
+	Partition string // aws, aws-cn, aws-us-gov, ...
+}
+
+// Caller returns the caller's identity, asked of STS once (the same answer
+// that decides which accounts need the reader role).
+func (p *Provider) Caller(ctx context.Context) (Identity, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.identify(ctx); err != nil {
+		return Identity{}, err
+	}
+	return Identity{Account: p.own, ARN: p.arn, Partition: p.partition}, nil
+}
+
+// Config returns the configuration that reads the account in the Region: the
+// caller's own credentials for its own account, else the reader role's (one
+// AssumeRole per account, shared with the EC2 and KMS clients), with the
+// bounded HTTP client. It is for the clients of services the engine does not
+// call, such as CloudTrail for `ebsguard audit`.
+func (p *Provider) Config(ctx context.Context, account, region string) (aws.Config, error) {
+	creds, err := p.credentials(ctx, account, region)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	cfg := p.cfg.Copy()
+	cfg.Region, cfg.Credentials = region, creds
+	return cfg, nil
 }
 
 // credentials returns the credentials that read the account: the default

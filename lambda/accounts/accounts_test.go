@@ -620,3 +620,45 @@ func TestTimeoutsKeepTheConfiguredHTTPClient(t *testing.T) {
 		t.Errorf("requests %+v; want one DescribeImages of ami-0tls", got)
 	}
 }
+
+// Config reads an account as the EC2 and KMS clients do: the caller's own
+// credentials for its own account, the reader role's otherwise, assumed once
+// for both; Caller is the identity STS gave, asked once.
+func TestConfigSharesTheAccountsCredentials(t *testing.T) {
+	e, url := startEndpoint(t)
+	f := newFakeSTS("aws")
+	p := accounts.New(config(url), "", accounts.WithSTS(f))
+	ctx := context.Background()
+
+	describeImage(t, p, member, "eu-west-1", "ami-0member")
+	for _, tt := range []struct{ account, region, wantKey string }{
+		{member, "us-east-2", "ASIA222222222222-1"},
+		{own, "ap-south-1", ownKey},
+	} {
+		cfg, err := p.Config(ctx, tt.account, tt.region)
+		if err != nil {
+			t.Fatalf("Config(%s, %s): %v", tt.account, tt.region, err)
+		}
+		if cfg.Region != tt.region {
+			t.Errorf("Config(%s, %s).Region = %s", tt.account, tt.region, cfg.Region)
+		}
+		creds, err := cfg.Credentials.Retrieve(ctx)
+		if err != nil || creds.AccessKeyID != tt.wantKey {
+			t.Errorf("Config(%s, %s) credentials = %s, %v; want %s", tt.account, tt.region, creds.AccessKeyID, err, tt.wantKey)
+		}
+	}
+	if _, err := p.Config(ctx, "not-an-account", "eu-west-1"); err == nil {
+		t.Error("Config accepted a malformed account")
+	}
+	id, err := p.Caller(ctx)
+	want := accounts.Identity{Account: own, ARN: "arn:aws:sts::" + own + ":assumed-role/ebsguard-function/ebsguard", Partition: "aws"}
+	if err != nil || id != want {
+		t.Errorf("Caller = %+v, %v; want %+v", id, err, want)
+	}
+	if identity, assume := f.counts(); identity != 1 || assume != 1 {
+		t.Errorf("GetCallerIdentity %d times, AssumeRole %d times; want 1 and 1", identity, assume)
+	}
+	if n := len(e.requests()); n != 1 {
+		t.Errorf("%d requests; want the one DescribeImages", n)
+	}
+}
