@@ -39,10 +39,11 @@ lint:
 	$(GO) vet ./...
 	cd $(CDK) && $(GO) vet ./...
 
-## fuzz: run the CloudTrail decoder fuzzer (FUZZTIME=60s)
+## fuzz: run the CloudTrail decoder fuzzer, then the engine's over every kind (FUZZTIME=60s each)
 FUZZTIME ?= 60s
 fuzz:
 	$(GO) test ./lambda/cloudtrail -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	$(GO) test ./lambda/verify -run '^$$' -fuzz FuzzEvaluate -fuzztime $(FUZZTIME)
 
 ## update-golden: rewrite events/samples/*/want.json from the engine
 update-golden:
