@@ -28,7 +28,11 @@ type Kind struct {
 	// this kind: every combination of them matches exactly one row.
 	Sources      []SourceState
 	Destinations []Destination
-	table        []row
+	// ReplicaIntended is set when, for an owned encrypted source copied to
+	// another Region, the intended key is SRC's multi-Region replica in the
+	// destination (spec/rules.md, below copy/encrypted/owned-cross-region).
+	ReplicaIntended bool
+	table           []row
 }
 
 // kinds is the registry: the engine, replay, the Lambda, the EventBridge

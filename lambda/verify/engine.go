@@ -193,12 +193,8 @@ type target struct {
 	image string
 	// zone is the Availability Zone of a new volume (CreateVolume).
 	zone string
-}
-
-// replicaWanted reports whether the intended key may be SRC's multi-Region
-// replica: only for an AMI copy of an owned source to another Region.
-func (t target) replicaWanted() bool {
-	return t.in.Op == rules.CopyImage && !t.in.SameRegion && t.in.Owned
+	// from says where the result comes from, for messages (", launched from ami-…").
+	from string
 }
 
 func (e *Engine) judge(s *session, t target) (Resource, []Finding, error) {

@@ -86,7 +86,7 @@ func (runInstances) targets(s *session, r *cloudtrail.Record) ([]target, error) 
 			if m.InstanceStore() {
 				continue
 			}
-			t := target{region: region, parent: inst.InstanceID, device: m.DeviceName, requestKey: m.KMSKeyID, image: imageID}
+			t := target{region: region, parent: inst.InstanceID, device: m.DeviceName, requestKey: m.KMSKeyID, image: imageID, from: ", launched from " + imageID}
 			t.src, t.err = launchSource(s, region, *img, m, snaps)
 			t.in = rules.Input{Op: rules.RunInstances, Source: t.src.State, Owned: t.src.Owned, SameRegion: true,
 				Encrypted: m.Encrypted, KeyGiven: m.KMSKeyID != "", EBD: ebd}
