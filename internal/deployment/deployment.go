@@ -71,7 +71,7 @@ const (
 	MetricsNamespace = "ebsguard"
 	// MetricVerdicts counts verdicts, with dimension DimensionStatus.
 	MetricVerdicts  = "Verdicts"
-	DimensionStatus = "Status"
+	DimensionStatus = "status"
 	// MetricRecheckAge is the age in seconds of the oldest record being re-checked.
 	MetricRecheckAge = "RecheckAgeSeconds"
 )

@@ -9,8 +9,7 @@ import (
 	"github.com/ebsguard/ebsguard/lambda/cloudtrail"
 )
 
-// FuzzDecode feeds arbitrary bytes through the decoder and the request
-// readers: nothing may panic, every item is a record or an error, and the
+// FuzzDecode feeds arbitrary bytes through the decoder: nothing may panic, every item is a record or an error, and the
 // decoder ends.
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(rec("a")))
@@ -44,12 +43,6 @@ func FuzzDecode(f *testing.F) {
 			}
 			if it.Err != nil {
 				continue
-			}
-			switch it.Record.EventName {
-			case "RunInstances":
-				cloudtrail.RunInstances(it.Record)
-			case "CopyImage":
-				cloudtrail.CopyImage(it.Record)
 			}
 			it.Record.Time()
 		}

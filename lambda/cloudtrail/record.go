@@ -51,11 +51,39 @@ func (r *Record) Principal() string {
 	return ""
 }
 
+// Request decodes requestParameters into v, leniently typed (String, Flag,
+// Items); a missing or null field leaves v as it is.
+func (r *Record) Request(v any) error { return unmarshalOptional(r.RequestParameters, v) }
+
+// Response decodes responseElements into v; a missing or null field (a
+// failed call, or a record that omits it) leaves v as it is.
+func (r *Record) Response(v any) error { return unmarshalOptional(r.ResponseElements, v) }
+
+// unmarshalOptional decodes a field that may be missing or null.
+func unmarshalOptional(raw json.RawMessage, v any) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	return json.Unmarshal(raw, v)
+}
+
 var timeLayouts = []string{
 	time.RFC3339Nano,
 	"2006-01-02T15:04:05.999999999",
 	"2006-01-02 15:04:05.999999999Z07:00",
 	"2006-01-02 15:04:05.999999999",
+}
+
+// ParsedTime returns eventTime as a time, and false when it is no timestamp
+// in any of the forms Time accepts.
+func (r *Record) ParsedTime() (time.Time, bool) {
+	s := strings.TrimSpace(string(r.EventTime))
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
 }
 
 // Time returns eventTime as RFC 3339 in UTC. A well-formed UTC time is

@@ -1,63 +1,118 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
+	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/ebsguard/ebsguard/lambda/cloudtrail"
+	"github.com/ebsguard/ebsguard/lambda/recheck"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
 
-// Publisher sends a violation to the security team.
+// Publisher sends a verdict (a violation, or an operational notice for an
+// error) to the security team.
 type Publisher interface {
 	Publish(ctx context.Context, v verify.Verdict) (string, error)
 }
 
-// Handler evaluates the CloudTrail records EventBridge delivers.
+// Queue takes re-checks of records whose results were not visible yet.
+type Queue interface {
+	Send(ctx context.Context, m recheck.Message, delay time.Duration) error
+}
+
+// Handler evaluates the CloudTrail records EventBridge delivers, and the
+// re-checks its own queue delivers.
 type Handler struct {
 	engine    *verify.Engine
 	publisher Publisher
+	queue     Queue // nil: no re-check queue configured
+	schedule  recheck.Schedule
 	log       *slog.Logger
+	now       func() time.Time
+	sleep     func(context.Context, time.Duration) error
 }
 
 // Handle accepts every input shape of formats.md §1 (EventBridge delivers an
-// event whose detail is a CloudTrail record). It returns an error only for
-// what a retry can fix: a transient lookup or publish failure. Malformed and
-// out-of-scope records are logged and not retried.
-func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) error {
+// event whose detail is a CloudTrail record), and SQS events of re-checks.
+// For those it answers which messages failed, so that only they come back.
+// It returns an error only for what a retry can fix: a transient lookup,
+// publish or queue failure. Malformed and out-of-scope records are logged
+// and not retried.
+func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (*events.SQSEventResponse, error) {
 	log := h.log
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		log = log.With("requestId", lc.AwsRequestID)
 	}
+	if ev, ok := sqsEvent(payload); ok {
+		return h.handleRechecks(ctx, log, ev), nil
+	}
 	var errs []error
-	for _, it := range cloudtrail.DecodeAll(payload) {
-		v := h.engine.Evaluate(ctx, it)
-		log.Info("evaluated", "eventID", v.EventID, "eventName", v.EventName, "account", v.Account, "region", v.Region,
-			"status", v.Status, "resources", len(v.Resources), "findings", len(v.Findings), "verdict", v)
-		log.Debug("lookups", "eventID", v.EventID, "calls", v.Calls)
-		for _, f := range v.Findings {
-			log.Warn("finding", "eventID", v.EventID, "code", f.Code, "severity", f.Severity, "resourceID", f.Resource)
+	items := cloudtrail.DecodeAll(payload)
+	for _, it := range items {
+		// A re-check carries the event as it came (its envelope included)
+		// when the payload is that one event, else the record alone.
+		raw := json.RawMessage(payload)
+		if len(items) > 1 && it.Record != nil {
+			raw, _ = json.Marshal(it.Record)
 		}
-		switch v.Status {
-		case verify.StatusViolation:
-			id, err := h.publisher.Publish(ctx, v)
-			if err != nil {
-				log.Error("publish failed", "eventID", v.EventID, "error", err)
-				errs = append(errs, err)
-				continue
-			}
-			log.Info("published", "eventID", v.EventID, "messageId", id)
-		case verify.StatusError:
-			if v.Retryable {
-				errs = append(errs, fmt.Errorf("event %s: %s", v.EventID, v.Reason))
-			} else {
-				log.Warn("not evaluated", "eventID", v.EventID, "reason", v.Reason)
-			}
+		errs = append(errs, h.process(ctx, log, it, raw, state{firstSeen: h.now()}))
+	}
+	return nil, errors.Join(errs...)
+}
+
+// sqsEvent recognises an SQS event: a "Records" list whose entries come from
+// aws:sqs (a CloudTrail log file has "Records" too).
+func sqsEvent(payload json.RawMessage) (events.SQSEvent, bool) {
+	var ev events.SQSEvent
+	if !bytes.Contains(payload, []byte(`"aws:sqs"`)) || json.Unmarshal(payload, &ev) != nil || len(ev.Records) == 0 {
+		return ev, false
+	}
+	for _, r := range ev.Records {
+		if r.EventSource != "aws:sqs" {
+			return ev, false
 		}
 	}
-	return errors.Join(errs...)
+	return ev, true
+}
+
+// handleRechecks evaluates each re-check message again from scratch. A
+// message whose evaluation must be retried is reported as a batch item
+// failure and comes back after the queue's visibility timeout.
+func (h *Handler) handleRechecks(ctx context.Context, log *slog.Logger, ev events.SQSEvent) *events.SQSEventResponse {
+	resp := &events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+	for _, msg := range ev.Records {
+		m, err := recheck.Parse(msg.Body)
+		if err != nil {
+			// A message this function did not write: nothing a retry fixes.
+			log.Error("malformed re-check message", "messageId", msg.MessageId, "error", err)
+			continue
+		}
+		items := cloudtrail.DecodeAll(m.Record)
+		if len(items) != 1 {
+			log.Error("malformed re-check message", "messageId", msg.MessageId, "error", "the record decodes to "+itoa(len(items))+" items")
+			continue
+		}
+		age := h.now().Sub(m.FirstSeen)
+		log.Info("re-check", "messageId", msg.MessageId, "eventID", recordID(items[0]), "attempt", m.Attempt,
+			emf(h.now(), metric{Name: metricRecheckAttempts, Unit: "Count", Value: 1}, metric{Name: metricRecheckAge, Unit: "Seconds", Value: age.Seconds()}))
+		st := state{attempt: m.Attempt, firstSeen: m.FirstSeen, published: m.Published}
+		if err := h.process(ctx, log, items[0], m.Record, st); err != nil {
+			log.Warn("re-check to be retried", "messageId", msg.MessageId, "error", err)
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
+		}
+	}
+	return resp
+}
+
+func recordID(it cloudtrail.Item) string {
+	if it.Record == nil {
+		return ""
+	}
+	return string(it.Record.EventID)
 }

@@ -23,30 +23,34 @@ import "slices"
 //     says an owned copy keeps SRC.
 //     https://docs.aws.amazon.com/ebs/latest/userguide/ebs-copy-snapshot.html
 func alternatives(d Decision, in Input, k Keys) []State {
-	var alt []string
-	switch {
-	case d.RuleID == CopyEncryptedOwned:
-		// EBS guide: DEF (EBD on) or the AWS managed key (EBD off) instead of SRC.
-		alt = []string{k.Default, k.AWSManaged}
-	case d.RuleID == SnapcopyEncryptedPlain || d.RuleID == SnapcopyEncryptedEBD:
-		// The AMI page and the re-encryption example: SRC, where it can be used
-		// (a KMS key belongs to one Region); the snapshot-copy section: aws/ebs
-		// or DEF, by EBD.
-		if in.SameRegion {
-			alt = append(alt, k.Source)
-		}
-		alt = append(alt, k.Default, k.AWSManaged)
-	case d.Outcome == DefaultKey:
-		// EBS guide and the field report: the AWS managed key instead of DEF.
-		alt = []string{k.AWSManaged}
-	}
 	var out []State
-	for _, arn := range alt {
-		s := EncryptedWith(arn)
-		if arn == "" || s == expectedState(d, k) || slices.Contains(out, s) {
+	for _, role := range alternativeRoles(d, in) {
+		s := EncryptedWith(k.ARN(role))
+		if s.KMSKeyARN == "" || s == expectedState(d, k) || slices.Contains(out, s) {
 			continue
 		}
 		out = append(out, s)
 	}
 	return out
+}
+
+// alternativeRoles names the keys of the alternatives, in order.
+func alternativeRoles(d Decision, in Input) []KeyRole {
+	switch {
+	case d.RuleID == CopyEncryptedOwned:
+		// EBS guide: DEF (EBD on) or the AWS managed key (EBD off) instead of SRC.
+		return []KeyRole{DefaultKeyRole, AWSManagedKeyRole}
+	case d.RuleID == SnapcopyEncryptedPlain || d.RuleID == SnapcopyEncryptedEBD:
+		// The AMI page and the re-encryption example: SRC, where it can be used
+		// (a KMS key belongs to one Region); the snapshot-copy section: aws/ebs
+		// or DEF, by EBD.
+		if in.SameRegion {
+			return []KeyRole{SourceKeyRole, DefaultKeyRole, AWSManagedKeyRole}
+		}
+		return []KeyRole{DefaultKeyRole, AWSManagedKeyRole}
+	case d.Outcome == DefaultKey:
+		// EBS guide and the field report: the AWS managed key instead of DEF.
+		return []KeyRole{AWSManagedKeyRole}
+	}
+	return nil
 }

@@ -25,8 +25,10 @@ type Finding struct {
 // Policy is the security team's policy, resolved for one account and Region.
 type Policy struct {
 	RequireEncryption bool
-	// AllowedKeys are the key ARNs allowed in this account and Region; empty
-	// means no allowed-keys entry applies and every key is allowed.
+	// LimitKeys is set when allowed-keys entries apply to this account and
+	// Region: only AllowedKeys are allowed then (none, if no entry resolves).
+	LimitKeys bool
+	// AllowedKeys are the key ARNs allowed in this account and Region.
 	AllowedKeys []string
 }
 
@@ -49,7 +51,7 @@ func Judge(p Prediction, actual State, k Keys, pol Policy) []Finding {
 	if !actual.Encrypted && pol.RequireEncryption {
 		out = append(out, Finding{UnencryptedCode, High})
 	}
-	if actual.Encrypted && len(pol.AllowedKeys) > 0 && !slices.Contains(pol.AllowedKeys, actual.KMSKeyARN) {
+	if actual.Encrypted && pol.LimitKeys && !slices.Contains(pol.AllowedKeys, actual.KMSKeyARN) {
 		out = append(out, Finding{DisallowedKey, Medium})
 	}
 	return out

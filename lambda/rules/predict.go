@@ -21,11 +21,11 @@ type Prediction struct {
 	IntendedUnknown bool
 }
 
-// UnknownKeyError is returned when a row's outcome names a key (SRC, DEF or
-// K) that the lookup could not resolve.
+// UnknownKeyError is returned when a row's outcome names a key (SRC, DEF, K
+// or the AWS managed key) that the lookup could not resolve.
 type UnknownKeyError struct {
 	RuleID string
-	Key    string // "SRC", "DEF" or "K"
+	Key    KeyRole
 }
 
 func (e *UnknownKeyError) Error() string {
@@ -46,8 +46,8 @@ func Predict(in Input, k Keys) (Prediction, error) {
 	if d.Outcome == CallFails {
 		return p, fmt.Errorf("%s: %w", d.RuleID, ErrRequestRejected)
 	}
-	if need := neededKey(d.Outcome); need != "" && expectedState(d, k).KMSKeyARN == "" {
-		return p, &UnknownKeyError{RuleID: d.RuleID, Key: need}
+	if role := outcomeRole(d.Outcome); role != 0 && k.ARN(role) == "" {
+		return p, &UnknownKeyError{RuleID: d.RuleID, Key: role}
 	}
 	p.Expected = expectedState(d, k)
 	p.Alternatives = alternatives(d, in, k)
@@ -67,33 +67,10 @@ func succeeded(in Input) Input {
 }
 
 func expectedState(d Decision, k Keys) State {
-	switch d.Outcome {
-	case SourceKey:
-		return EncryptedWith(k.Source)
-	case DefaultKey:
-		return EncryptedWith(k.Default)
-	case RequestKey:
-		return EncryptedWith(k.Request)
-	case AWSManagedKey:
-		return EncryptedWith(k.AWSManaged)
-	default:
-		return State{}
+	if role := outcomeRole(d.Outcome); role != 0 {
+		return EncryptedWith(k.ARN(role))
 	}
-}
-
-func neededKey(o Outcome) string {
-	switch o {
-	case SourceKey:
-		return "SRC"
-	case DefaultKey:
-		return "DEF"
-	case RequestKey:
-		return "K"
-	case AWSManagedKey:
-		return "AWS managed key"
-	default:
-		return ""
-	}
+	return State{}
 }
 
 // intended implements spec/rules.md "The intended key", the same for every

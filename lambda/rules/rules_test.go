@@ -264,7 +264,7 @@ func TestPredictSharedSourceNotVisible(t *testing.T) {
 func TestPredictUnknownKey(t *testing.T) {
 	_, err := rules.Predict(rules.Input{Op: rules.RunInstances, Source: rules.EncryptedSource, Owned: true}, rules.Keys{Default: def})
 	var unknown *rules.UnknownKeyError
-	if !errors.As(err, &unknown) || unknown.Key != "SRC" {
+	if !errors.As(err, &unknown) || unknown.Key != rules.SourceKeyRole {
 		t.Errorf("Predict without SRC: error = %v; want an UnknownKeyError for SRC", err)
 	}
 }
@@ -293,9 +293,9 @@ func TestJudge(t *testing.T) {
 		{"unencrypted as predicted", plain, rules.State{}, pol, []rules.Finding{{rules.UnencryptedCode, rules.High}}},
 		{"unencrypted allowed", plain, rules.State{}, rules.Policy{}, nil},
 		{"unencrypted against prediction", encrypt, rules.State{}, rules.Policy{}, []rules.Finding{{rules.KeyMismatch, rules.High}}},
-		{"no intended key, DEF allowed", encrypt, rules.EncryptedWith(def), rules.Policy{AllowedKeys: []string{def}}, nil},
-		{"no intended key, DEF not allowed", encrypt, rules.EncryptedWith(def), rules.Policy{AllowedKeys: []string{other}}, []rules.Finding{{rules.DisallowedKey, rules.Medium}}},
-		{"everything", plain, rules.EncryptedWith(other), rules.Policy{AllowedKeys: []string{def}}, []rules.Finding{{rules.KeyMismatch, rules.High}, {rules.DisallowedKey, rules.Medium}}},
+		{"no intended key, DEF allowed", encrypt, rules.EncryptedWith(def), rules.Policy{LimitKeys: true, AllowedKeys: []string{def}}, nil},
+		{"no intended key, DEF not allowed", encrypt, rules.EncryptedWith(def), rules.Policy{LimitKeys: true, AllowedKeys: []string{other}}, []rules.Finding{{rules.DisallowedKey, rules.Medium}}},
+		{"everything", plain, rules.EncryptedWith(other), rules.Policy{LimitKeys: true, AllowedKeys: []string{def}}, []rules.Finding{{rules.KeyMismatch, rules.High}, {rules.DisallowedKey, rules.Medium}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -53,3 +53,19 @@ func IsTransient(err error) bool {
 	var oe *smithy.OperationError
 	return errors.As(err, &oe) || errors.Is(err, context.DeadlineExceeded)
 }
+
+// ErrorCode returns the AWS error code of a lookup failure, or a short class
+// (NotFound, Timeout, Other) when AWS gave none.
+func ErrorCode(err error) string {
+	var ae smithy.APIError
+	switch {
+	case errors.As(err, &ae):
+		return ae.ErrorCode()
+	case isNotFound(err):
+		return "NotFound"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "Timeout"
+	default:
+		return "Other"
+	}
+}

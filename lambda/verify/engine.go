@@ -18,16 +18,18 @@ type Engine struct {
 	clients Clients
 	policy  Policy
 	cache   *cache
+	now     func() time.Time
 }
 
 // Config configures an Engine.
 type Config struct {
 	Clients Clients
 	Policy  Policy
-	// CacheTTL bounds how long encryption-by-default, default keys and key
-	// resolutions are reused across events; 0 disables the cache.
+	// CacheTTL bounds how long what is reused across events (account
+	// settings, key resolutions, images and snapshots) is kept; 0 disables
+	// the cache.
 	CacheTTL time.Duration
-	// Now is the clock of the cache (time.Now when nil).
+	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
 
@@ -37,7 +39,13 @@ func New(cfg Config) *Engine {
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine{clients: cfg.Clients, policy: cfg.Policy, cache: newCache(cfg.CacheTTL, now)}
+	return &Engine{clients: cfg.Clients, policy: cfg.Policy, cache: newCache(cfg.CacheTTL, now), now: now}
+}
+
+// Check says which look at a record this is: the first (Attempt 0, as in
+// replay), or a later re-check of results that were not visible yet.
+type Check struct {
+	Attempt int
 }
 
 // skip ends an evaluation with status skipped.
@@ -45,13 +53,26 @@ type skip struct{ reason string }
 
 func (s skip) Error() string { return s.reason }
 
-// Evaluate returns the verdict for one decoded item. It never panics on
-// input and never returns an empty status.
+// Limits on what a verdict repeats from a record, so that a hostile or
+// broken record cannot make every log line or message too large to deliver.
+const (
+	maxPrincipal = 2048 // an IAM ARN is at most 2048 characters
+	maxEventID   = 256
+)
+
+// Evaluate returns the verdict for one decoded item, as a first look. It
+// never panics on input and never returns an empty status.
 func (e *Engine) Evaluate(ctx context.Context, it cloudtrail.Item) Verdict {
+	return e.Recheck(ctx, it, Check{})
+}
+
+// Recheck returns the verdict for one decoded item, looked at again: the
+// evaluation starts from scratch; only what counts as gone differs.
+func (e *Engine) Recheck(ctx context.Context, it cloudtrail.Item, c Check) Verdict {
 	v := Verdict{Resources: []Resource{}, Findings: []Finding{}, Calls: map[string]int{}}
 	if r := it.Record; r != nil {
-		v.EventID, v.EventName, v.EventTime = string(r.EventID), string(r.EventName), r.Time()
-		v.Account, v.Region, v.Principal = r.Account(), string(r.AWSRegion), r.Principal()
+		v.EventID, v.EventName, v.EventTime = cut(string(r.EventID), maxEventID), string(r.EventName), r.Time()
+		v.Account, v.Region, v.Principal = r.Account(), string(r.AWSRegion), cut(r.Principal(), maxPrincipal)
 	}
 	if it.Err != nil {
 		v.Status, v.Reason = StatusError, it.Err.Error()
@@ -61,30 +82,45 @@ func (e *Engine) Evaluate(ctx context.Context, it cloudtrail.Item) Verdict {
 		v.Status, v.Reason = StatusSkipped, it.Skip
 		return v
 	}
-	err := e.evaluate(ctx, it.Record, &v)
+	err := e.evaluate(ctx, it.Record, c, &v)
 	var sk skip
 	switch {
 	case errors.As(err, &sk):
 		v.Status, v.Reason = StatusSkipped, sk.reason
 		v.Resources, v.Findings = []Resource{}, []Finding{}
 	case err != nil:
-		v.Status, v.Reason, v.Retryable = StatusError, err.Error(), IsTransient(err)
+		v.Status, v.Reason = StatusError, err.Error()
 		v.Resources, v.Findings = []Resource{}, []Finding{}
+		v.noteError(err)
 	default:
 		v.settle()
 	}
 	return v
 }
 
-func (e *Engine) evaluate(ctx context.Context, r *cloudtrail.Record, v *Verdict) error {
+// cut shortens s to at most n bytes, saying so.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const mark = "…[cut]"
+	return s[:n-len(mark)] + mark
+}
+
+func (e *Engine) evaluate(ctx context.Context, r *cloudtrail.Record, c Check, v *Verdict) error {
 	if r.ErrorCode != "" {
 		return skip{"request-failed:" + string(r.ErrorCode)}
 	}
 	if src := r.EventSource; src != "" && src != "ec2.amazonaws.com" {
 		return skip{fmt.Sprintf("unsupported:event:%s:%s", src, r.EventName)}
 	}
-	if r.EventName != "CopyImage" && r.EventName != "RunInstances" {
+	k, ok := rules.KindByEvent(string(r.EventName))
+	if !ok {
 		return skip{"unsupported:event:" + string(r.EventName)}
+	}
+	impl, ok := kinds[k.Op]
+	if !ok {
+		return fmt.Errorf("no engine for %s", k.EventName) // TestEveryKindHasAnEngine prevents this
 	}
 	if !ValidAccount(v.Account) {
 		return fmt.Errorf("invalid account ID %q in recipientAccountId", v.Account)
@@ -92,21 +128,46 @@ func (e *Engine) evaluate(ctx context.Context, r *cloudtrail.Record, v *Verdict)
 	if !ValidRegion(v.Region) {
 		return fmt.Errorf("invalid Region %q in awsRegion", v.Region)
 	}
-	s := &session{ctx: ctx, clients: e.clients, cache: e.cache, account: v.Account, calls: v.Calls, memo: map[string]any{}}
-	var targets []target
-	var err error
-	if r.EventName == "CopyImage" {
-		targets, err = s.copyImage(r, v.Region)
-	} else {
-		targets, err = s.runInstances(r, v.Region)
+	when, ok := r.ParsedTime()
+	switch {
+	case r.EventTime == "":
+		when = e.now() // a missing field is absent, not malformed
+	case !ok:
+		return fmt.Errorf("invalid eventTime %q: not a timestamp", v.EventTime)
 	}
+	s := &session{ctx: ctx, clients: e.clients, cache: e.cache, account: v.Account, region: v.Region, when: when, check: c,
+		now: e.now, calls: v.Calls, memo: map[string]any{}, reused: map[string]bool{}}
+	if err := e.judgeAll(s, k, impl, r, v); err != nil {
+		return err
+	}
+	if len(v.Findings) > 0 && len(s.reused) > 0 {
+		// Never raise a finding on reused state: the account's default key or
+		// a key alias may have changed since it was cached. Ask exactly those
+		// again and judge once more; this costs calls only on a finding.
+		s.refreshing = true
+		v.Resources, v.Findings, v.ErrorCodes, s.warnings = []Resource{}, []Finding{}, nil, nil
+		if err := e.judgeAll(s, k, impl, r, v); err != nil {
+			return err
+		}
+	}
+	v.Warnings = s.warnings
+	v.RetrySoon = impl.quick()
+	return nil
+}
+
+// judgeAll finds the record's results and judges each. A result that cannot
+// be judged keeps its error; the others keep their findings.
+func (e *Engine) judgeAll(s *session, k rules.Kind, impl kind, r *cloudtrail.Record, v *Verdict) error {
+	targets, err := impl.targets(s, r)
 	if err != nil {
 		return err
 	}
 	for _, t := range targets {
+		t.kind, t.impl = k, impl
 		res, findings, err := e.judge(s, t)
 		if err != nil {
-			return err
+			res.Error, res.Findings = err.Error(), []string{}
+			v.noteError(err)
 		}
 		v.Resources = append(v.Resources, res)
 		v.Findings = append(v.Findings, findings...)
@@ -116,22 +177,37 @@ func (e *Engine) evaluate(ctx context.Context, r *cloudtrail.Record, v *Verdict)
 
 // target is one resulting volume or snapshot, ready to be judged.
 type target struct {
-	region      string // where the resource is created
-	resource    string // "" while not visible
-	parent      string
-	device      string
-	src         source
-	in          rules.Input
-	requestKey  string
-	actual      *rules.State
-	sourceImage string // CopyImage: the source AMI, for the fix command
+	kind       rules.Kind
+	impl       kind
+	region     string // where the resource is created
+	resource   string // "" while not visible
+	parent     string
+	device     string
+	src        source
+	in         rules.Input
+	requestKey string
+	actual     *rules.State
+	// err is why the result could not be read; the target is not judged.
+	err error
+	// image is the AMI the result comes from: launched, or copied.
+	image string
+	// zone is the Availability Zone of a new volume (CreateVolume).
+	zone string
+}
+
+// replicaWanted reports whether the intended key may be SRC's multi-Region
+// replica: only for an AMI copy of an owned source to another Region.
+func (t target) replicaWanted() bool {
+	return t.in.Op == rules.CopyImage && !t.in.SameRegion && t.in.Owned
 }
 
 func (e *Engine) judge(s *session, t target) (Resource, []Finding, error) {
 	res := Resource{Resource: t.resource, Parent: t.parent, Device: t.device, Source: t.src.SnapshotID, Actual: t.actual, Findings: []string{}}
-	// Only an owned cross-Region copy can intend SRC's multi-Region replica.
-	ownedCrossRegion := t.in.Op == rules.CopyImage && !t.in.SameRegion && t.in.Owned
-	ks, err := s.keys(t.region, t.src, t.requestKey, ownedCrossRegion)
+	if t.err != nil {
+		res.Actual = nil
+		return res, nil, t.err
+	}
+	ks, err := s.keys(t)
 	if err != nil {
 		return res, nil, err
 	}
@@ -140,13 +216,13 @@ func (e *Engine) judge(s *session, t target) (Resource, []Finding, error) {
 	var unknown *rules.UnknownKeyError
 	switch {
 	case errors.Is(err, rules.ErrRequestRejected):
-		return res, nil, fmt.Errorf("%s %s: rule %s says EC2 rejects this request, yet CloudTrail records no errorCode", kind(t.in.Op), t.device, p.RuleID)
+		return res, nil, fmt.Errorf("rule %s says EC2 rejects this request, yet CloudTrail records no errorCode", p.RuleID)
 	case errors.As(err, &unknown):
 		why := ks.why[unknown.Key]
 		if why == nil {
 			why = ErrNotFound
 		}
-		return res, nil, fmt.Errorf("%s %s: rule %s predicts %s, which cannot be resolved: %w", kind(t.in.Op), t.device, p.RuleID, unknown.Key, why)
+		return res, nil, fmt.Errorf("rule %s predicts %s, which cannot be resolved: %w", p.RuleID, unknown.Key, why)
 	case err != nil:
 		return res, nil, err
 	}
@@ -154,11 +230,9 @@ func (e *Engine) judge(s *session, t target) (Resource, []Finding, error) {
 	if t.actual == nil {
 		return res, nil, nil
 	}
-	pol := rules.Policy{RequireEncryption: e.policy.requireEncryption()}
-	if t.actual.Encrypted && len(e.policy.applicable(s.account, t.region)) > 0 {
-		if pol.AllowedKeys, err = s.allowedKeys(e.policy, t.region); err != nil {
-			return res, nil, err
-		}
+	pol, err := s.policy(e.policy, t.region, *t.actual)
+	if err != nil {
+		return res, nil, err
 	}
 	var out []Finding
 	for _, f := range rules.Judge(p, *t.actual, ks.Keys, pol) {
@@ -167,12 +241,4 @@ func (e *Engine) judge(s *session, t target) (Resource, []Finding, error) {
 			Message: message(f.Code, t, res, ks.Keys, pol, s.account)})
 	}
 	return res, out, nil
-}
-
-// kind names what an operation creates.
-func kind(op rules.Op) string {
-	if op == rules.CopyImage {
-		return "snapshot"
-	}
-	return "volume"
 }

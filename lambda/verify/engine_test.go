@@ -100,11 +100,11 @@ func TestLookupErrors(t *testing.T) {
 }
 
 func TestCacheAndCallCounts(t *testing.T) {
-	w, it := load(t, "launch-encrypted-shared")
+	w, it := load(t, "launch-encrypted-owned")
 	c := &faultyClients{World: w, ec2: map[string]int{}}
 	e := verify.New(verify.Config{Clients: c, CacheTTL: time.Minute})
 	v := e.Evaluate(context.Background(), it)
-	if v.Status != verify.StatusViolation {
+	if v.Status != verify.StatusCompliant {
 		t.Fatalf("status %s: %s", v.Status, v.Reason)
 	}
 	for api, n := range v.Calls {
@@ -160,8 +160,11 @@ func TestPolicyKeyThatDoesNotResolve(t *testing.T) {
 	w, it := load(t, "launch-key")
 	e := verify.New(verify.Config{Clients: w, Policy: verify.Policy{AllowedKeys: []verify.AllowedKey{{Key: "alias/missing"}}}})
 	v := e.Evaluate(context.Background(), it)
-	if v.Status != verify.StatusError || !strings.Contains(v.Reason, "alias/missing") {
-		t.Errorf("status %s (%s); want an error naming the key", v.Status, v.Reason)
+	if v.Status != verify.StatusViolation || len(v.Findings) != 1 || v.Findings[0].Code != "DISALLOWED_KEY" {
+		t.Errorf("status %s (%s), findings %+v; want one DISALLOWED_KEY: an allowed key that does not resolve allows nothing", v.Status, v.Reason, v.Findings)
+	}
+	if len(v.Warnings) != 1 || !strings.Contains(v.Warnings[0], "alias/missing") {
+		t.Errorf("warnings %q; want one naming alias/missing", v.Warnings)
 	}
 }
 
@@ -182,7 +185,7 @@ func TestOutOfScopeIsSkipped(t *testing.T) {
 	e := verify.New(verify.Config{Clients: w})
 	for in, want := range map[string]string{
 		`{"detail-type":"EC2 Instance State-change Notification","account":"222222222222","region":"us-east-1","detail":{"state":"running"}}`: "unsupported:detail-type:EC2 Instance State-change Notification",
-		`{"eventName":"CreateVolume","eventSource":"ec2.amazonaws.com","awsRegion":"us-east-1","recipientAccountId":"222222222222"}`:          "unsupported:event:CreateVolume",
+		`{"eventName":"DeleteVolume","eventSource":"ec2.amazonaws.com","awsRegion":"us-east-1","recipientAccountId":"222222222222"}`:          "unsupported:event:DeleteVolume",
 		`{"eventName":"CopyImage","eventSource":"ec2.amazonaws.com","errorCode":"Client.DryRunOperation"}`:                                    "request-failed:Client.DryRunOperation",
 	} {
 		v := e.Evaluate(context.Background(), cloudtrail.DecodeAll([]byte(in))[0])

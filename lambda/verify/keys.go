@@ -1,10 +1,11 @@
 package verify
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/ebsguard/ebsguard/lambda/rules"
 )
 
@@ -20,16 +21,21 @@ type source struct {
 // keySet is the resolved keys of one resource, and why any is missing.
 type keySet struct {
 	rules.Keys
-	why map[string]error // "SRC", "DEF", "K" → why it is unknown
+	why map[rules.KeyRole]error
 }
 
-// keys resolves SRC, DEF, the AWS managed key and K for one resource created
-// in region. A key that does not exist is left empty with its reason (the
-// prediction fails only if it needs that key); a transient failure is
-// returned, since any missing default key could hide a finding.
-func (s *session) keys(region string, src source, requestKey string, replicaWanted bool) (keySet, error) {
-	ks := keySet{why: map[string]error{}}
-	soft := func(role string, arn string, err error) (string, error) {
+// keys resolves the keys a target's row needs (rules.KeysNeeded), and no
+// other: a key that does not exist is left empty with its reason, so that the
+// prediction fails only if the row itself needs it; any other failure is
+// returned.
+func (s *session) keys(t target) (keySet, error) {
+	ks := keySet{why: map[rules.KeyRole]error{}}
+	need, err := rules.KeysNeeded(t.in)
+	if err != nil {
+		return ks, err
+	}
+	resolve := func(role rules.KeyRole, region, ref string) (string, error) {
+		arn, err := s.mustResolve(region, ref)
 		if err != nil && !errIsPermanentLookup(err) {
 			return "", err
 		}
@@ -38,36 +44,42 @@ func (s *session) keys(region string, src source, requestKey string, replicaWant
 		}
 		return arn, nil
 	}
-	defRef, err := s.defaultKeyRef(region)
-	if err != nil {
-		return ks, err
-	}
-	arn, lerr := s.mustResolve(region, defRef)
-	if ks.Default, err = soft("DEF", arn, lerr); err != nil {
-		return ks, err
-	}
-	arn, lerr = s.mustResolve(region, rules.AWSManagedAlias)
-	if ks.AWSManaged, err = soft("AWS managed key", arn, lerr); err != nil {
-		return ks, err
-	}
-	if requestKey != "" {
-		arn, lerr = s.mustResolve(region, requestKey)
-		if ks.Request, err = soft("K", arn, lerr); err != nil {
-			return ks, err
-		}
-	}
-	if src.State == rules.EncryptedSource {
-		if src.KeyRef == "" {
-			ks.why["SRC"] = fmt.Errorf("snapshot %s names no KMS key", src.SnapshotID)
-		} else {
-			arn, lerr = s.mustResolve(src.Region, src.KeyRef)
-			if ks.Source, err = soft("SRC", arn, lerr); err != nil {
+	for _, role := range need.Roles() {
+		var arn string
+		switch role {
+		case rules.DefaultKeyRole:
+			ref, err := s.defaultKeyRef(t.region)
+			if err != nil {
 				return ks, err
 			}
-		}
-		if replicaWanted && ks.Source != "" {
-			if ks.SourceReplica, err = s.replica(region, ks.Source); err != nil {
+			arn, err = resolve(role, t.region, ref)
+			if err != nil {
 				return ks, err
+			}
+			ks.Default = arn
+		case rules.AWSManagedKeyRole:
+			if ks.AWSManaged, err = resolve(role, t.region, rules.AWSManagedAlias); err != nil {
+				return ks, err
+			}
+		case rules.RequestKeyRole:
+			if ks.Request, err = resolve(role, t.region, t.requestKey); err != nil {
+				return ks, err
+			}
+		case rules.SourceKeyRole:
+			if t.src.State != rules.EncryptedSource {
+				continue
+			}
+			if t.src.KeyRef == "" {
+				ks.why[role] = fmt.Errorf("snapshot %s names no KMS key", t.src.SnapshotID)
+				continue
+			}
+			if ks.Source, err = resolve(role, t.src.Region, t.src.KeyRef); err != nil {
+				return ks, err
+			}
+			if t.replicaWanted() && ks.Source != "" {
+				if ks.SourceReplica, err = s.replica(t.region, ks.Source); err != nil {
+					return ks, err
+				}
 			}
 		}
 	}
@@ -88,41 +100,95 @@ func (s *session) replica(region, arn string) (string, error) {
 	return a.ARN, nil
 }
 
-// allowedKeys resolves the policy's allowed keys that apply to the account
-// and Region.
-func (s *session) allowedKeys(p Policy, region string) ([]string, error) {
-	var out []string
-	for _, ref := range p.applicable(s.account, region) {
-		arn, err := s.mustResolve(region, ref)
-		if err != nil {
-			return nil, fmt.Errorf("policy allowed key: %w", err)
-		}
-		out = append(out, arn)
-	}
-	return out, nil
+// keyAnswer is a resolved key reference: its ARN, or that it does not exist.
+type keyAnswer struct {
+	ARN      string
+	NotFound bool
 }
 
-// resolveActual resolves the key of an actual resource, which EC2 normally
-// gives as an ARN already.
-func (s *session) resolveActual(region string, encrypted *bool, keyID *string) (rules.State, error) {
-	if !isEncrypted(encrypted, keyID) {
-		return rules.State{}, nil
-	}
-	if aws.ToString(keyID) == "" {
-		return rules.State{Encrypted: true}, nil
-	}
-	arn, err := s.mustResolve(region, aws.ToString(keyID))
+// "Not found" is never kept across events: AWS creates alias/aws/ebs on its
+// first use in an account and Region, and a kept "not found" would turn the
+// fall-backs of the cache's lifetime into errors.
+func (a keyAnswer) cacheable() bool { return !a.NotFound }
+
+// resolveKey resolves a key reference to a key ARN in the account and Region
+// (KMS DescribeKey). A key ARN names itself and needs no call; an alias ARN is
+// asked in the Region it names.
+func (s *session) resolveKey(region, ref string) (keyAnswer, error) {
+	parsed, err := rules.ParseKeyRef(ref)
 	if err != nil {
-		return rules.State{}, err
+		return keyAnswer{}, err
 	}
-	return rules.EncryptedWith(arn), nil
+	switch parsed.Kind {
+	case rules.KeyARN:
+		return keyAnswer{ARN: parsed.String()}, nil
+	case rules.AliasARN:
+		region = parsed.Region
+	}
+	return s.describeKey(region, parsed.String())
 }
 
-// isEncrypted reads EC2's Encrypted flag; a hand-written world that names a
-// key but omits the flag means encrypted.
-func isEncrypted(encrypted *bool, keyID *string) bool {
-	if encrypted != nil {
-		return *encrypted
+// describeKey asks KMS, once per event and once per cache lifetime.
+func (s *session) describeKey(region, ref string) (keyAnswer, error) {
+	return remember(s, "key/"+s.account+"/"+region+"/"+ref, setting, func() (keyAnswer, error) {
+		c, err := s.clients.KMS(s.ctx, s.account, region)
+		if err != nil {
+			return keyAnswer{}, fmt.Errorf("kms client for %s in %s: %w", s.account, region, err)
+		}
+		s.count("DescribeKey")
+		out, err := c.DescribeKey(s.ctx, &kms.DescribeKeyInput{KeyId: aws.String(ref)})
+		if isNotFound(err) {
+			return keyAnswer{NotFound: true}, nil
+		}
+		if err != nil {
+			return keyAnswer{}, fmt.Errorf("describe key %s in %s: %w", ref, region, err)
+		}
+		if out.KeyMetadata == nil || aws.ToString(out.KeyMetadata.Arn) == "" {
+			return keyAnswer{}, fmt.Errorf("describe key %s in %s: no key ARN in the answer", ref, region)
+		}
+		return keyAnswer{ARN: aws.ToString(out.KeyMetadata.Arn)}, nil
+	})
+}
+
+// mustResolve resolves a reference that has to exist.
+func (s *session) mustResolve(region, ref string) (string, error) {
+	a, err := s.resolveKey(region, ref)
+	if err != nil {
+		return "", err
 	}
-	return aws.ToString(keyID) != ""
+	if a.NotFound {
+		return "", fmt.Errorf("KMS key %s in %s: %w", ref, region, ErrNotFound)
+	}
+	return a.ARN, nil
+}
+
+// errIsPermanentLookup tells a lookup answer that is final (not found, a
+// malformed reference) from one to retry.
+func errIsPermanentLookup(err error) bool {
+	return isNotFound(err) || errors.Is(err, rules.ErrBadKeyRef)
+}
+
+// policy resolves the policy for the account and Region of a result. An
+// allowed key that does not resolve there allows nothing there: the verdict
+// says so in a warning rather than turning every encrypted result into an
+// error.
+func (s *session) policy(p Policy, region string, actual rules.State) (rules.Policy, error) {
+	pol := rules.Policy{RequireEncryption: p.requireEncryption()}
+	refs := p.applicable(s.account, region)
+	if len(refs) == 0 || !actual.Encrypted {
+		return pol, nil
+	}
+	pol.LimitKeys = true
+	for _, ref := range refs {
+		arn, err := s.mustResolve(region, ref)
+		switch {
+		case err == nil:
+			pol.AllowedKeys = append(pol.AllowedKeys, arn)
+		case errIsPermanentLookup(err):
+			s.warn("policy: allowed key %s does not resolve in account %s, Region %s, so it allows nothing there (%v)", ref, s.account, region, err)
+		default:
+			return pol, fmt.Errorf("policy allowed key: %w", err)
+		}
+	}
+	return pol, nil
 }

@@ -10,12 +10,13 @@ import (
 // message explains a finding to a security engineer: what happened, what was
 // intended, and how to fix it.
 func message(code string, t target, res Resource, k rules.Keys, pol rules.Policy, account string) string {
-	what := fmt.Sprintf("%s %s (%s of %s)", kind(t.in.Op), res.Resource, res.Device, res.Parent)
+	what := describeResult(t, res)
 	actual := describeState(*res.Actual, k)
+	fix := func(key string) string { return t.impl.fix(t, key) }
 	switch code {
 	case rules.KeyMismatch:
 		return fmt.Sprintf("%s is %s, but rule %s predicts %s. EC2 did not behave as documented, or the account's EBS settings changed since the call: check the EBS defaults and key policies in %s. Fix: %s.",
-			what, actual, res.Rule, describeState(rules.State{Encrypted: res.Expected.Encrypted, KMSKeyARN: res.Expected.KMSKeyARN}, k), t.region, fix(t, usableKey(res.IntendedKeyARN, t.region)))
+			what, actual, res.Rule, describeState(rules.State{Encrypted: res.Expected.Encrypted, KMSKeyARN: res.Expected.KMSKeyARN}, k), t.region, fix(usableKey(res.IntendedKeyARN, account, t.region)))
 	case rules.DefaultKeyFallback:
 		note := ""
 		if res.Actual.KMSKeyARN == k.AWSManaged {
@@ -26,15 +27,32 @@ func message(code string, t target, res Resource, k rules.Keys, pol rules.Policy
 			intended = fmt.Sprintf("(the key of source snapshot %s, which this account cannot describe)", res.Source)
 		}
 		return fmt.Sprintf("%s is %s instead of the intended key %s (rule %s).%s Fix: %s.",
-			what, actual, intended, res.Rule, note, fix(t, usableKey(res.IntendedKeyARN, t.region)))
+			what, actual, intended, res.Rule, note, fix(usableKey(res.IntendedKeyARN, account, t.region)))
 	case rules.UnencryptedCode:
 		return fmt.Sprintf("%s is not encrypted, and the policy requires encryption (rule %s). Fix: turn on encryption by default (aws ec2 enable-ebs-encryption-by-default --region %s) and %s.",
-			what, res.Rule, t.region, fix(t, usableKey(res.IntendedKeyARN, t.region)))
+			what, res.Rule, t.region, fix(usableKey(res.IntendedKeyARN, account, t.region)))
 	case rules.DisallowedKey:
+		allowed, key := "none resolves here", usableKey("", account, t.region)
+		if len(pol.AllowedKeys) > 0 {
+			allowed, key = strings.Join(pol.AllowedKeys, ", "), pol.AllowedKeys[0]
+		}
 		return fmt.Sprintf("%s is %s, which the policy does not allow in account %s, Region %s (allowed: %s). Fix: %s.",
-			what, actual, account, t.region, strings.Join(pol.AllowedKeys, ", "), fix(t, pol.AllowedKeys[0]))
+			what, actual, account, t.region, allowed, fix(key))
 	}
 	return what
+}
+
+// describeResult names the result and where it comes from: the device of the
+// instance or AMI, and for a launch the AMI it was launched from.
+func describeResult(t target, res Resource) string {
+	switch {
+	case t.device == "":
+		return fmt.Sprintf("%s %s", t.kind.Creates, res.Resource)
+	case t.in.Op == rules.RunInstances:
+		return fmt.Sprintf("%s %s (%s of %s, launched from %s)", t.kind.Creates, res.Resource, res.Device, res.Parent, t.image)
+	default:
+		return fmt.Sprintf("%s %s (%s of %s)", t.kind.Creates, res.Resource, res.Device, res.Parent)
+	}
 }
 
 func describeState(s rules.State, k rules.Keys) string {
@@ -52,27 +70,43 @@ func describeState(s rules.State, k rules.Keys) string {
 	}
 }
 
-// usableKey returns the key to name in a fix: the intended key when it lives
-// in the Region of the resource, else a placeholder (a KMS key belongs to one
-// Region; a multi-Region replica or a key of that Region is needed).
-func usableKey(arn, region string) string {
+// usableKey returns the key to name in a fix: the intended key when the
+// account can use it where the resource lives, else a placeholder. A KMS key
+// belongs to one Region, and the key of an account that shared a snapshot or
+// AMI is the owner's, not one the caller should encrypt its copy with.
+func usableKey(arn, account, region string) string {
 	ref, err := rules.ParseKeyRef(arn)
+	var where []string
 	switch {
 	case arn == "" || err != nil:
-		return "<key ARN>"
-	case ref.Region != "" && ref.Region != region:
-		return "<a key of " + region + ">"
+		where = []string{account}
 	default:
+		if ref.Account != "" && ref.Account != account {
+			where = append(where, account)
+		}
+		if ref.Region != "" && ref.Region != region {
+			where = append(where, region)
+		}
+	}
+	if len(where) == 0 {
 		return arn
 	}
+	return "<a key of " + strings.Join(where, " in ") + ">"
 }
 
-// fix is the command that makes the resource right, for the key given.
-func fix(t target, key string) string {
-	if t.in.Op == rules.CopyImage {
-		return fmt.Sprintf("deregister %s and copy again with `aws ec2 copy-image --region %s --source-region %s --source-image-id %s --name <name> --encrypted --kms-key-id %s`",
-			t.parent, t.region, t.src.Region, t.sourceImage, key)
+// shellQuote quotes a word for a POSIX shell unless it is made only of
+// characters that need no quoting, so that a device name or key taken from a
+// record cannot break out of a suggested command.
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/:._-=,+@%", r)) {
+			safe = false
+			break
+		}
 	}
-	return fmt.Sprintf("launch again with `--block-device-mappings 'DeviceName=%s,Ebs={Encrypted=true,KmsKeyId=%s}'` (or set them in the launch template), then terminate %s",
-		t.device, key, t.parent)
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

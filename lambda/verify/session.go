@@ -2,14 +2,14 @@ package verify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/ebsguard/ebsguard/lambda/rules"
 )
 
@@ -25,35 +25,94 @@ func ValidAccount(s string) bool { return accountPattern.MatchString(s) }
 // ValidRegion reports whether s is shaped like a real AWS Region name.
 func ValidRegion(s string) bool { return regionPattern.MatchString(s) }
 
+// class says how long an answer may be reused.
+type class uint8
+
+const (
+	// perEvent answers are asked once per event and never reused across
+	// events: the results of a call, an image still being copied.
+	perEvent class = iota
+	// immutable answers never change once they exist (an available image's
+	// mappings and owner, a snapshot's encryption, key and owner): reused
+	// across events for the cache's lifetime. "Not found" is never kept.
+	immutable
+	// setting answers may change at any time (encryption by default, the
+	// default key, what a key reference resolves to): reused across events,
+	// but refreshed before a finding is raised on a reused one.
+	setting
+)
+
+// cacheable is implemented by answers that are sometimes not worth keeping
+// across events (a key that does not exist yet, an image still pending).
+type cacheable interface{ cacheable() bool }
+
 // session does the lookups of one event for one account. Within an event
 // nothing is asked twice; across events, the engine's cache answers what
-// rarely changes.
+// does not change or changes rarely.
 type session struct {
 	ctx     context.Context
 	clients Clients
 	cache   *cache
 	account string
+	region  string // the Region of the call (awsRegion)
+	when    time.Time
+	check   Check
+	now     func() time.Time
 	calls   map[string]int
 	memo    map[string]any
+	// reused lists the setting answers this event took from the cache;
+	// refreshing asks exactly those again.
+	reused     map[string]bool
+	refreshing bool
+	warnings   []string
 }
 
 // remember answers from the event's memo, then from the engine's cache, and
-// computes only on a miss of both.
-func remember[T any](s *session, key string, compute func() (T, error)) (T, error) {
-	if v, ok := s.memo[key]; ok {
+// computes only on a miss of both. Errors are never kept.
+func remember[T any](s *session, key string, c class, compute func() (T, error)) (T, error) {
+	stale := s.refreshing && s.reused[key]
+	if v, ok := s.memo[key]; ok && !stale {
 		return v.(T), nil
 	}
-	v, err := cached(s.cache, key, compute)
-	if err == nil {
-		s.memo[key] = v
+	if c != perEvent && !stale {
+		if v, ok := s.cache.get(key); ok {
+			if c == setting {
+				s.reused[key] = true
+			}
+			s.memo[key] = v
+			return v.(T), nil
+		}
 	}
-	return v, err
+	v, err := compute()
+	if err != nil {
+		return v, err
+	}
+	delete(s.reused, key)
+	s.memo[key] = v
+	if k, ok := any(v).(cacheable); c != perEvent && (!ok || k.cacheable()) {
+		s.cache.put(key, v)
+	}
+	return v, nil
 }
 
-// keyAnswer is a resolved key reference: its ARN, or that it does not exist.
-type keyAnswer struct {
-	ARN      string
-	NotFound bool
+// warn adds a warning to the verdict, once.
+func (s *session) warn(format string, args ...any) {
+	w := fmt.Sprintf(format, args...)
+	if !slices.Contains(s.warnings, w) {
+		s.warnings = append(s.warnings, w)
+	}
+}
+
+// goneAfter is how long after the call a result that still cannot be found
+// on a re-check is taken to be gone rather than not visible yet: EC2 lists a
+// new image, snapshot or volume within seconds.
+const goneAfter = 10 * time.Minute
+
+// gone reports whether a result that is not found is gone for good: on a
+// re-check, long enough after the call. A first look (and replay) sees only
+// "not visible yet".
+func (s *session) gone() bool {
+	return s.check.Attempt > 0 && s.now().Sub(s.when) > goneAfter
 }
 
 func (s *session) count(api string) { s.calls[api]++ }
@@ -66,53 +125,89 @@ func (s *session) ec2(region string) (EC2API, error) {
 	return &countingEC2{EC2API: c, s: s}, nil
 }
 
+// imageAnswer is an image as DescribeImages gives it; only an available
+// image's mappings are final.
+type imageAnswer struct{ ec2types.Image }
+
+func (a imageAnswer) cacheable() bool { return a.State == ec2types.ImageStateAvailable }
+
 // image describes one AMI; a missing one is ErrNotFound.
 func (s *session) image(region, id string) (*ec2types.Image, error) {
-	c, err := s.ec2(region)
+	a, err := remember(s, "image/"+s.account+"/"+region+"/"+id, immutable, func() (imageAnswer, error) {
+		c, err := s.ec2(region)
+		if err != nil {
+			return imageAnswer{}, err
+		}
+		p := ec2.NewDescribeImagesPaginator(c, &ec2.DescribeImagesInput{ImageIds: []string{id}})
+		for p.HasMorePages() {
+			page, err := p.NextPage(s.ctx)
+			if err != nil {
+				if isNotFound(err) {
+					break
+				}
+				return imageAnswer{}, fmt.Errorf("describe image %s in %s: %w", id, region, err)
+			}
+			for _, img := range page.Images {
+				if aws.ToString(img.ImageId) == id {
+					return imageAnswer{img}, nil
+				}
+			}
+		}
+		return imageAnswer{}, fmt.Errorf("image %s in %s: %w", id, region, ErrNotFound)
+	})
 	if err != nil {
 		return nil, err
 	}
-	p := ec2.NewDescribeImagesPaginator(c, &ec2.DescribeImagesInput{ImageIds: []string{id}})
-	for p.HasMorePages() {
-		page, err := p.NextPage(s.ctx)
-		if err != nil {
-			if isNotFound(err) {
-				break
-			}
-			return nil, fmt.Errorf("describe image %s in %s: %w", id, region, err)
-		}
-		for i := range page.Images {
-			if aws.ToString(page.Images[i].ImageId) == id {
-				return &page.Images[i], nil
-			}
-		}
-	}
-	return nil, fmt.Errorf("image %s in %s: %w", id, region, ErrNotFound)
+	return &a.Image, nil
 }
 
-// snapshots describes snapshots by ID. Snapshots the account cannot see are
+// snapshots describes snapshots by ID, in as few calls as EC2's limits allow,
+// and only those not known already. Snapshots the account cannot see are
 // absent from the result, not an error: a shared AMI's snapshots often are.
 func (s *session) snapshots(region string, ids []string) (map[string]ec2types.Snapshot, error) {
 	out := map[string]ec2types.Snapshot{}
-	if len(ids) == 0 {
+	key := func(id string) string { return "snapshot/" + s.account + "/" + region + "/" + id }
+	var missing []string
+	for _, id := range ids {
+		if id == "" || slices.Contains(missing, id) {
+			continue
+		}
+		if v, ok := s.memo[key(id)]; ok {
+			out[id] = v.(ec2types.Snapshot)
+		} else if v, ok := s.cache.get(key(id)); ok {
+			out[id] = v.(ec2types.Snapshot)
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
 		return out, nil
 	}
 	c, err := s.ec2(region)
 	if err != nil {
 		return nil, err
 	}
-	err = s.describeSnapshots(c, ids, out)
-	if isNotFound(err) && len(ids) > 1 {
-		// One unknown ID fails the whole call; ask one by one to keep the rest.
-		for _, id := range ids {
-			if err := s.describeSnapshots(c, []string{id}, out); err != nil && !isNotFound(err) {
-				return nil, fmt.Errorf("describe snapshot %s in %s: %w", id, region, err)
+	found := map[string]ec2types.Snapshot{}
+	for _, chunk := range chunks(missing, maxIDsPerCall) {
+		err := s.describeSnapshots(c, chunk, found)
+		if isNotFound(err) && len(chunk) > 1 {
+			// One unknown ID fails the whole call; ask one by one to keep the rest.
+			for _, id := range chunk {
+				if err := s.describeSnapshots(c, []string{id}, found); err != nil && !isNotFound(err) {
+					return nil, fmt.Errorf("describe snapshot %s in %s: %w", id, region, err)
+				}
 			}
+			continue
 		}
-		return out, nil
+		if err != nil && !isNotFound(err) {
+			return nil, fmt.Errorf("describe snapshots %v in %s: %w", chunk, region, err)
+		}
 	}
-	if err != nil && !isNotFound(err) {
-		return nil, fmt.Errorf("describe snapshots %v in %s: %w", ids, region, err)
+	for id, snap := range found {
+		// A snapshot's encryption, key and owner never change.
+		s.memo[key(id)] = snap
+		s.cache.put(key(id), snap)
+		out[id] = snap
 	}
 	return out, nil
 }
@@ -132,65 +227,110 @@ func (s *session) describeSnapshots(c EC2API, ids []string, out map[string]ec2ty
 }
 
 // attachedVolumes returns the volumes attached to the instances, by instance
-// ID and device name.
+// ID and device name, in as few calls as the filter's limit allows.
 func (s *session) attachedVolumes(region string, instanceIDs []string) (map[string]map[string]ec2types.Volume, error) {
-	c, err := s.ec2(region)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]map[string]ec2types.Volume{}
-	p := ec2.NewDescribeVolumesPaginator(c, &ec2.DescribeVolumesInput{
-		Filters: []ec2types.Filter{{Name: aws.String("attachment.instance-id"), Values: instanceIDs}},
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(s.ctx)
+	return remember(s, "attached/"+region+"/"+fmt.Sprint(instanceIDs), perEvent, func() (map[string]map[string]ec2types.Volume, error) {
+		c, err := s.ec2(region)
 		if err != nil {
-			return nil, fmt.Errorf("describe volumes of %v in %s: %w", instanceIDs, region, err)
+			return nil, err
 		}
-		for _, vol := range page.Volumes {
-			for _, a := range vol.Attachments {
-				id := aws.ToString(a.InstanceId)
-				if out[id] == nil {
-					out[id] = map[string]ec2types.Volume{}
+		out := map[string]map[string]ec2types.Volume{}
+		for _, chunk := range chunks(instanceIDs, maxFilterValues) {
+			p := ec2.NewDescribeVolumesPaginator(c, &ec2.DescribeVolumesInput{
+				Filters: []ec2types.Filter{{Name: aws.String("attachment.instance-id"), Values: chunk}},
+			})
+			for p.HasMorePages() {
+				page, err := p.NextPage(s.ctx)
+				if err != nil {
+					return nil, fmt.Errorf("describe volumes of %d instances (%s…) in %s: %w", len(chunk), chunk[0], region, err)
 				}
-				out[id][aws.ToString(a.Device)] = vol
+				for _, vol := range page.Volumes {
+					for _, a := range vol.Attachments {
+						id := aws.ToString(a.InstanceId)
+						if out[id] == nil {
+							out[id] = map[string]ec2types.Volume{}
+						}
+						out[id][aws.ToString(a.Device)] = vol
+					}
+				}
 			}
 		}
-	}
-	return out, nil
+		return out, nil
+	})
 }
 
-// launchTemplate returns the data of one launch template version.
-func (s *session) launchTemplate(region, id, name, version string) (*ec2types.ResponseLaunchTemplateData, error) {
-	c, err := s.ec2(region)
-	if err != nil {
-		return nil, err
-	}
-	in := &ec2.DescribeLaunchTemplateVersionsInput{Versions: []string{version}}
-	what := id
-	if id != "" {
-		in.LaunchTemplateId = aws.String(id)
-	} else {
-		in.LaunchTemplateName, what = aws.String(name), name
-	}
-	p := ec2.NewDescribeLaunchTemplateVersionsPaginator(c, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(s.ctx)
+// volume describes one volume; a volume not listed (yet) is ErrNotFound.
+func (s *session) volume(region, id string) (ec2types.Volume, error) {
+	return remember(s, "volume/"+region+"/"+id, perEvent, func() (ec2types.Volume, error) {
+		c, err := s.ec2(region)
 		if err != nil {
-			return nil, fmt.Errorf("describe launch template %s version %s in %s: %w", what, version, region, err)
+			return ec2types.Volume{}, err
 		}
-		for _, v := range page.LaunchTemplateVersions {
-			if v.LaunchTemplateData != nil {
-				return v.LaunchTemplateData, nil
+		out, err := c.DescribeVolumes(s.ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{id}})
+		if err != nil && !isNotFound(err) {
+			return ec2types.Volume{}, fmt.Errorf("describe volume %s in %s: %w", id, region, err)
+		}
+		if out != nil {
+			for _, v := range out.Volumes {
+				if aws.ToString(v.VolumeId) == id {
+					return v, nil
+				}
 			}
 		}
+		return ec2types.Volume{}, fmt.Errorf("volume %s in %s: %w", id, region, ErrNotFound)
+	})
+}
+
+// templateVersion is one launch template version's data and number.
+type templateVersion struct {
+	Number int64
+	Data   *ec2types.ResponseLaunchTemplateData
+}
+
+// a numbered version never changes; $Latest and $Default do.
+func (v templateVersion) cacheable() bool { return true }
+
+// launchTemplate returns one version of a launch template, named by ID or
+// name, and by number, "$Latest" or "$Default".
+func (s *session) launchTemplate(region, id, name, version string) (templateVersion, error) {
+	what := id
+	if id == "" {
+		what = name
 	}
-	return nil, fmt.Errorf("launch template %s version %s in %s: %w", what, version, region, ErrNotFound)
+	c := perEvent
+	if _, err := fmt.Sscan(version, new(int64)); err == nil && id != "" {
+		c = immutable
+	}
+	return remember(s, "template/"+s.account+"/"+region+"/"+what+"/"+version, c, func() (templateVersion, error) {
+		api, err := s.ec2(region)
+		if err != nil {
+			return templateVersion{}, err
+		}
+		in := &ec2.DescribeLaunchTemplateVersionsInput{Versions: []string{version}}
+		if id != "" {
+			in.LaunchTemplateId = aws.String(id)
+		} else {
+			in.LaunchTemplateName = aws.String(name)
+		}
+		p := ec2.NewDescribeLaunchTemplateVersionsPaginator(api, in)
+		for p.HasMorePages() {
+			page, err := p.NextPage(s.ctx)
+			if err != nil {
+				return templateVersion{}, fmt.Errorf("describe launch template %s version %s in %s: %w", what, version, region, err)
+			}
+			for _, v := range page.LaunchTemplateVersions {
+				if v.LaunchTemplateData != nil {
+					return templateVersion{Number: aws.ToInt64(v.VersionNumber), Data: v.LaunchTemplateData}, nil
+				}
+			}
+		}
+		return templateVersion{}, fmt.Errorf("launch template %s version %s in %s: %w", what, version, region, ErrNotFound)
+	})
 }
 
 // ebd returns whether encryption by default is on.
 func (s *session) ebd(region string) (bool, error) {
-	return remember(s, s.account+"/"+region+"/ebd", func() (bool, error) {
+	return remember(s, "ebd/"+s.account+"/"+region, setting, func() (bool, error) {
 		c, err := s.ec2(region)
 		if err != nil {
 			return false, err
@@ -205,7 +345,7 @@ func (s *session) ebd(region string) (bool, error) {
 
 // defaultKeyRef returns the account's default EBS key reference as EC2 gives it.
 func (s *session) defaultKeyRef(region string) (string, error) {
-	return remember(s, s.account+"/"+region+"/defaultkey", func() (string, error) {
+	return remember(s, "defaultkey/"+s.account+"/"+region, setting, func() (string, error) {
 		c, err := s.ec2(region)
 		if err != nil {
 			return "", err
@@ -221,95 +361,27 @@ func (s *session) defaultKeyRef(region string) (string, error) {
 	})
 }
 
-// resolveKey resolves a key reference to a key ARN in the account and Region
-// (KMS DescribeKey). A key ARN names itself and needs no call; an alias ARN is
-// asked in the Region it names.
-func (s *session) resolveKey(region, ref string) (keyAnswer, error) {
-	parsed, err := rules.ParseKeyRef(ref)
+// actual reads the encryption state of a result, which EC2 normally gives
+// with a key ARN already.
+func (s *session) actual(region string, encrypted *bool, keyID *string) (rules.State, error) {
+	if !isEncrypted(encrypted, keyID) {
+		return rules.State{}, nil
+	}
+	if aws.ToString(keyID) == "" {
+		return rules.State{Encrypted: true}, nil
+	}
+	arn, err := s.mustResolve(region, aws.ToString(keyID))
 	if err != nil {
-		return keyAnswer{}, err
+		return rules.State{}, err
 	}
-	switch parsed.Kind {
-	case rules.KeyARN:
-		return keyAnswer{ARN: parsed.String()}, nil
-	case rules.AliasARN:
-		region = parsed.Region
+	return rules.EncryptedWith(arn), nil
+}
+
+// isEncrypted reads EC2's Encrypted flag; a hand-written world that names a
+// key but omits the flag means encrypted.
+func isEncrypted(encrypted *bool, keyID *string) bool {
+	if encrypted != nil {
+		return *encrypted
 	}
-	return s.describeKey(region, parsed.String())
-}
-
-// describeKey asks KMS, once per event and once per cache lifetime.
-func (s *session) describeKey(region, ref string) (keyAnswer, error) {
-	return remember(s, s.account+"/"+region+"/key/"+ref, func() (keyAnswer, error) {
-		c, err := s.clients.KMS(s.ctx, s.account, region)
-		if err != nil {
-			return keyAnswer{}, fmt.Errorf("kms client for %s in %s: %w", s.account, region, err)
-		}
-		s.count("DescribeKey")
-		out, err := c.DescribeKey(s.ctx, &kms.DescribeKeyInput{KeyId: aws.String(ref)})
-		if isNotFound(err) {
-			return keyAnswer{NotFound: true}, nil
-		}
-		if err != nil {
-			return keyAnswer{}, fmt.Errorf("describe key %s in %s: %w", ref, region, err)
-		}
-		if out.KeyMetadata == nil || aws.ToString(out.KeyMetadata.Arn) == "" {
-			return keyAnswer{}, fmt.Errorf("describe key %s in %s: no key ARN in the answer", ref, region)
-		}
-		return keyAnswer{ARN: aws.ToString(out.KeyMetadata.Arn)}, nil
-	})
-}
-
-// mustResolve resolves a reference that has to exist.
-func (s *session) mustResolve(region, ref string) (string, error) {
-	a, err := s.resolveKey(region, ref)
-	if err != nil {
-		return "", err
-	}
-	if a.NotFound {
-		return "", fmt.Errorf("KMS key %s in %s: %w", ref, region, ErrNotFound)
-	}
-	return a.ARN, nil
-}
-
-// errIsPermanentLookup tells a lookup answer that is final (not found, a
-// malformed reference) from one to retry.
-func errIsPermanentLookup(err error) bool {
-	return isNotFound(err) || errors.Is(err, rules.ErrBadKeyRef)
-}
-
-// countingEC2 counts the EC2 calls an event makes, paginated pages included.
-type countingEC2 struct {
-	EC2API
-	s *session
-}
-
-func (c *countingEC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, o ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
-	c.s.count("DescribeImages")
-	return c.EC2API.DescribeImages(ctx, in, o...)
-}
-
-func (c *countingEC2) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, o ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error) {
-	c.s.count("DescribeSnapshots")
-	return c.EC2API.DescribeSnapshots(ctx, in, o...)
-}
-
-func (c *countingEC2) DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInput, o ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error) {
-	c.s.count("DescribeVolumes")
-	return c.EC2API.DescribeVolumes(ctx, in, o...)
-}
-
-func (c *countingEC2) DescribeLaunchTemplateVersions(ctx context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, o ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error) {
-	c.s.count("DescribeLaunchTemplateVersions")
-	return c.EC2API.DescribeLaunchTemplateVersions(ctx, in, o...)
-}
-
-func (c *countingEC2) GetEbsEncryptionByDefault(ctx context.Context, in *ec2.GetEbsEncryptionByDefaultInput, o ...func(*ec2.Options)) (*ec2.GetEbsEncryptionByDefaultOutput, error) {
-	c.s.count("GetEbsEncryptionByDefault")
-	return c.EC2API.GetEbsEncryptionByDefault(ctx, in, o...)
-}
-
-func (c *countingEC2) GetEbsDefaultKmsKeyId(ctx context.Context, in *ec2.GetEbsDefaultKmsKeyIdInput, o ...func(*ec2.Options)) (*ec2.GetEbsDefaultKmsKeyIdOutput, error) {
-	c.s.count("GetEbsDefaultKmsKeyId")
-	return c.EC2API.GetEbsDefaultKmsKeyId(ctx, in, o...)
+	return aws.ToString(keyID) != ""
 }

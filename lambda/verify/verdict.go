@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 
 	"github.com/ebsguard/ebsguard/lambda/rules"
 )
@@ -41,6 +42,10 @@ type Verdict struct {
 	Retryable bool `json:"-"`
 	// Calls counts the AWS API calls the evaluation made, by API.
 	Calls map[string]int `json:"-"`
+	// RetrySoon marks a kind whose results show within seconds (a launch's
+	// volumes): a pending verdict is worth one more look in the same
+	// invocation before a re-check is queued.
+	RetrySoon bool `json:"-"`
 }
 
 // Resource is one resulting volume (RunInstances) or snapshot (CopyImage).
@@ -112,15 +117,55 @@ func (v *Verdict) Codes() []string {
 	return out
 }
 
-// settle sets the status from the resources once every resource is judged.
+// settle sets the status from the resources once every resource is judged
+// (formats.md §4): any finding makes a violation, even when another resource
+// could not be judged or is not visible yet; otherwise a resource that could
+// not be judged makes an error; otherwise one not visible yet makes it
+// pending.
 func (v *Verdict) settle() {
-	v.Status = StatusCompliant
+	var errs []string
+	pending := false
 	for _, r := range v.Resources {
-		if r.Actual == nil {
-			v.Status = StatusPending
+		switch {
+		case r.Error != "":
+			errs = append(errs, r.Error)
+		case r.Actual == nil:
+			pending = true
 		}
 	}
-	if len(v.Findings) > 0 {
+	switch {
+	case len(v.Findings) > 0:
 		v.Status = StatusViolation
+	case len(errs) > 0:
+		v.Status = StatusError
+		v.Reason = errs[0]
+		if len(errs) > 1 {
+			v.Reason = fmt.Sprintf("%d resources could not be judged; the first: %s", len(errs), errs[0])
+		}
+	case pending:
+		v.Status = StatusPending
+	default:
+		v.Status = StatusCompliant
 	}
+}
+
+// Pending lists the resources not visible yet (and not in error): what a
+// re-check looks for.
+func (v *Verdict) Pending() []Resource {
+	var out []Resource
+	for _, r := range v.Resources {
+		if r.Actual == nil && r.Error == "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// noteError records a lookup failure: whether a retry may fix it, and its
+// AWS error code for the metrics.
+func (v *Verdict) noteError(err error) {
+	if IsTransient(err) {
+		v.Retryable = true
+	}
+	v.ErrorCodes = append(v.ErrorCodes, ErrorCode(err))
 }

@@ -1,0 +1,151 @@
+package verify
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/ebsguard/ebsguard/lambda/cloudtrail"
+	"github.com/ebsguard/ebsguard/lambda/rules"
+)
+
+// createVolume is the CreateVolume kind: the one new volume, read with
+// DescribeVolumes (the response's encrypted and kmsKeyId are hints only: AWS
+// validates the key asynchronously, and the volume can still fail).
+type createVolume struct{}
+
+func (createVolume) quick() bool { return true }
+
+func (createVolume) calls() []string {
+	return []string{"ec2:DescribeSnapshots", "ec2:DescribeVolumes"}
+}
+
+// createVolumeParameters is CreateVolume's requestParameters; CloudTrail names
+// the Availability Zone "zone":
+//
+//	{"snapshotId": "snap-37beda4c", "zone": "us-east-1b", "size": "100",
+//	 "volumeType": "gp3", "encrypted": true, "kmsKeyId": "alias/data",
+//	 "outpostArn": "arn:aws:outposts:..."}
+type createVolumeParameters struct {
+	SnapshotID         cloudtrail.String `json:"snapshotId"`
+	Zone               cloudtrail.String `json:"zone"`
+	AvailabilityZoneID cloudtrail.String `json:"availabilityZoneId"`
+	Encrypted          cloudtrail.Flag   `json:"encrypted"`
+	KMSKeyID           cloudtrail.String `json:"kmsKeyId"`
+	OutpostARN         cloudtrail.String `json:"outpostArn"`
+}
+
+// createVolumeResponse is CreateVolume's responseElements:
+//
+//	{"volumeId": "vol-97c02b3e", "status": "creating", "encrypted": true, ...}
+type createVolumeResponse struct {
+	VolumeID cloudtrail.String `json:"volumeId"`
+}
+
+// createVolumeRequest is what a CreateVolume caller asked for.
+type createVolumeRequest struct {
+	SnapshotID string // "" for an empty volume
+	Zone       string
+	Encrypted  rules.Flag
+	KMSKeyID   string
+	Outpost    bool
+	VolumeID   string // the new volume, from the response
+}
+
+// readCreateVolume reads a CreateVolume record's request and response.
+func readCreateVolume(r *cloudtrail.Record) (createVolumeRequest, error) {
+	var p createVolumeParameters
+	if err := r.Request(&p); err != nil {
+		return createVolumeRequest{}, fmt.Errorf("requestParameters: %w", err)
+	}
+	var resp createVolumeResponse
+	if err := r.Response(&resp); err != nil {
+		return createVolumeRequest{}, fmt.Errorf("responseElements: %w", err)
+	}
+	req := createVolumeRequest{
+		SnapshotID: string(p.SnapshotID), Zone: string(p.Zone), Encrypted: rules.Flag(p.Encrypted),
+		KMSKeyID: string(p.KMSKeyID), Outpost: p.OutpostARN != "", VolumeID: string(resp.VolumeID),
+	}
+	if req.Zone == "" {
+		req.Zone = string(p.AvailabilityZoneID)
+	}
+	if req.VolumeID == "" {
+		return req, fmt.Errorf("responseElements has no volumeId")
+	}
+	return req, nil
+}
+
+func (createVolume) targets(s *session, r *cloudtrail.Record) ([]target, error) {
+	req, err := readCreateVolume(r)
+	if err != nil {
+		return nil, fmt.Errorf("malformed CreateVolume record: %w", err)
+	}
+	if req.Outpost {
+		// A volume on an Outpost from a local snapshot keeps its key; the
+		// documentation names no other case.
+		return nil, skip{"unsupported:outpost-volume"}
+	}
+	region := s.region
+	t := target{region: region, parent: req.VolumeID, requestKey: req.KMSKeyID, zone: req.Zone,
+		src: source{SnapshotID: req.SnapshotID, Region: region, State: rules.EmptySource}}
+	if req.SnapshotID != "" {
+		snaps, err := s.snapshots(region, []string{req.SnapshotID})
+		if err != nil {
+			return nil, err
+		}
+		snap, ok := snaps[req.SnapshotID]
+		if !ok {
+			return nil, fmt.Errorf("source snapshot %s in %s: %w", req.SnapshotID, region, ErrNotFound)
+		}
+		t.src = snapshotSource(s, region, snap)
+	}
+	ebd, err := s.ebd(region)
+	if err != nil {
+		return nil, err
+	}
+	t.in = rules.Input{Op: rules.CreateVolume, Source: t.src.State, Owned: t.src.Owned, SameRegion: true,
+		Encrypted: req.Encrypted, KeyGiven: req.KMSKeyID != "", EBD: ebd}
+	vol, err := s.volume(region, req.VolumeID)
+	switch {
+	case isNotFound(err) && s.gone():
+		return nil, skip{"volume-gone"}
+	case isNotFound(err):
+		// Not listed yet (EC2's eventual consistency): pending.
+	case err != nil:
+		return nil, err
+	case vol.State == ec2types.VolumeStateError:
+		return nil, skip{"create-failed"}
+	default:
+		// A volume still "creating" already carries its key.
+		t.resource = aws.ToString(vol.VolumeId)
+		state, err := s.actual(region, vol.Encrypted, vol.KmsKeyId)
+		if err != nil {
+			t.err = fmt.Errorf("key of volume %s: %w", t.resource, err)
+		}
+		t.actual = &state
+	}
+	return []target{t}, nil
+}
+
+func (createVolume) fix(t target, key string) string {
+	from := ""
+	if t.src.SnapshotID != "" {
+		from = " --snapshot-id " + t.src.SnapshotID
+	}
+	zone := "<zone>"
+	if t.zone != "" {
+		zone = shellQuote(t.zone)
+	}
+	return fmt.Sprintf("create the volume again with `aws ec2 create-volume --region %s --availability-zone %s%s --encrypted --kms-key-id %s`, move its data, then delete %s",
+		t.region, zone, from, key, t.parent)
+}
+
+// snapshotSource describes a source snapshot the account can see.
+func snapshotSource(s *session, region string, snap ec2types.Snapshot) source {
+	src := source{SnapshotID: aws.ToString(snap.SnapshotId), Region: region, State: rules.UnencryptedSource,
+		Owned: aws.ToString(snap.OwnerId) == s.account}
+	if isEncrypted(snap.Encrypted, snap.KmsKeyId) {
+		src.State, src.KeyRef = rules.EncryptedSource, aws.ToString(snap.KmsKeyId)
+	}
+	return src
+}

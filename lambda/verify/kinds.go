@@ -1,0 +1,64 @@
+package verify
+
+import (
+	"slices"
+
+	"github.com/ebsguard/ebsguard/lambda/cloudtrail"
+	"github.com/ebsguard/ebsguard/lambda/rules"
+)
+
+// kind is one event kind's part of the engine, kept in one file per kind
+// (kind_<event>.go) beside its decision table in lambda/rules: it reads the
+// CloudTrail record's request and response, finds the sources and the results
+// of the call, and says how to fix a result.
+type kind interface {
+	// targets returns one target per resulting volume or snapshot. An error
+	// means the record as a whole cannot be evaluated; a result that cannot be
+	// read is a target with err set.
+	targets(s *session, r *cloudtrail.Record) ([]target, error)
+	// fix is the command that makes one result right, with key to use.
+	fix(t target, key string) string
+	// quick reports whether the call's results show within seconds (a volume
+	// is listed a moment after the call), so that a pending verdict is worth
+	// retrying in the same invocation before it is queued for a re-check.
+	quick() bool
+	// calls lists the read-only AWS actions the kind's lookups make, for the
+	// deployments' permissions (a test holds internal/deployment to them).
+	calls() []string
+}
+
+// kinds implements every kind of the rules' registry; a test holds the two
+// to each other, so a kind without an engine cannot ship.
+var kinds = map[rules.Op]kind{
+	rules.RunInstances: runInstances{},
+	rules.CopyImage:    copyImage{},
+	rules.CreateVolume: createVolume{},
+	rules.CopySnapshot: copySnapshot{},
+}
+
+// commonCalls are the lookups every kind makes through the session: the
+// account's EBS settings and KMS key resolution.
+var commonCalls = []string{"ec2:GetEbsEncryptionByDefault", "ec2:GetEbsDefaultKmsKeyId", "kms:DescribeKey"}
+
+// ReadActions are the IAM actions of every lookup the engine makes, for all
+// kinds, sorted.
+func ReadActions() []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(as []string) {
+		for _, a := range as {
+			if !seen[a] {
+				seen[a] = true
+				out = append(out, a)
+			}
+		}
+	}
+	add(commonCalls)
+	for _, k := range rules.Kinds() {
+		if impl, ok := kinds[k.Op]; ok {
+			add(impl.calls())
+		}
+	}
+	slices.Sort(out)
+	return out
+}
