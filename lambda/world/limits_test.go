@@ -81,9 +81,18 @@ func TestFleetOfAThousand(t *testing.T) {
 	if len(items) != 1 || items[0].Err != nil {
 		t.Fatalf("record decodes to %+v", items)
 	}
-	req, err := cloudtrail.RunInstances(items[0].Record)
-	if err != nil || len(req.Instances) != n || req.ImageID != world.FleetImageID {
-		t.Fatalf("RunInstances request: %d instances, image %q, %v; want %d, %s", len(req.Instances), req.ImageID, err, n, world.FleetImageID)
+	var resp struct {
+		InstancesSet struct {
+			Items []struct{ InstanceID, ImageID string } `json:"items"`
+		} `json:"instancesSet"`
+	}
+	if err := items[0].Record.Response(&resp); err != nil || string(items[0].Record.EventName) != "RunInstances" || len(resp.InstancesSet.Items) != n {
+		t.Fatalf("record: %s with %d instances, %v; want RunInstances with %d", items[0].Record.EventName, len(resp.InstancesSet.Items), err, n)
+	}
+	for i, it := range resp.InstancesSet.Items {
+		if it.InstanceID != world.FleetInstanceID(i) || it.ImageID != world.FleetImageID {
+			t.Fatalf("instance %d: %+v", i, it)
+		}
 	}
 	ctx := context.Background()
 	e := w.EC2View("222222222222", "eu-west-1")
