@@ -2,7 +2,9 @@ package localaws_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -111,5 +113,57 @@ func TestBatchImportFindingsThroughSDK(t *testing.T) {
 	}
 	if n := s.Counts()["BatchImportFindings"] - before; n != 2 {
 		t.Errorf("%d calls; want 2 (one throttled, one retried)", n)
+	}
+}
+
+// What the SDK refuses to send still gets Security Hub's answer: a finding
+// without a required property, or over 240 KB, fails alone with InvalidInput.
+func TestBatchImportFindingsRaw(t *testing.T) {
+	s := start(t)
+	good, _ := json.Marshal(finding("ok"))
+	without := func(field string) string {
+		var m map[string]any
+		json.Unmarshal(good, &m)
+		delete(m, field)
+		m["Id"] = "no-" + field
+		b, _ := json.Marshal(m)
+		return string(b)
+	}
+	var big map[string]any
+	json.Unmarshal(good, &big)
+	big["Id"], big["Description"] = "big", strings.Repeat("d", localaws.SecurityHubMaxFindingSize)
+	bigJSON, _ := json.Marshal(big)
+	for _, tc := range []struct {
+		name, finding, want string
+	}{
+		{"well formed", string(good), ""},
+		{"no Title", without("Title"), "required property 'Title'"},
+		{"no GeneratorId", without("GeneratorId"), "required property 'GeneratorId'"},
+		{"no Resources", without("Resources"), "Resources"},
+		{"over 240 KB", string(bigJSON), "240 Kb"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := http.Post(s.URL()+"/findings/import", "application/json", strings.NewReader(`{"Findings":[`+tc.finding+`]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var out struct {
+				FailedCount    int
+				FailedFindings []struct{ Id, ErrorCode, ErrorMessage string }
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("HTTP %d, %v", resp.StatusCode, err)
+			}
+			if tc.want == "" {
+				if out.FailedCount != 0 {
+					t.Fatalf("failed: %+v", out.FailedFindings)
+				}
+				return
+			}
+			if out.FailedCount != 1 || out.FailedFindings[0].ErrorCode != "InvalidInput" || !strings.Contains(out.FailedFindings[0].ErrorMessage, tc.want) {
+				t.Fatalf("answer %+v; want InvalidInput about %q", out, tc.want)
+			}
+		})
 	}
 }
