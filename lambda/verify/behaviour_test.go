@@ -327,8 +327,8 @@ func TestLargeLaunch(t *testing.T) {
 			continue
 		}
 		ids := strings.Split(strings.TrimPrefix(what, "attachment.instance-id="), ",")
-		if len(ids) > ec2FilterValues {
-			t.Errorf("a DescribeVolumes filter with %d values; EC2 accepts %d", len(ids), ec2FilterValues)
+		if len(ids) > world.MaxFilterValues {
+			t.Errorf("a DescribeVolumes filter with %d values; EC2 accepts %d", len(ids), world.MaxFilterValues)
 		}
 		for _, id := range ids {
 			asked[id] = true
@@ -339,5 +339,10 @@ func TestLargeLaunch(t *testing.T) {
 	}
 }
 
-// ec2FilterValues is EC2's limit on the values of one filter.
-const ec2FilterValues = 200
+// The engine splits its requests by the limits the world (and localaws)
+// enforce as EC2 does.
+func TestLimitsMatchWorld(t *testing.T) {
+	if verify.MaxFilterValues != world.MaxFilterValues {
+		t.Errorf("the engine sends %d filter values a call; EC2 accepts %d", verify.MaxFilterValues, world.MaxFilterValues)
+	}
+}
