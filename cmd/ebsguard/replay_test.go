@@ -267,7 +267,7 @@ func TestReplayTextEscapes(t *testing.T) {
 			t.Errorf("text output holds %q:\n%s", bad, out)
 		}
 	}
-	for _, want := range []string{`id\u202egnp.exe`, `10:04:11Z\rACCOUNT`, `ci/build\nAccount: 999999999999`} {
+	for _, want := range []string{`id\u202egnp.exe`, `10:04:11Z\rACCOUNT`, `ci/build\nAccount: 999999999999`, "\n1 record: 0 compliant, 1 violation"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text output lacks %q:\n%s", want, out)
 		}

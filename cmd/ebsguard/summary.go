@@ -34,7 +34,11 @@ func (t *tally) add(v verify.Verdict) {
 //	2000 records: 3 compliant, 1 violation, 0 pending, 0 skipped, 0 error; 1996 out of scope, not shown (--all shows them)
 //	  DEFAULT_KEY_FALLBACK   1
 func (t *tally) write(w io.Writer) error {
-	fmt.Fprintf(w, "%d records:", t.records)
+	noun := "records"
+	if t.records == 1 {
+		noun = "record"
+	}
+	fmt.Fprintf(w, "%d %s:", t.records, noun)
 	for i, s := range []string{verify.StatusCompliant, verify.StatusViolation, verify.StatusPending, verify.StatusSkipped, verify.StatusError} {
 		sep := ","
 		if i == 0 {
