@@ -13,9 +13,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"time"
 
+	"github.com/ebsguard/ebsguard/internal/inputs"
 	"github.com/ebsguard/ebsguard/internal/localaws"
 	"github.com/ebsguard/ebsguard/lambda/world"
 )
@@ -35,62 +35,61 @@ type Sample struct {
 	Policy string // the policy document, "" for the default
 }
 
-// LoadSamples reads a folder of sample folders, one sample folder
-// (event.json, world.json, optional policy.json), or an event file or folder
-// of event files evaluated against worldPath.
+// LoadSamples reads the events of path the way `ebsguard replay` does
+// (internal/inputs): a folder of sample folders, one sample folder, or
+// CloudTrail files and folders. A sample's events are evaluated against its
+// own world.json and policy.json; worldPath, when given, replaces every
+// world, and is needed for events outside a sample.
 func LoadSamples(path, worldPath string) ([]Sample, error) {
-	if st, err := os.Stat(filepath.Join(path, "event.json")); err == nil && !st.IsDir() {
-		s, err := loadSample(path)
-		return []Sample{s}, err
-	}
-	if worldPath == "" {
-		dirs, _ := filepath.Glob(filepath.Join(path, "*", "event.json"))
-		if len(dirs) == 0 {
-			return nil, fmt.Errorf("%s holds no samples (*/event.json); name a world file for other events", path)
+	var fixed *world.World
+	if worldPath != "" {
+		w, err := world.Load(worldPath)
+		if err != nil {
+			return nil, err
 		}
-		sort.Strings(dirs)
-		var out []Sample
-		for _, d := range dirs {
-			s, err := loadSample(filepath.Dir(d))
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, s)
-		}
-		return out, nil
+		fixed = w
 	}
-	w, err := world.Load(worldPath)
-	if err != nil {
-		return nil, err
-	}
+	worlds := map[string]*world.World{}
 	var out []Sample
-	err = filepath.WalkDir(path, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
+	err := inputs.Walk(path, func(f inputs.File) error {
+		event, err := os.ReadFile(f.Path)
 		if err != nil {
 			return err
 		}
-		out = append(out, Sample{Name: p, Event: b, World: w})
+		s := Sample{Name: f.Path, Event: event, World: fixed}
+		if smp := f.Sample; smp != nil {
+			// The sample's folder names it (the end-to-end test finds its
+			// want.json by that name); a second event file adds its own.
+			s.Name = filepath.Base(smp.Dir)
+			if base := filepath.Base(f.Path); base != inputs.EventFile {
+				s.Name += "/" + base
+			}
+			if s.World == nil {
+				if s.World = worlds[smp.World]; s.World == nil {
+					if s.World, err = world.Load(smp.World); err != nil {
+						return err
+					}
+					worlds[smp.World] = s.World
+				}
+			}
+			if smp.Policy != "" {
+				b, err := os.ReadFile(smp.Policy)
+				if err != nil {
+					return err
+				}
+				s.Policy = string(b)
+			}
+		}
+		if s.World == nil {
+			return fmt.Errorf("%s is not in a sample folder (one holding %s): name a world file for it", f.Path, inputs.WorldFile)
+		}
+		out = append(out, s)
 		return nil
 	})
+	if err == nil && len(out) == 0 {
+		err = fmt.Errorf("%s holds no event files", path)
+	}
 	return out, err
-}
-
-func loadSample(dir string) (Sample, error) {
-	s := Sample{Name: filepath.Base(dir)}
-	var err error
-	if s.Event, err = os.ReadFile(filepath.Join(dir, "event.json")); err != nil {
-		return s, err
-	}
-	if s.World, err = world.Load(filepath.Join(dir, "world.json")); err != nil {
-		return s, err
-	}
-	if b, err := os.ReadFile(filepath.Join(dir, "policy.json")); err == nil {
-		s.Policy = string(b)
-	}
-	return s, nil
 }
 
 // Result is what one sample produced: its first invocation's verdicts and
