@@ -39,11 +39,12 @@ lint:
 	$(GO) vet ./...
 	cd $(CDK) && $(GO) vet ./...
 
-## fuzz: run the CloudTrail decoder fuzzer, then the engine's over every kind (FUZZTIME=60s each)
+## fuzz: run each fuzzer in turn: the decoder, its fast scan against the full decode, and the engine over every kind (FUZZTIME=60s each)
 FUZZTIME ?= 60s
 fuzz:
-	$(GO) test ./lambda/cloudtrail -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
-	$(GO) test ./lambda/verify -run '^$$' -fuzz FuzzEvaluate -fuzztime $(FUZZTIME)
+	for f in FuzzDecode FuzzSkip FuzzScanAgrees FuzzScopeAgrees; do \
+	  $(GO) test ./lambda/cloudtrail -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
+	$(GO) test ./lambda/verify -run '^$$' -fuzz '^FuzzEvaluate$$' -fuzztime $(FUZZTIME)
 
 ## update-golden: rewrite events/samples/*/want.json from the engine
 update-golden:

@@ -20,6 +20,10 @@ type Item struct {
 	// Skip is set for a well-formed input that is out of scope: an
 	// EventBridge event that does not carry a CloudTrail record.
 	Skip string
+	// EnvelopeAccount is the account of the EventBridge event the record
+	// arrived in ("" for a bare record): where the event came from, which
+	// the record's own recipientAccountId must not contradict.
+	EnvelopeAccount string
 }
 
 // Decoder reads records one at a time from a stream of any accepted shape:
@@ -479,7 +483,11 @@ func classify(fields map[string]json.RawMessage, raw []byte) Item {
 			if detailType != cloudTrailDetailType {
 				return otherEvent(detailType, raw)
 			}
-			return parseRecord(detail)
+			it := parseRecord(detail)
+			var account string
+			json.Unmarshal(fields["account"], &account)
+			it.EnvelopeAccount = account
+			return it
 		}
 	}
 	if _, ok := fields[eventNameField]; ok {

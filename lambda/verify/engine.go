@@ -82,7 +82,7 @@ func (e *Engine) Recheck(ctx context.Context, it cloudtrail.Item, c Check) Verdi
 		v.Status, v.Reason = StatusSkipped, it.Skip
 		return v
 	}
-	err := e.evaluate(ctx, it.Record, c, &v)
+	err := e.evaluate(ctx, it, c, &v)
 	var sk skip
 	switch {
 	case errors.As(err, &sk):
@@ -107,7 +107,8 @@ func cut(s string, n int) string {
 	return s[:n-len(mark)] + mark
 }
 
-func (e *Engine) evaluate(ctx context.Context, r *cloudtrail.Record, c Check, v *Verdict) error {
+func (e *Engine) evaluate(ctx context.Context, it cloudtrail.Item, c Check, v *Verdict) error {
+	r := it.Record
 	if r.ErrorCode != "" {
 		return skip{"request-failed:" + string(r.ErrorCode)}
 	}
@@ -124,6 +125,12 @@ func (e *Engine) evaluate(ctx context.Context, r *cloudtrail.Record, c Check, v 
 	}
 	if !ValidAccount(v.Account) {
 		return fmt.Errorf("invalid account ID %q in recipientAccountId", v.Account)
+	}
+	if it.EnvelopeAccount != "" && it.EnvelopeAccount != v.Account {
+		// The envelope says where the event came from; a record that names
+		// another account must not make the function read (assume the reader
+		// role in) an account of the record's choosing.
+		return fmt.Errorf("invalid record: recipientAccountId %q differs from the account %q of the EventBridge event it arrived in; not evaluated, no role assumed", v.Account, it.EnvelopeAccount)
 	}
 	if !ValidRegion(v.Region) {
 		return fmt.Errorf("invalid Region %q in awsRegion", v.Region)
