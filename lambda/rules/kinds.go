@@ -104,3 +104,26 @@ func (k Kind) Rows() []RowDoc {
 	}
 	return out
 }
+
+// Inputs lists every combination of the values the kind's table columns
+// take: what a totality check or a coverage check walks through.
+func (k Kind) Inputs() []Input {
+	var out []Input
+	bools := []bool{false, true}
+	for _, s := range k.Sources {
+		for _, d := range k.Destinations {
+			for _, f := range []Flag{Omitted, True, False} {
+				for _, owned := range bools {
+					for _, same := range bools {
+						for _, key := range bools {
+							for _, ebd := range bools {
+								out = append(out, Input{Op: k.Op, Source: s, Destination: d, Encrypted: f, Owned: owned, SameRegion: same, KeyGiven: key, EBD: ebd})
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}

@@ -142,7 +142,7 @@ func (e *Engine) evaluate(ctx context.Context, it cloudtrail.Item, c Check, v *V
 	case !ok:
 		return fmt.Errorf("invalid eventTime %q: not a timestamp", v.EventTime)
 	}
-	s := &session{ctx: ctx, clients: e.clients, cache: e.cache, account: v.Account, region: v.Region, when: when, check: c,
+	s := &session{ctx: ctx, clients: e.clients, cache: e.cache, kind: k, account: v.Account, region: v.Region, when: when, check: c,
 		now: e.now, calls: v.Calls, memo: map[string]any{}, reused: map[string]bool{}}
 	if err := e.judgeAll(s, k, impl, r, v); err != nil {
 		return err
@@ -202,6 +202,17 @@ type target struct {
 	zone string
 	// from says where the result comes from, for messages (", launched from ami-…").
 	from string
+}
+
+// see records the result as found: its ID and encryption state. A key that
+// cannot be resolved leaves this result unjudged, with the reason.
+func (t *target) see(s *session, id string, encrypted *bool, keyID *string) {
+	t.resource = id
+	state, err := s.actual(t.region, encrypted, keyID)
+	if err != nil {
+		t.err = fmt.Errorf("key of %s %s: %w", s.kind.Creates, id, err)
+	}
+	t.actual = &state
 }
 
 func (e *Engine) judge(s *session, t target) (Resource, []Finding, error) {
