@@ -21,4 +21,3 @@ func TestFindingKey(t *testing.T) {
 		}
 	}
 }
-
