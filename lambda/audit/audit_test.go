@@ -223,7 +223,7 @@ func TestRun(t *testing.T) {
 	rep := Run(context.Background(), Config{
 		Targets: targets, Open: open, Evaluate: judge, Pacer: noWait(),
 		Query: trail.Query{EventNames: []string{"RunInstances", "CopyImage"}},
-	}, &prog, func(v verify.Verdict) { got = append(got, v) })
+	}, &prog, func(_ ct.Item, v verify.Verdict) { got = append(got, v) })
 
 	t.Run("every event of the targets that answered, evaluated once", func(t *testing.T) {
 		var ids []string
@@ -298,7 +298,7 @@ func TestRunBounds(t *testing.T) {
 	}
 	n := 0
 	Run(context.Background(), Config{Targets: targets, Open: open, Evaluate: eval, Pacer: noWait(), Parallel: 3, Evaluators: 2,
-		Query: trail.Query{EventNames: []string{"CopyImage"}}}, nil, func(verify.Verdict) { n++ })
+		Query: trail.Query{EventNames: []string{"CopyImage"}}}, nil, func(ct.Item, verify.Verdict) { n++ })
 	if n != 12 || most.Load() > 3 || evaluatingMost.Load() > 2 {
 		t.Errorf("%d verdicts, at most %d reads and %d evaluations at once; want 12, ≤ 3, ≤ 2", n, most.Load(), evaluatingMost.Load())
 	}
@@ -329,7 +329,7 @@ func TestRunCancelled(t *testing.T) {
 	}
 	var emitted []string
 	rep := Run(ctx, Config{Targets: targets, Open: open, Evaluate: eval, Pacer: noWait(), Parallel: 1, Evaluators: 1,
-		Query: trail.Query{EventNames: []string{"CopyImage"}}}, nil, func(v verify.Verdict) { emitted = append(emitted, v.EventID) })
+		Query: trail.Query{EventNames: []string{"CopyImage"}}}, nil, func(_ ct.Item, v verify.Verdict) { emitted = append(emitted, v.EventID) })
 	if len(emitted) != 1 {
 		t.Errorf("emitted %v; want only the verdict finished before the cancel", emitted)
 	}

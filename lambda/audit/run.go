@@ -89,10 +89,10 @@ type Report struct {
 
 // Run reads the event history of every target, at most Parallel at once, and
 // evaluates each record, at most Evaluators at once, calling emit with each
-// verdict (never concurrently). It returns when every target is done or ctx
+// record and its verdict (never concurrently). It returns when every target is done or ctx
 // is cancelled; then the verdicts of evaluations cut short are not emitted,
 // and the targets not done are Interrupted.
-func Run(ctx context.Context, cfg Config, prog *Progress, emit func(verify.Verdict)) Report {
+func Run(ctx context.Context, cfg Config, prog *Progress, emit func(ct.Item, verify.Verdict)) Report {
 	if prog == nil {
 		prog = &Progress{}
 	}
@@ -146,7 +146,7 @@ func Run(ctx context.Context, cfg Config, prog *Progress, emit func(verify.Verdi
 					prog.Violations.Add(1)
 				}
 				emitMu.Lock()
-				emit(v)
+				emit(it, v)
 				emitMu.Unlock()
 			}
 		})
