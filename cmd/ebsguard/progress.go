@@ -18,7 +18,7 @@ type progress struct {
 	sharesOut bool // stdout is a terminal too: clear the line before verdicts
 	drawn     bool
 	start     time.Time
-	stats     *stats
+	line      func(elapsed time.Duration) string
 	stop      chan struct{}
 	stopped   sync.WaitGroup
 }
@@ -26,7 +26,14 @@ type progress struct {
 const progressEvery = 250 * time.Millisecond
 
 func startProgress(w io.Writer, on, sharesOut bool, st *stats) *progress {
-	p := &progress{w: w, on: on, sharesOut: on && sharesOut, start: time.Now(), stats: st, stop: make(chan struct{})}
+	return startProgressLine(w, on, sharesOut, func(elapsed time.Duration) string {
+		return progressLine(st.filesRead.Load(), st.filesFound.Load(), st.walked.Load(), st.recordsSoFar(), elapsed, st.violations.Load())
+	})
+}
+
+// startProgressLine draws what line says, given the time since the start.
+func startProgressLine(w io.Writer, on, sharesOut bool, line func(elapsed time.Duration) string) *progress {
+	p := &progress{w: w, on: on, sharesOut: on && sharesOut, start: time.Now(), line: line, stop: make(chan struct{})}
 	if on {
 		p.stopped.Go(func() {
 			t := time.NewTicker(progressEvery)
@@ -45,8 +52,7 @@ func startProgress(w io.Writer, on, sharesOut bool, st *stats) *progress {
 }
 
 func (p *progress) draw() {
-	s := p.stats
-	line := progressLine(s.filesRead.Load(), s.filesFound.Load(), s.walked.Load(), s.recordsSoFar(), time.Since(p.start), s.violations.Load())
+	line := p.line(time.Since(p.start))
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprintf(p.w, "\r%s\x1b[K", line)

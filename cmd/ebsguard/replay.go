@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sync/atomic"
 
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/ebsguard/ebsguard/lambda/accounts"
 	"github.com/ebsguard/ebsguard/lambda/rules"
 	"github.com/ebsguard/ebsguard/lambda/verify"
@@ -17,7 +18,7 @@ import (
 
 type replayOptions struct {
 	world, policy, format, readerRole string
-	all                               bool
+	all, securityHub                  bool
 	paths                             []string
 }
 
@@ -31,6 +32,7 @@ func parseReplay(args []string, stdoutIsTerminal bool) (replayOptions, error) {
 	fs.StringVar(&o.format, "format", "", "")
 	fs.StringVar(&o.readerRole, "reader-role", accounts.DefaultReaderRole, "")
 	fs.BoolVar(&o.all, "all", false, "")
+	fs.BoolVar(&o.securityHub, "securityhub", false, "")
 	for {
 		if err := fs.Parse(args); err != nil {
 			return o, err
@@ -85,6 +87,17 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintf(stderr, "ebsguard replay: %v\n", err)
 		return 1
 	}
+	var sh *hub
+	if o.securityHub {
+		cfg, err := config.LoadDefaultConfig(ctx)
+		if err == nil {
+			sh, err = newLiveHub(ctx, cfg)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "ebsguard replay: %v\n", err)
+			return 1
+		}
+	}
 
 	readers := runtime.GOMAXPROCS(0)
 	st := newStats(readers)
@@ -99,7 +112,7 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	for i, p := range o.paths {
 		paths[i].name = p
 	}
-	sources := walk(ctx, paths, stdin, eng, st, report)
+	sources := walk(ctx, paths, stdin, eng.forFile, st, report)
 
 	rd := &reader{workers: readers, inScope: map[string]bool{}, stats: st}
 	for _, n := range rules.EventNames() {
@@ -125,8 +138,12 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		out = &textOutput{w: stdout}
 	}
 	verdicts := evaluateOrdered(ctx, items, max(8, runtime.NumCPU()))
-	for v := range verdicts {
+	for e := range verdicts {
+		v := e.verdict
 		sum.add(v)
+		if sh != nil {
+			sh.add(ctx, v)
+		}
 		if v.Status == verify.StatusViolation {
 			st.violations.Add(1)
 		}
@@ -151,6 +168,9 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if o.format == "json" && prog.on {
 		// The summary is for a person: on the terminal, not in the JSON.
 		sum.write(stderr)
+	}
+	if sh != nil && !sh.finish(parent, stderr) {
+		failed.Store(true)
 	}
 	if failed.Load() || sum.statuses[verify.StatusError] > 0 || parent.Err() != nil {
 		return 1

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/ebsguard/ebsguard/internal/inputs"
+	"github.com/ebsguard/ebsguard/lambda/verify"
 )
 
 // pathCount is what one PATH argument gave, to tell an empty input.
@@ -21,7 +22,7 @@ type pathCount struct {
 // walk sends a source for every input of the paths, in order (internal/inputs
 // decides which files of a folder are inputs). It reports what cannot be
 // walked and goes on with the rest.
-func walk(ctx context.Context, paths []pathCount, stdin io.Reader, eng *engines, st *stats, report func(error)) <-chan *source {
+func walk(ctx context.Context, paths []pathCount, stdin io.Reader, engineFor func(inputs.File) (*verify.Engine, error), st *stats, report func(error)) <-chan *source {
 	out := make(chan *source, 64)
 	go func() {
 		defer close(out)
@@ -40,7 +41,7 @@ func walk(ctx context.Context, paths []pathCount, stdin io.Reader, eng *engines,
 			if p.name == "-" {
 				p.files++
 				s := &source{name: "standard input", stdin: stdin, arg: i}
-				s.engine, s.err = eng.forFile(inputs.File{})
+				s.engine, s.err = engineFor(inputs.File{})
 				if send(s) != nil {
 					return
 				}
@@ -52,7 +53,7 @@ func walk(ctx context.Context, paths []pathCount, stdin io.Reader, eng *engines,
 			err := inputs.Walk(p.name, func(f inputs.File) error {
 				p.files++
 				s := &source{name: f.Path, arg: i}
-				if s.engine, s.err = eng.forFile(f); s.err != nil {
+				if s.engine, s.err = engineFor(f); s.err != nil {
 					s.err = fmt.Errorf("%s: %w", f.Path, s.err)
 				}
 				return send(s)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
@@ -12,6 +13,7 @@ import (
 // finding, and the records read, of which those of events out of scope.
 type tally struct {
 	all        bool // --all: out-of-scope records were printed too
+	selected   bool // the records were looked up by event name (audit): none is out of scope
 	records    int64
 	outOfScope int64
 	statuses   map[string]int64
@@ -38,17 +40,13 @@ func (t *tally) write(w io.Writer) error {
 	if t.records == 1 {
 		noun = "record"
 	}
-	fmt.Fprintf(w, "%d %s:", t.records, noun)
-	for i, s := range []string{verify.StatusCompliant, verify.StatusViolation, verify.StatusPending, verify.StatusSkipped, verify.StatusError} {
-		sep := ","
-		if i == 0 {
-			sep = ""
-		}
-		fmt.Fprintf(w, "%s %d %s", sep, t.statuses[s], s)
-	}
-	if t.all {
+	fmt.Fprintf(w, "%d %s: %s", t.records, noun, t.statusCounts())
+	switch {
+	case t.selected:
+		fmt.Fprintln(w)
+	case t.all:
 		fmt.Fprintf(w, "; %d of them out of scope\n", t.outOfScope)
-	} else {
+	default:
 		fmt.Fprintf(w, "; %d out of scope, not shown (--all shows them)\n", t.outOfScope)
 	}
 	codes := make([]string, 0, len(t.findings))
@@ -62,4 +60,16 @@ func (t *tally) write(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// statusCounts is "3 compliant, 1 violation, 0 pending, 0 skipped, 0 error".
+func (t *tally) statusCounts() string {
+	var b strings.Builder
+	for i, s := range []string{verify.StatusCompliant, verify.StatusViolation, verify.StatusPending, verify.StatusSkipped, verify.StatusError} {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d %s", t.statuses[s], s)
+	}
+	return b.String()
 }
