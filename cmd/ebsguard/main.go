@@ -1,7 +1,9 @@
-// Command ebsguard evaluates recorded CloudTrail events offline, with the same
-// engine the Lambda runs.
+// Command ebsguard evaluates CloudTrail records with the same engine the
+// Lambda runs: recorded ones (replay) and those of CloudTrail event history
+// (audit).
 //
 //	ebsguard replay [--world FILE] [--policy FILE] [--format text|json] [--all] [--securityhub] PATH...
+//	ebsguard audit [--since 90d|DATE] [--until T] [--accounts ID,...|all] [--regions R,...|all] ...
 package main
 
 import (
@@ -14,6 +16,8 @@ import (
 
 const usage = `usage: ebsguard replay [--world FILE] [--policy FILE] [--format text|json] [--all]
                        [--reader-role NAME] [--securityhub] PATH...
+       ebsguard audit [--since 90d|DATE] [--accounts ID,...|all] [--regions R,...|all] ...
+       ebsguard help audit
 
 replay evaluates CloudTrail records (files, folders read recursively, or - for
 standard input; JSON, JSON lines or gzip) and prints a verdict for each record
@@ -48,8 +52,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "replay":
 		return replay(ctx, args[1:], stdin, stdout, stderr)
+	case "audit":
+		return cmdAudit(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
-		fmt.Fprint(stdout, usage)
+		switch {
+		case len(args) > 1 && args[1] == "audit":
+			fmt.Fprint(stdout, auditUsage)
+		default:
+			fmt.Fprint(stdout, usage)
+		}
 		return 0
 	default:
 		fmt.Fprintf(stderr, "ebsguard: unknown command %q\n\n%s", args[0], usage)

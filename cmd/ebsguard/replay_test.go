@@ -100,7 +100,7 @@ func TestReplayExitCodes(t *testing.T) {
 		{"--all", replayArgs("--all", eventPath), "", 0, ""},
 		{"only records out of scope", replayArgs(filepath.Join(dir, "noise.json")), "", 0, ""},
 		{"no command", nil, "", 2, "usage:"},
-		{"unknown command", []string{"audit"}, "", 2, "usage:"},
+		{"unknown command", []string{"inspect"}, "", 2, "usage:"},
 		{"no input", replayArgs(), "", 2, "usage:"},
 		{"bad format", []string{"replay", "--format", "yaml", eventPath}, "", 2, "usage:"},
 		{"unknown flag", []string{"replay", "--wrold", worldPath, eventPath}, "", 2, "usage:"},
