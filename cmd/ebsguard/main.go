@@ -1,9 +1,10 @@
 // Command ebsguard evaluates CloudTrail records with the same engine the
-// Lambda runs: recorded ones (replay) and those of CloudTrail event history
-// (audit).
+// Lambda runs: recorded ones (replay), those of CloudTrail event history
+// (audit), and captures the account state behind verdicts (world capture).
 //
 //	ebsguard replay [--world FILE] [--policy FILE] [--format text|json] [--all] [--securityhub] PATH...
 //	ebsguard audit [--since 90d|DATE] [--until T] [--accounts ID,...|all] [--regions R,...|all] ...
+//	ebsguard world capture [--out FILE] [--records FILE] [--redact] (PATH... | --audit ...)
 package main
 
 import (
@@ -17,7 +18,8 @@ import (
 const usage = `usage: ebsguard replay [--world FILE] [--policy FILE] [--format text|json] [--all]
                        [--reader-role NAME] [--securityhub] PATH...
        ebsguard audit [--since 90d|DATE] [--accounts ID,...|all] [--regions R,...|all] ...
-       ebsguard help audit
+       ebsguard world capture [--out FILE] [--records FILE] [--redact] (PATH... | --audit ...)
+       ebsguard help audit | help capture
 
 replay evaluates CloudTrail records (files, folders read recursively, or - for
 standard input; JSON, JSON lines or gzip) and prints a verdict for each record
@@ -54,10 +56,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return replay(ctx, args[1:], stdin, stdout, stderr)
 	case "audit":
 		return cmdAudit(ctx, args[1:], stdout, stderr)
+	case "world":
+		return cmdWorld(ctx, args[1:], stdin, stdout, stderr)
 	case "-h", "--help", "help":
 		switch {
 		case len(args) > 1 && args[1] == "audit":
 			fmt.Fprint(stdout, auditUsage)
+		case len(args) > 1 && (args[1] == "capture" || args[1] == "world"):
+			fmt.Fprint(stdout, captureUsage)
 		default:
 			fmt.Fprint(stdout, usage)
 		}
