@@ -159,9 +159,10 @@ var resourceID = regexp.MustCompile(`\b(ami|snap|vol|i|lt)-[0-9a-f]{8,17}\b`)
 
 // auditWorld builds one world from the samples: each sample, with resource
 // IDs of its own, is moved (its account and its Region swapped for a slot's
-// throughout its world, record and expected verdict) to the first slot where its account state agrees
-// with the samples already there, and its record becomes an event of that
-// account and Region's history. Samples with their own policy are left out
+// throughout its world, record and expected verdict) to a slot where its
+// account state agrees with the samples already there (the slots tried in
+// turn, from a different one each time), and its record becomes an event of
+// that account and Region's history. Samples with their own policy are left out
 // (an audit has one policy), and so is a sample no slot can take. recent
 // moves every event to the last day, for --since 90d.
 func auditWorld(t *testing.T, recent bool) (*world.World, []placedSample) {
@@ -203,7 +204,10 @@ func auditWorld(t *testing.T, recent bool) (*world.World, []placedSample) {
 			A *string `json:"recipientAccountId"`
 			R *string `json:"awsRegion"`
 		}{&rec.RecipientAccountID, &rec.AWSRegion})
-		for _, s := range slots {
+		// Starting one slot further each time, so that every account and
+		// Region gets samples.
+		for k := range slots {
+			s := slots[(i+k)%len(slots)]
 			move := func(x string) string {
 				return swap(swap(x, rec.RecipientAccountID, s.account), rec.AWSRegion, s.region)
 			}
