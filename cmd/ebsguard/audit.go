@@ -171,7 +171,8 @@ func setupAudit(ctx context.Context, cfg aws.Config, sel selection) (*auditEnv, 
 		named = []string{cfg.Region}
 	}
 	env.targets = audit.Targets(ids, env.caller.Account, named, discovered)
-	if sel.start.Before(time.Now().Add(-trail.Retention)) {
+	// A minute's margin: --since 90d, read a moment ago, is not "older".
+	if time.Since(sel.start) > trail.Retention+time.Minute {
 		env.notes = append(env.notes, fmt.Sprintf("CloudTrail event history keeps 90 days: calls before %s are not listed (replay the trail's S3 logs for those)",
 			time.Now().Add(-trail.Retention).UTC().Format("2006-01-02")))
 	}

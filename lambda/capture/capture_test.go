@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go"
@@ -142,8 +143,8 @@ func TestOnlyWhatWasLookedUp(t *testing.T) {
 	if bytes.Contains(f.World, []byte("ami-0unrelated")) {
 		t.Error("the captured world lists an image the engine never asked for")
 	}
-	if bytes.Contains(f.World, []byte("null")) {
-		t.Errorf("the captured world has null fields:\n%s", f.World)
+	if bytes.Contains(f.World, []byte("null")) || bytes.Contains(f.World, []byte(`: ""`)) {
+		t.Errorf("the captured world has fields AWS did not answer:\n%s", f.World)
 	}
 	for _, want := range []string{"ami-0a3300000000000cc", "vol-", `"ebsEncryptionByDefault"`, `"Aliases": [`} {
 		if !bytes.Contains(f.World, []byte(want)) {
@@ -288,4 +289,25 @@ func TestRedactor(t *testing.T) {
 
 func kmsKey() *kmstypes.KeyMetadata {
 	return &kmstypes.KeyMetadata{KeyId: aws.String("k1"), Arn: aws.String("arn:aws:kms:eu-west-1:222222222222:key/k1"), KeyManager: kmstypes.KeyManagerTypeCustomer}
+}
+
+// What AWS did not answer is left out; what is present though empty stays.
+func TestEncodeWorldLeavesOutWhatAWSDidNotAnswer(t *testing.T) {
+	w := &world.World{Accounts: map[string]map[string]*world.Region{"222222222222": {"us-east-1": {
+		Images: []ec2types.Image{{ImageId: aws.String("ami-1"), BlockDeviceMappings: []ec2types.BlockDeviceMapping{
+			{DeviceName: aws.String("/dev/sdb"), NoDevice: aws.String("")},
+			{DeviceName: aws.String("/dev/xvda"), Ebs: &ec2types.EbsBlockDevice{SnapshotId: aws.String("snap-1")}},
+		}}},
+	}}}}
+	b, err := EncodeWorld(w, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(`"NoDevice": ""`)) || bytes.Contains(b, []byte(`"VolumeType"`)) || bytes.Contains(b, []byte("null")) {
+		t.Errorf("world:\n%s", b)
+	}
+	back, err := world.Parse(bytes.NewReader(b))
+	if err != nil || back.Accounts["222222222222"]["us-east-1"].Images[0].BlockDeviceMappings[0].NoDevice == nil {
+		t.Errorf("NoDevice lost reading the world back: %v", err)
+	}
 }

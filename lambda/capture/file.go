@@ -16,8 +16,9 @@ import (
 )
 
 // EncodeWorld writes a world file: the API field names as the SDK types
-// carry them, fields AWS did not answer (null) left out, indented; with a
-// redactor, redacted.
+// carry them, indented, without the fields AWS did not answer (null, or the
+// empty value of an enumeration, which the SDK types hold as a plain string);
+// with a redactor, redacted.
 func EncodeWorld(w *world.World, red *Redactor) ([]byte, error) {
 	b, err := json.Marshal(w)
 	if err != nil {
@@ -27,7 +28,7 @@ func EncodeWorld(w *world.World, red *Redactor) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	v = dropNulls(v)
+	v = dropAbsent(v)
 	if red != nil {
 		v = red.walk(v, "")
 	}
@@ -84,21 +85,25 @@ func encode(v any, indent bool) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// dropNulls removes the members whose value is null: a field AWS did not
-// answer reads the same absent.
-func dropNulls(v any) any {
+// presence lists the members whose presence means something even when empty:
+// a block device mapping's NoDevice ("" suppresses the device).
+var presence = []string{"NoDevice"}
+
+// dropAbsent removes the members whose value is null or "": a field AWS did
+// not answer reads the same absent, to the world and to the engine.
+func dropAbsent(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, y := range x {
-			if y == nil {
+			if y == nil || y == "" && !slices.Contains(presence, k) {
 				delete(x, k)
 				continue
 			}
-			x[k] = dropNulls(y)
+			x[k] = dropAbsent(y)
 		}
 	case []any:
 		for i, y := range x {
-			x[i] = dropNulls(y)
+			x[i] = dropAbsent(y)
 		}
 	}
 	return v
