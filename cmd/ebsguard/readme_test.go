@@ -1,0 +1,48 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/ebsguard/ebsguard/internal/deployment"
+	"github.com/ebsguard/ebsguard/lambda/audit"
+	"github.com/ebsguard/ebsguard/lambda/trail"
+)
+
+// The README's "Day one" names every permission the commands need and the
+// figures the code runs with: a change to either shows here.
+func TestREADMEDayOne(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	start := strings.Index(s, "## Day one")
+	end := strings.Index(s[start+1:], "\n## ")
+	if start < 0 || end < 0 {
+		t.Fatal("no Day one section")
+	}
+	section := strings.Join(strings.Fields(s[start:start+1+end]), " ") // as it reads, lines aside
+	words := map[int]string{8: "Eight", 16: "sixteen"}
+	want := []string{
+		fmt.Sprintf("refilled every %d ms", trail.Interval.Milliseconds()),
+		fmt.Sprintf("%d events a page", trail.MaxResults),
+		fmt.Sprintf("backoff of %d s, doubling to %d s, at most %d times", int(trail.MinBackoff.Seconds()), int(trail.MaxBackoff.Seconds()), trail.MaxRetries),
+		fmt.Sprintf("wait %d s for an answer, %d s in all", int(lookupTimeouts.ResponseHeader.Seconds()), int(lookupTimeouts.Attempt.Seconds())),
+		fmt.Sprintf("imported %d at a time", hubBatch),
+		words[audit.DefaultParallel] + " accounts and Regions are read at once",
+		words[audit.DefaultEvaluators] + " records evaluated at once",
+		"[Security Hub findings](#security-hub-findings)",
+		"`organizations:ListAccounts`", "`ec2:DescribeRegions`", "`sts:AssumeRole`", "`securityhub:BatchImportFindings`",
+	}
+	for _, a := range deployment.ReaderRoleActions() {
+		want = append(want, "`"+a+"`")
+	}
+	for _, w := range want {
+		if !strings.Contains(section, w) {
+			t.Errorf("Day one lacks %q", w)
+		}
+	}
+}
