@@ -316,8 +316,11 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	sum := newTally(false)
 	sum.selected = true
 	perAccount := map[string]*tally{}
+	// A failed write (a closed pipe) stops the audit: no one reads on.
+	run, stop := context.WithCancel(ctx)
+	defer stop()
 	var writeErr atomic.Pointer[error]
-	rep := runAudit(ctx, env, o.selection, eval, &ap, pacer, func(_ ct.Item, v verify.Verdict) {
+	rep := runAudit(run, env, o.selection, eval, &ap, pacer, func(_ ct.Item, v verify.Verdict) {
 		sum.records++
 		sum.add(v)
 		t := perAccount[v.Account]
@@ -335,6 +338,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		if err := prog.around(func() error { return out.verdict(v) }); err != nil {
 			writeErr.Store(&err)
+			stop()
 		}
 	})
 	prog.finish()
