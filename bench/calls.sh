@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 events=${1:-${EVENTS:-1000}}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+echo "# load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 go build -o "$work/calls" ./bench/calls
 args=(-samples events/samples -events "$events")
 if [ "${VERBOSE:-0}" = 1 ]; then args+=(-v); fi
