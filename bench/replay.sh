@@ -1,16 +1,73 @@
 #!/usr/bin/env bash
-# Replay throughput and memory: N copies of a sample record (JSON lines),
-# evaluated against the sample's world. Usage: bench/replay.sh [N] [SAMPLE]
+# Replay at the speed of decompression (issue 10): on an archive laid out like
+# a CloudTrail S3 prefix (N records, default 100000, in 20 .json.gz files; noise
+# records of about 1.3 KB and 2% RunInstances/CopyImage records built from
+# events/samples, evaluated against one world), runs side by side:
+#   ebsguard replay, jq merely selecting the two event names, zcat to /dev/null;
+# then the peak RSS of replay on a ~1 GB log (RSS_BYTES to change its size).
+#
+# Usage: bench/replay.sh [N]
+# Prints one line per figure: what ours baseline ratio, where ratio is
+# baseline/ours (higher is better). Goals: replay-vs-jq >= 5x,
+# replay-vs-zcat >= 0.5x, replay-rss-1GB >= 1x (the baseline is the 100 MB limit).
+# Each time is the best of RUNS (default 3) runs. Lines starting with # are notes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-100000}
-sample=${2:-launch-encrypted-shared}
+runs=${RUNS:-3}
+rss_bytes=${RSS_BYTES:-1000000000}
+
+missing=()
+command -v jq >/dev/null || missing+=(jq)
+command -v zcat >/dev/null || missing+=(gzip)
+[ -x /usr/bin/time ] || missing+=(time)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bench/replay.sh needs: apt-get install ${missing[*]}" >&2
+  exit 2
+fi
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 go build -o "$work/ebsguard" ./cmd/ebsguard
-# One record per line, each with its own eventID.
-record=$(go run ./bench/record "events/samples/$sample/event.json")
-for ((i = 0; i < n; i++)); do printf '%s\n' "${record/__ID__/bench-$i}"; done > "$work/in.jsonl"
-echo "input: $n records, $(du -h "$work/in.jsonl" | cut -f1)"
-/usr/bin/time -f "wall %e s, max RSS %M KB, CPU %P" \
-  "$work/ebsguard" replay --world "events/samples/$sample/world.json" --format json "$work/in.jsonl" | wc -l
+go build -o "$work/record" ./bench/record
+read -r records relevant raw gz < <("$work/record" -out "$work" -records "$n" -files 20)
+mapfile -t files < <(find "$work/trail" -name '*.json.gz' | sort)
+echo "# archive: $records records ($relevant RunInstances/CopyImage) in ${#files[@]} .json.gz files, $((raw / 1000000)) MB ($((gz / 1000000)) MB gzip); $(nproc) cores"
+
+# best SECONDS of $runs runs of a command, its output discarded
+best() {
+  local b="" s e t
+  for ((i = 0; i < runs; i++)); do
+    s=$(date +%s%N)
+    "$@" >/dev/null
+    e=$(date +%s%N)
+    t=$(((e - s) / 1000000))
+    if [ -z "$b" ] || [ "$t" -lt "$b" ]; then b=$t; fi
+  done
+  awk -v ms="$b" 'BEGIN { printf "%.3f", ms / 1000 }'
+}
+
+replay() { "$work/ebsguard" replay --world "$work/world.json" --format json "$work/trail"; }
+jqselect() { zcat "${files[@]}" | jq -c '.Records[] | select(.eventName == "RunInstances" or .eventName == "CopyImage")'; }
+unzip() { zcat "${files[@]}"; }
+
+# The figures mean nothing unless replay found what jq finds.
+got=$(replay | wc -l)
+want=$(jqselect | wc -l)
+if [ "$got" -ne "$relevant" ] || [ "$want" -ne "$relevant" ]; then
+  echo "replay printed $got verdicts and jq selected $want records; the archive holds $relevant" >&2
+  exit 1
+fi
+
+t_replay=$(best replay)
+t_jq=$(best jqselect)
+t_zcat=$(best unzip)
+figure() { awk -v w="$1" -v o="$2" -v b="$3" -v u="$4" 'BEGIN { printf "%-18s %8.2f%s %8.2f%s %7.2fx\n", w, o, u, b, u, b / o }'; }
+figure replay-vs-jq "$t_replay" "$t_jq" s
+figure replay-vs-zcat "$t_replay" "$t_zcat" s
+
+# Peak memory on one big log, streamed on standard input.
+"$work/record" -log "$rss_bytes" |
+  /usr/bin/time -f %M -o "$work/rss" "$work/ebsguard" replay --world "$work/world.json" --format json - >/dev/null
+rss_mb=$(awk '{ printf "%.1f", $1 / 1024 }' "$work/rss")
+figure "replay-rss-$((rss_bytes / 1000000000))GB" "$rss_mb" 100 MB

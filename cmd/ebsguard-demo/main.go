@@ -29,14 +29,17 @@ func main() {
 	worldPath := flag.String("world", "", "the world file for -events that are not samples")
 	verbose := flag.Bool("v", false, "show what the emulator and the function print")
 	serveEnv := flag.String("serve", "", "only serve the local endpoints for -world and write the function's environment to this file (for sam local invoke --env-vars)")
+	backoff := flag.String("recheck-backoff", "1s", "the function's RECHECK_BACKOFF: delays between re-checks, scaled down from minutes for the demo")
+	deadline := flag.String("recheck-deadline", "5s", "the function's RECHECK_DEADLINE: how long re-checks go on, scaled down from 49h for the demo")
 	flag.Parse()
+	settings := []string{"RECHECK_BACKOFF=" + *backoff, "RECHECK_DEADLINE=" + *deadline}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *serveEnv != "" {
 		os.Exit(serve(ctx, *worldPath, *serveEnv, os.Stdout))
 	}
-	os.Exit(run(ctx, *rie, *bootstrap, *events, *worldPath, *verbose, os.Stdout))
+	os.Exit(run(ctx, *rie, *bootstrap, *events, *worldPath, settings, *verbose, os.Stdout))
 }
 
 // serve starts localaws and goaws for a world, writes the SAM environment
@@ -73,7 +76,8 @@ func serve(ctx context.Context, worldPath, envFile string, out io.Writer) int {
 		fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(out, "localaws (EC2, KMS, STS) at %s, SNS at %s, serving %s.\n", aws.URL(), sns.URL, worldPath)
+	fmt.Fprintf(out, "localaws (EC2, KMS, STS, CloudTrail, Organizations, Security Hub) at %s, SNS and SQS at %s, serving %s.\n", aws.URL(), sns.URL, worldPath)
+	fmt.Fprintf(out, "Re-checks the function queues wait in %s; nothing plays their event source mapping in this mode.\n", sns.RecheckQueueURL)
 	fmt.Fprintf(out, "Function environment written to %s. In another shell:\n", envFile)
 	fmt.Fprintf(out, "  sam local invoke GuardrailFunction --docker-network host --env-vars %s -e <event.json>\n", envFile)
 	fmt.Fprintln(out, "Notifications appear below; Ctrl-C stops.")
@@ -93,7 +97,7 @@ func serve(ctx context.Context, worldPath, envFile string, out io.Writer) int {
 	}
 }
 
-func run(ctx context.Context, rie, bootstrap, events, worldPath string, verbose bool, out io.Writer) int {
+func run(ctx context.Context, rie, bootstrap, events, worldPath string, settings []string, verbose bool, out io.Writer) int {
 	samples, err := localrun.LoadSamples(events, worldPath)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
@@ -103,13 +107,14 @@ func run(ctx context.Context, rie, bootstrap, events, worldPath string, verbose 
 	if verbose {
 		fnOut = os.Stderr
 	}
-	fmt.Fprintf(out, "Starting localaws (EC2, KMS, STS), goaws (SNS -> SQS) and the Lambda under the runtime interface emulator, on 127.0.0.1.\n")
+	fmt.Fprintf(out, "Starting localaws (EC2, KMS, STS), goaws (SNS -> SQS, and the re-check queue) and the Lambda under the runtime interface emulator, on 127.0.0.1.\n")
+	fmt.Fprintf(out, "Re-checks scaled down: %s.\n", strings.Join(settings, " "))
 	fmt.Fprintf(out, "Sending %d event file(s) through the function:\n\n", len(samples))
 	results, _, err := localrun.Run(ctx, localrun.Options{
-		RIE: rie, Bootstrap: bootstrap, Samples: samples, FunctionOutput: fnOut,
+		RIE: rie, Bootstrap: bootstrap, Samples: samples, FunctionOutput: fnOut, Settings: settings,
 		Progress: func(done, total int, r localrun.Result) {
 			status := []string{}
-			for _, v := range r.Verdicts {
+			for _, v := range r.Verdicts[:len(r.Verdicts)-recheckVerdicts(r)] {
 				var vv verify.Verdict
 				json.Unmarshal(v, &vv)
 				s := vv.Status
@@ -119,13 +124,16 @@ func run(ctx context.Context, rie, bootstrap, events, worldPath string, verbose 
 				status = append(status, s)
 			}
 			line := fmt.Sprintf("  [%2d/%d] %-36s %s", done, total, r.Sample, strings.Join(status, ","))
-			if n := len(r.Notifications); n > 0 {
+			if n := len(r.Notifications) - recheckNotes(r); n > 0 {
 				line += fmt.Sprintf("  -> %d notification(s)", n)
 			}
 			if r.Err != nil {
 				line += "  ERROR: " + r.Err.Error()
 			}
 			fmt.Fprintln(out, line)
+			for _, rc := range r.Rechecks {
+				fmt.Fprintln(out, "         "+recheckLine(rc))
+			}
 		},
 	})
 	if err != nil {
@@ -140,29 +148,40 @@ func report(out io.Writer, results []localrun.Result) int {
 	fmt.Fprintf(out, "\nWhat the security team's queue received:\n")
 	statuses := map[string]int{}
 	findings := map[string]int{}
-	records, notifications, failed := 0, 0, 0
+	records, notifications, failed, rechecks := 0, 0, 0, 0
 	for _, r := range results {
 		if r.Err != nil {
 			failed++
 		}
+		// An event counts once, by where it ended: its last verdict; its
+		// findings count wherever they were first reported.
+		final := map[string]verify.Verdict{}
+		var order []string
 		for _, raw := range r.Verdicts {
 			var v verify.Verdict
 			if json.Unmarshal(raw, &v) != nil {
 				continue
 			}
-			records++
-			statuses[v.Status]++
+			if _, seen := final[v.EventID]; !seen {
+				order = append(order, v.EventID)
+			}
+			final[v.EventID] = v
 			for _, f := range v.Findings {
 				findings[f.Code]++
 			}
 		}
+		for _, id := range order {
+			records++
+			statuses[final[id].Status]++
+		}
+		rechecks += len(r.Rechecks)
 		for _, n := range r.Notifications {
 			notifications++
 			printNotification(out, r.Sample, n)
 		}
 	}
-	fmt.Fprintf(out, "\nSummary: %d events: %d compliant, %d violation, %d pending, %d skipped, %d error; %d notifications",
-		records, statuses["compliant"], statuses["violation"], statuses["pending"], statuses["skipped"], statuses["error"], notifications)
+	fmt.Fprintf(out, "\nSummary: %d events: %d compliant, %d violation, %d pending, %d skipped, %d error; %d re-checks; %d notifications",
+		records, statuses["compliant"], statuses["violation"], statuses["pending"], statuses["skipped"], statuses["error"], rechecks, notifications)
 	if failed > 0 {
 		fmt.Fprintf(out, "; %d event file(s) FAILED", failed)
 	}
@@ -208,6 +227,53 @@ func printNotification(out io.Writer, sample string, n localrun.Notification) {
 		}
 		fmt.Fprintf(out, "     %s\n", wrap(f.Message, 100, "     "))
 	}
+}
+
+// recheckVerdicts and recheckNotes count what a sample's re-checks added to
+// its verdicts and notifications.
+func recheckVerdicts(r localrun.Result) int {
+	n := 0
+	for _, rc := range r.Rechecks {
+		n += len(rc.Verdicts)
+	}
+	return n
+}
+
+func recheckNotes(r localrun.Result) int {
+	n := 0
+	for _, rc := range r.Rechecks {
+		n += len(rc.Notifications)
+	}
+	return n
+}
+
+// recheckLine says what one re-check found, e.g. "re-check #2 after 1s:
+// violation DEFAULT_KEY_FALLBACK -> 1 notification(s)".
+func recheckLine(rc localrun.Recheck) string {
+	line := fmt.Sprintf("re-check #%d after %s:", rc.Attempt, rc.After.Round(100*time.Millisecond))
+	for _, raw := range rc.Verdicts {
+		var v verify.Verdict
+		if json.Unmarshal(raw, &v) != nil {
+			continue
+		}
+		line += " " + v.Status
+		if codes := v.Codes(); len(codes) > 0 {
+			line += " " + strings.Join(codes, ",")
+		}
+		if v.Reason != "" {
+			line += " (" + v.Reason + ")"
+		}
+	}
+	if n := len(rc.Notifications); n > 0 {
+		line += fmt.Sprintf("  -> %d notification(s)", n)
+	}
+	if rc.Failed {
+		line += "  (failed: the message comes back)"
+	}
+	if rc.Err != nil {
+		line += "  ERROR: " + rc.Err.Error()
+	}
+	return line
 }
 
 // wrap breaks a long message into lines for the terminal.

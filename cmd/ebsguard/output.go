@@ -3,15 +3,16 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
+	"github.com/ebsguard/ebsguard/lambda/printable"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
 
 type output interface {
 	verdict(verify.Verdict) error
-	close() error
+	// close ends the output; text prints the summary.
+	close(*tally) error
 }
 
 // jsonOutput prints one verdict per line.
@@ -26,16 +27,15 @@ func (o *jsonOutput) verdict(v verify.Verdict) error {
 	return err
 }
 
-func (o *jsonOutput) close() error { return nil }
+func (o *jsonOutput) close(*tally) error { return nil }
 
 // textOutput prints a table with fixed-width columns (streamed: nothing is
-// held back), each finding under its event, and a summary at the end.
+// held back), each finding under its event, and the summary at the end.
+// Every field is escaped (lambda/printable): a record's principal, event ID
+// or device name could otherwise forge lines or reorder what is read.
 type textOutput struct {
-	w        io.Writer
-	started  bool
-	statuses map[string]int
-	findings map[string]int
-	n        int
+	w       io.Writer
+	started bool
 }
 
 const textRow = "%-10s %-13s %-21s %-13s %-15s %-36s  %s\n"
@@ -43,56 +43,44 @@ const textRow = "%-10s %-13s %-21s %-13s %-15s %-36s  %s\n"
 func (o *textOutput) verdict(v verify.Verdict) error {
 	if !o.started {
 		o.started = true
-		o.statuses, o.findings = map[string]int{}, map[string]int{}
 		if _, err := fmt.Fprintf(o.w, textRow, "STATUS", "EVENT", "TIME", "ACCOUNT", "REGION", "EVENT ID", "DETAIL"); err != nil {
 			return err
 		}
 	}
-	o.n++
-	o.statuses[v.Status]++
-	detail := v.Reason
+	p := printable.String
+	detail := p(v.Reason)
 	if v.Status != verify.StatusSkipped && v.Status != verify.StatusError {
 		var res []string
 		for _, r := range v.Resources {
-			id := r.Resource
+			id := p(r.Resource)
 			if id == "" {
 				id = "(not visible yet)"
 			}
-			res = append(res, fmt.Sprintf("%s %s %s", r.Parent, r.Device, id))
+			res = append(res, fmt.Sprintf("%s %s %s", p(r.Parent), p(r.Device), id))
 		}
 		detail = strings.Join(res, "; ")
 	}
-	if _, err := fmt.Fprintf(o.w, textRow, v.Status, v.EventName, v.EventTime, v.Account, v.Region, v.EventID, detail); err != nil {
+	if _, err := fmt.Fprintf(o.w, textRow, p(v.Status), p(v.EventName), p(v.EventTime), p(v.Account), p(v.Region), p(v.EventID), detail); err != nil {
 		return err
 	}
+	if v.Principal != "" && v.Status == verify.StatusViolation {
+		if _, err := fmt.Fprintf(o.w, "    by %s\n", p(v.Principal)); err != nil {
+			return err
+		}
+	}
 	for _, f := range v.Findings {
-		o.findings[f.Code]++
-		if _, err := fmt.Fprintf(o.w, "    %-6s %s %s: %s\n", f.Severity, f.Code, f.Resource, f.Message); err != nil {
+		if _, err := fmt.Fprintf(o.w, "    %-6s %s %s: %s\n", p(f.Severity), p(f.Code), p(f.Resource), p(f.Message)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (o *textOutput) close() error {
-	if !o.started {
-		_, err := fmt.Fprintln(o.w, "no records")
-		return err
-	}
-	fmt.Fprintf(o.w, "\n%d records:", o.n)
-	for _, s := range []string{verify.StatusCompliant, verify.StatusViolation, verify.StatusPending, verify.StatusSkipped, verify.StatusError} {
-		fmt.Fprintf(o.w, " %d %s", o.statuses[s], s)
-	}
-	fmt.Fprintln(o.w)
-	codes := make([]string, 0, len(o.findings))
-	for c := range o.findings {
-		codes = append(codes, c)
-	}
-	slices.Sort(codes)
-	for _, c := range codes {
-		if _, err := fmt.Fprintf(o.w, "  %-22s %d\n", c, o.findings[c]); err != nil {
+func (o *textOutput) close(t *tally) error {
+	if o.started {
+		if _, err := fmt.Fprintln(o.w); err != nil {
 			return err
 		}
 	}
-	return nil
+	return t.write(o.w)
 }

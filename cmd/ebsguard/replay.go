@@ -8,16 +8,16 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"sync/atomic"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/ebsguard/ebsguard/lambda/accounts"
-	"github.com/ebsguard/ebsguard/lambda/cloudtrail"
+	"github.com/ebsguard/ebsguard/lambda/rules"
 	"github.com/ebsguard/ebsguard/lambda/verify"
-	"github.com/ebsguard/ebsguard/lambda/world"
 )
 
 type replayOptions struct {
 	world, policy, format, readerRole string
+	all                               bool
 	paths                             []string
 }
 
@@ -30,6 +30,7 @@ func parseReplay(args []string, stdoutIsTerminal bool) (replayOptions, error) {
 	fs.StringVar(&o.policy, "policy", "", "")
 	fs.StringVar(&o.format, "format", "", "")
 	fs.StringVar(&o.readerRole, "reader-role", accounts.DefaultReaderRole, "")
+	fs.BoolVar(&o.all, "all", false, "")
 	for {
 		if err := fs.Parse(args); err != nil {
 			return o, err
@@ -65,64 +66,93 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
+// replay reads the inputs (several files at once), evaluates the records in
+// scope (every record with --all) and every unreadable one, and prints the
+// verdicts in input order.
+//
+//	walk -> read (parallel per file, in order) -> evaluate (parallel, in order) -> print
 func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	o, err := parseReplay(args, isTerminal(stdout))
 	if err != nil {
 		fmt.Fprintf(stderr, "ebsguard replay: %v\n\n%s", err, usage)
 		return 2
 	}
-	var pol verify.Policy
-	if o.policy != "" {
-		if pol, err = verify.LoadPolicy(o.policy); err != nil {
-			fmt.Fprintf(stderr, "ebsguard replay: %v\n", err)
-			return 1
-		}
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	eng, err := newEngines(ctx, o)
+	if err != nil {
+		fmt.Fprintf(stderr, "ebsguard replay: %v\n", err)
+		return 1
 	}
-	var clients verify.Clients
-	if o.world != "" {
-		w, err := world.Load(o.world)
-		if err != nil {
-			fmt.Fprintf(stderr, "ebsguard replay: %v\n", err)
-			return 1
-		}
-		clients = w
-	} else {
-		cfg, err := config.LoadDefaultConfig(ctx)
-		if err != nil {
-			fmt.Fprintf(stderr, "ebsguard replay: load AWS configuration: %v\n", err)
-			return 1
-		}
-		clients = accounts.New(cfg, o.readerRole)
+
+	readers := runtime.GOMAXPROCS(0)
+	st := newStats(readers)
+	prog := startProgress(stderr, isTerminal(stderr), isTerminal(stdout), st)
+	var failed atomic.Bool
+	report := func(err error) {
+		prog.printf("ebsguard replay: %v\n", err)
+		failed.Store(true)
 	}
-	engine := verify.New(verify.Config{Clients: clients, Policy: pol, CacheTTL: cacheTTL})
+
+	paths := make([]pathCount, len(o.paths))
+	for i, p := range o.paths {
+		paths[i].name = p
+	}
+	sources := walk(ctx, paths, stdin, eng, st, report)
+
+	rd := &reader{workers: readers, inScope: map[string]bool{}, stats: st}
+	for _, n := range rules.EventNames() {
+		rd.inScope[n] = true
+	}
+	if !o.all {
+		rd.scope = rules.EventNames()
+	}
+	sum := newTally(o.all)
+	items := rd.read(ctx, sources, func(d sourceDone) {
+		// Called in order from one goroutine; read below once the
+		// verdicts are all in.
+		paths[d.src.arg].records += d.seen
+		sum.records += d.seen
+		sum.outOfScope += d.outOfScope
+		if d.err != nil {
+			report(d.err)
+		}
+	})
 
 	var out output = &jsonOutput{w: stdout}
 	if o.format == "text" {
 		out = &textOutput{w: stdout}
 	}
-	inputs := make(chan cloudtrail.Item, 64)
-	readErrs := make(chan error, 1)
-	go func() {
-		readErrs <- readAll(ctx, o.paths, stdin, inputs)
-		close(inputs)
-	}()
-	failed := false
-	for v := range evaluateOrdered(ctx, engine, inputs, runtime.NumCPU()) {
-		if err := out.verdict(v); err != nil {
+	verdicts := evaluateOrdered(ctx, items, max(8, runtime.NumCPU()))
+	for v := range verdicts {
+		sum.add(v)
+		if v.Status == verify.StatusViolation {
+			st.violations.Add(1)
+		}
+		if err := prog.around(func() error { return out.verdict(v) }); err != nil {
+			prog.finish()
 			fmt.Fprintf(stderr, "ebsguard replay: write: %v\n", err)
+			cancel()
+			for range verdicts { // let every goroutine end
+			}
 			return 1
 		}
-		failed = failed || v.Status == verify.StatusError
 	}
-	if err := <-readErrs; err != nil {
-		fmt.Fprintf(stderr, "ebsguard replay: %v\n", err)
-		failed = true
+	prog.finish()
+
+	for _, err := range emptyInputs(paths) {
+		report(err)
 	}
-	if err := out.close(); err != nil {
+	if err := out.close(sum); err != nil {
 		fmt.Fprintf(stderr, "ebsguard replay: write: %v\n", err)
 		return 1
 	}
-	if failed || ctx.Err() != nil {
+	if o.format == "json" && prog.on {
+		// The summary is for a person: on the terminal, not in the JSON.
+		sum.write(stderr)
+	}
+	if failed.Load() || sum.statuses[verify.StatusError] > 0 || parent.Err() != nil {
 		return 1
 	}
 	return 0

@@ -26,19 +26,19 @@ func (s *Server) serveEC2(w http.ResponseWriter, r *http.Request, c caller, acti
 	}) {
 		return
 	}
-	api, _ := wld.EC2(r.Context(), c.account, c.region)
+	api := wld.EC2View(c.account, c.region)
 	form := r.PostForm
 	var out any
 	var err error
 	switch action {
 	case "DescribeImages":
 		var o *ec2.DescribeImagesOutput
-		if o, err = api.DescribeImages(r.Context(), &ec2.DescribeImagesInput{ImageIds: list(form, "ImageId")}); err == nil {
+		if o, err = api.DescribeImages(r.Context(), &ec2.DescribeImagesInput{ImageIds: list(form, "ImageId"), Filters: filters(form)}); err == nil {
 			out = describeImages(o)
 		}
 	case "DescribeSnapshots":
 		var o *ec2.DescribeSnapshotsOutput
-		if o, err = api.DescribeSnapshots(r.Context(), &ec2.DescribeSnapshotsInput{SnapshotIds: list(form, "SnapshotId")}); err == nil {
+		if o, err = api.DescribeSnapshots(r.Context(), &ec2.DescribeSnapshotsInput{SnapshotIds: list(form, "SnapshotId"), Filters: filters(form)}); err == nil {
 			out = describeSnapshots(o)
 		}
 	case "DescribeVolumes":
@@ -47,7 +47,7 @@ func (s *Server) serveEC2(w http.ResponseWriter, r *http.Request, c caller, acti
 			out = describeVolumes(o)
 		}
 	case "DescribeLaunchTemplateVersions":
-		in := &ec2.DescribeLaunchTemplateVersionsInput{Versions: list(form, "LaunchTemplateVersion")}
+		in := &ec2.DescribeLaunchTemplateVersionsInput{Versions: list(form, "LaunchTemplateVersion"), Filters: filters(form)}
 		if v := form.Get("LaunchTemplateId"); v != "" {
 			in.LaunchTemplateId = aws.String(v)
 		}
@@ -57,6 +57,12 @@ func (s *Server) serveEC2(w http.ResponseWriter, r *http.Request, c caller, acti
 		var o *ec2.DescribeLaunchTemplateVersionsOutput
 		if o, err = api.DescribeLaunchTemplateVersions(r.Context(), in); err == nil {
 			out = describeLaunchTemplateVersions(o)
+		}
+	case "DescribeRegions":
+		in := &ec2.DescribeRegionsInput{RegionNames: list(form, "RegionName"), Filters: filters(form)}
+		var o *ec2.DescribeRegionsOutput
+		if o, err = api.DescribeRegions(r.Context(), in); err == nil {
+			out = describeRegions(o)
 		}
 	case "GetEbsEncryptionByDefault":
 		var o *ec2.GetEbsEncryptionByDefaultOutput
@@ -284,4 +290,24 @@ type getEbsEncryptionByDefault struct {
 type getEbsDefaultKmsKeyID struct {
 	XMLName  xml.Name `xml:"GetEbsDefaultKmsKeyIdResponse"`
 	KMSKeyID string   `xml:"kmsKeyId"`
+}
+
+type describeRegionsResponse struct {
+	XMLName xml.Name    `xml:"DescribeRegionsResponse"`
+	NS      string      `xml:"xmlns,attr"`
+	Regions []xmlRegion `xml:"regionInfo>item"`
+}
+
+type xmlRegion struct {
+	Name        string `xml:"regionName"`
+	Endpoint    string `xml:"regionEndpoint"`
+	OptInStatus string `xml:"optInStatus"`
+}
+
+func describeRegions(o *ec2.DescribeRegionsOutput) *describeRegionsResponse {
+	out := &describeRegionsResponse{NS: ec2NS}
+	for _, r := range o.Regions {
+		out.Regions = append(out.Regions, xmlRegion{Name: aws.ToString(r.RegionName), Endpoint: aws.ToString(r.Endpoint), OptInStatus: aws.ToString(r.OptInStatus)})
+	}
+	return out
 }

@@ -24,7 +24,13 @@ const central = "111111111111"
 // the server through the standard endpoint variables.
 func sdkConfig(t *testing.T, url string) aws.Config {
 	t.Helper()
-	for _, svc := range []string{"EC2", "KMS", "STS"} {
+	return sdkConfigAs(t, url, central)
+}
+
+// sdkConfigAs is sdkConfig calling as another account.
+func sdkConfigAs(t *testing.T, url, account string) aws.Config {
+	t.Helper()
+	for _, svc := range []string{"EC2", "KMS", "STS", "CLOUDTRAIL", "ORGANIZATIONS", "SECURITYHUB"} {
 		t.Setenv("AWS_ENDPOINT_URL_"+svc, url)
 	}
 	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
@@ -32,7 +38,7 @@ func sdkConfig(t *testing.T, url string) aws.Config {
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	cfg, err := config.LoadDefaultConfig(context.Background(),
 		config.WithRegion("us-east-1"),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(localaws.AccessKeyFor(central), "local", "")),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(localaws.AccessKeyFor(account), "local", "")),
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxBackoff = 10 * time.Millisecond })
 		}))

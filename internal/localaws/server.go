@@ -1,9 +1,16 @@
-// Package localaws is a small, exact stand-in for the EC2, KMS and STS calls
-// the ebsguard Lambda makes, answered from a world file (formats.md §2). It
-// speaks the real wire protocols (EC2 Query with XML answers, KMS JSON 1.1,
-// STS Query), so the real SDK v2 clients reach it through the standard
-// AWS_ENDPOINT_URL_EC2 / _KMS / _STS variables, with no test-only code path in
-// the Lambda. It counts requests per API and injects faults on demand.
+// Package localaws is a small, exact stand-in for the AWS calls ebsguard
+// makes, answered from a world file (formats.md §2): EC2, KMS and STS for the
+// Lambda and replay, CloudTrail LookupEvents, Organizations ListAccounts and
+// EC2 DescribeRegions for `ebsguard audit`, and Security Hub
+// BatchImportFindings, whose findings it records. It speaks the real wire
+// protocols (EC2 and STS Query with XML answers, KMS, CloudTrail and
+// Organizations JSON 1.1, Security Hub REST-JSON), so the real SDK v2 clients
+// reach it through the standard AWS_ENDPOINT_URL_<SERVICE> variables, with no
+// test-only code path in the callers. It counts requests per API and injects
+// faults on demand.
+//
+// The world is served live (world.Live): results a Region lists as "later"
+// appear after their describe calls or seconds, counted from New or SetWorld.
 //
 // Identity: an access key ID of the form LOCAL<12-digit account> calls as that
 // account (STS AssumeRole hands out such keys for the role's account); any
@@ -28,7 +35,7 @@ import (
 
 // Fault makes the next Count calls of an API fail or slow down.
 type Fault struct {
-	API   string        `json:"api"`   // e.g. "DescribeImages", "DescribeKey", "AssumeRole"
+	API   string        `json:"api"`   // e.g. "DescribeImages", "DescribeKey", "AssumeRole", "LookupEvents", "BatchImportFindings"
 	Kind  string        `json:"kind"`  // "throttle", "5xx" or "slow"
 	Count int           `json:"count"` // how many calls; 0 means 1
 	Delay time.Duration `json:"delay"` // for "slow"
@@ -38,10 +45,18 @@ type Fault struct {
 type Server struct {
 	DefaultAccount string
 
-	mu     sync.Mutex
-	world  *world.World
-	counts map[string]int
-	faults map[string][]Fault
+	// LookupEventsPerSecond, when positive, is enforced per account and
+	// Region as CloudTrail does (world.CloudTrailLookupEventsPerSecond):
+	// calls above it are answered ThrottlingException. Zero: no limit, so
+	// that tests run at full speed. Set it before Start.
+	LookupEventsPerSecond int
+
+	mu       sync.Mutex
+	live     *world.Live
+	counts   map[string]int
+	faults   map[string][]Fault
+	lookups  map[[2]string][]time.Time // recent LookupEvents per account and Region
+	findings []ImportedFinding
 
 	srv *http.Server
 	url string
@@ -49,7 +64,7 @@ type Server struct {
 
 // New returns a server over a world; Start makes it listen.
 func New(w *world.World, defaultAccount string) *Server {
-	return &Server{DefaultAccount: defaultAccount, world: w, counts: map[string]int{}, faults: map[string][]Fault{}}
+	return &Server{DefaultAccount: defaultAccount, live: w.Live(nil), counts: map[string]int{}, faults: map[string][]Fault{}, lookups: map[[2]string][]time.Time{}}
 }
 
 // Start listens on 127.0.0.1 at a free port (or addr, which must be a
@@ -72,7 +87,8 @@ func (s *Server) Start(addr string) error {
 	return nil
 }
 
-// URL is the endpoint to put in AWS_ENDPOINT_URL_EC2, _KMS and _STS.
+// URL is the endpoint to put in AWS_ENDPOINT_URL_EC2, _KMS, _STS,
+// _CLOUDTRAIL, _ORGANIZATIONS and _SECURITYHUB.
 func (s *Server) URL() string { return s.url }
 
 // Close stops the server.
@@ -85,11 +101,12 @@ func (s *Server) Close() error {
 	return s.srv.Shutdown(ctx)
 }
 
-// SetWorld replaces the world the answers come from.
+// SetWorld replaces the world the answers come from; its later results
+// count their calls and seconds from now.
 func (s *Server) SetWorld(w *world.World) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.world = w
+	s.live = w.Live(nil)
 }
 
 // Counts returns the requests served per API since the last reset.
@@ -120,21 +137,22 @@ func (s *Server) Inject(f Fault) {
 	s.faults[f.API] = append(s.faults[f.API], f)
 }
 
-// take counts a call and returns the fault it should suffer, if any.
-func (s *Server) take(api string) (*world.World, *Fault) {
+// take counts a call and returns the world to answer from and the fault the
+// call should suffer, if any.
+func (s *Server) take(api string) (*world.Live, *Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.counts[api]++
 	queue := s.faults[api]
 	if len(queue) == 0 {
-		return s.world, nil
+		return s.live, nil
 	}
 	f := queue[0]
 	queue[0].Count--
 	if queue[0].Count == 0 {
 		s.faults[api] = queue[1:]
 	}
-	return s.world, &f
+	return s.live, &f
 }
 
 var credentialScope = regexp.MustCompile(`Credential=([^/,\s]+)/[0-9]{8}/([^/]+)/([^/]+)/aws4_request`)
@@ -161,8 +179,9 @@ const accessKeyPrefix = "LOCAL"
 // AccessKeyFor returns the access key ID that calls as an account.
 func AccessKeyFor(account string) string { return accessKeyPrefix + account }
 
-// ServeHTTP routes by protocol: KMS by its X-Amz-Target header, STS and EC2
-// (both form-encoded Query) by the signed service name.
+// ServeHTTP routes by protocol: the JSON services by their X-Amz-Target
+// header, Security Hub by its REST path, STS and EC2 (both form-encoded
+// Query) by the signed service name.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/_localaws/counts":
@@ -179,8 +198,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := s.caller(r)
-	if target := r.Header.Get("X-Amz-Target"); strings.HasPrefix(target, "TrentService.") {
+	target := r.Header.Get("X-Amz-Target")
+	switch {
+	case strings.HasPrefix(target, "TrentService."):
 		s.serveKMS(w, r, c, strings.TrimPrefix(target, "TrentService."))
+		return
+	case strings.HasPrefix(target, cloudTrailTarget):
+		s.serveCloudTrail(w, r, c, strings.TrimPrefix(target, cloudTrailTarget))
+		return
+	case strings.HasPrefix(target, organizationsTarget):
+		s.serveOrganizations(w, r, c, strings.TrimPrefix(target, organizationsTarget))
+		return
+	case r.URL.Path == "/findings/import":
+		s.serveSecurityHub(w, r, c)
 		return
 	}
 	if err := r.ParseForm(); err != nil {

@@ -4,24 +4,43 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os/exec"
+	"sync"
 	"syscall"
 	"time"
 )
 
 // Function is our bootstrap running under the Lambda Runtime Interface
 // Emulator, the same thing `sam local invoke` runs inside its container.
+// Invocations are sent one at a time: the pinned emulator panics on
+// concurrent invokes, as one Lambda execution environment never gets two.
 type Function struct {
 	cmd    *exec.Cmd
 	url    string
 	logs   chan map[string]json.RawMessage
 	done   chan struct{}
 	output io.Writer
+
+	invoke sync.Mutex // one invocation at a time
+
+	mu  sync.Mutex
+	cur *collector // the invocation under way, whose lines are gathered
+}
+
+// collector gathers the JSON lines of one invocation until the emulator's
+// REPORT line for it.
+type collector struct {
+	id    string
+	lines []map[string]json.RawMessage
+	end   chan struct{}
 }
 
 // freePort returns a free loopback address.
@@ -60,7 +79,7 @@ func StartFunction(ctx context.Context, rie, bootstrap string, env []string, out
 	}
 	f := &Function{cmd: cmd, url: "http://" + rieAddr + "/2015-03-31/functions/function/invocations",
 		logs: make(chan map[string]json.RawMessage, 1024), done: make(chan struct{}), output: output}
-	go f.scan(stdout)
+	go f.read(stdout)
 	go func() { cmd.Wait(); close(f.done) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -83,23 +102,58 @@ func StartFunction(ctx context.Context, rie, bootstrap string, env []string, out
 	}
 }
 
-func (f *Function) scan(r io.Reader) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<22)
-	for sc.Scan() {
-		line := sc.Bytes()
-		if f.output != nil {
-			f.output.Write(append(bytes.Clone(line), '\n'))
-		}
-		var m map[string]json.RawMessage
-		if json.Unmarshal(line, &m) == nil {
-			select {
-			case f.logs <- m:
-			default: // nobody reads; drop rather than block the emulator
+var reportPrefix = []byte("REPORT RequestId: ")
+
+// read passes every line through to output, of whatever length (a line is
+// never cut or dropped, so neither process ever waits on the other), parses
+// those that are JSON, and ends an invocation at its REPORT line.
+func (f *Function) read(r io.Reader) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 {
+			if f.output != nil {
+				f.output.Write(line)
 			}
+			f.line(bytes.TrimRight(line, "\r\n"))
+		}
+		if err != nil {
+			break
 		}
 	}
+	f.mu.Lock()
+	if f.cur != nil {
+		close(f.cur.end)
+		f.cur = nil
+	}
+	f.mu.Unlock()
 	close(f.logs)
+}
+
+func (f *Function) line(line []byte) {
+	if rest, ok := bytes.CutPrefix(line, reportPrefix); ok {
+		id, _, _ := bytes.Cut(rest, []byte("\t"))
+		f.mu.Lock()
+		if f.cur != nil && string(bytes.TrimSpace(id)) == f.cur.id {
+			close(f.cur.end)
+			f.cur = nil
+		}
+		f.mu.Unlock()
+		return
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(line, &m) != nil {
+		return
+	}
+	f.mu.Lock()
+	if f.cur != nil {
+		f.cur.lines = append(f.cur.lines, m)
+	}
+	f.mu.Unlock()
+	select {
+	case f.logs <- m:
+	default: // nobody reads; drop rather than block the emulator
+	}
 }
 
 // Logs yields the function's JSON log lines.
@@ -115,29 +169,72 @@ func (e *FunctionError) Error() string {
 	return fmt.Sprintf("function error %s: %s", e.Type, e.Message)
 }
 
+// Invocation is one invocation's answer and the JSON lines the function
+// logged during it.
+type Invocation struct {
+	RequestID string
+	Response  []byte
+	Logs      []map[string]json.RawMessage
+}
+
 // Invoke sends one event and returns the function's response.
 func (f *Function) Invoke(ctx context.Context, event []byte) ([]byte, error) {
+	inv, err := f.InvokeLogged(ctx, event)
+	return inv.Response, err
+}
+
+// InvokeLogged sends one event, waits for the emulator's report of it, and
+// returns the response with every JSON line logged in between.
+func (f *Function) InvokeLogged(ctx context.Context, event []byte) (Invocation, error) {
+	f.invoke.Lock()
+	defer f.invoke.Unlock()
+	b := make([]byte, 16)
+	rand.Read(b)
+	c := &collector{id: hex.EncodeToString(b), end: make(chan struct{})}
+	inv := Invocation{RequestID: c.id}
+	f.mu.Lock()
+	f.cur = c
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		if f.cur == c {
+			f.cur = nil
+		}
+		f.mu.Unlock()
+	}()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.url, bytes.NewReader(event))
 	if err != nil {
-		return nil, err
+		return inv, err
 	}
+	req.Header.Set("X-Amzn-RequestId", c.id) // the emulator's REPORT line names it
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("invoke: %w", err)
+		return inv, fmt.Errorf("invoke: %w", err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("invoke: %w", err)
+	if inv.Response, err = io.ReadAll(resp.Body); err != nil {
+		return inv, fmt.Errorf("invoke: %w", err)
 	}
+	// The emulator prints the report before it answers; the reader may still
+	// be behind.
+	select {
+	case <-c.end:
+	case <-ctx.Done():
+		return inv, ctx.Err()
+	case <-time.After(10 * time.Second):
+		return inv, errors.New("invoke: the emulator printed no report of the invocation")
+	}
+	f.mu.Lock()
+	inv.Logs = c.lines
+	f.mu.Unlock()
 	if resp.StatusCode != http.StatusOK {
-		return body, fmt.Errorf("invoke: HTTP %d: %s", resp.StatusCode, body)
+		return inv, fmt.Errorf("invoke: HTTP %d: %s", resp.StatusCode, inv.Response)
 	}
 	var fe struct{ ErrorMessage, ErrorType string }
-	if json.Unmarshal(body, &fe) == nil && fe.ErrorMessage != "" {
-		return body, &FunctionError{Type: fe.ErrorType, Message: fe.ErrorMessage}
+	if json.Unmarshal(inv.Response, &fe) == nil && fe.ErrorMessage != "" {
+		return inv, &FunctionError{Type: fe.ErrorType, Message: fe.ErrorMessage}
 	}
-	return body, nil
+	return inv, nil
 }
 
 // Close stops the emulator and the bootstrap it started.

@@ -11,14 +11,14 @@ import (
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
 
-// FindingKey identifies one finding of one event: the same event, resource
+// findingKey identifies one finding of one event: the same event, resource
 // and code give the same key, whichever check raised it. The re-check state
 // remembers the keys of published findings so that a later check publishes
 // only new ones.
 //
 // Keys are 64 lowercase hex characters: short whatever the record holds, and
 // within what SNS allows for an attribute value and a FIFO deduplication ID.
-func FindingKey(eventID, resource, code string) string {
+func findingKey(eventID, resource, code string) string {
 	return digest("finding", eventID, resource, code)
 }
 
@@ -33,7 +33,7 @@ func DedupeKey(v verify.Verdict) string {
 	}
 	keys := make([]string, 0, len(v.Findings))
 	for _, f := range v.Findings {
-		keys = append(keys, FindingKey(v.EventID, f.Resource, f.Code))
+		keys = append(keys, findingKey(v.EventID, f.Resource, f.Code))
 	}
 	slices.Sort(keys)
 	return digest(append([]string{"findings", v.EventID}, slices.Compact(keys)...)...)

@@ -462,21 +462,6 @@ func TestDedupeKey(t *testing.T) {
 	}
 }
 
-func TestFindingKey(t *testing.T) {
-	k := notify.FindingKey("e-1", "snap-1", "UNENCRYPTED")
-	if !hex64.MatchString(k) || k != notify.FindingKey("e-1", "snap-1", "UNENCRYPTED") {
-		t.Fatalf("FindingKey = %q; want the same 64 hex characters each time", k)
-	}
-	for _, other := range [][3]string{
-		{"e-2", "snap-1", "UNENCRYPTED"}, {"e-1", "snap-2", "UNENCRYPTED"}, {"e-1", "snap-1", "KEY_MISMATCH"},
-		{"e-1s", "nap-1", "UNENCRYPTED"}, // parts are not simply concatenated
-	} {
-		if notify.FindingKey(other[0], other[1], other[2]) == k {
-			t.Errorf("FindingKey%q = FindingKey(e-1, snap-1, UNENCRYPTED)", other)
-		}
-	}
-}
-
 // An oversized or hostile record field stays within what SNS accepts as an
 // attribute value.
 func TestAttributeValues(t *testing.T) {

@@ -28,7 +28,11 @@ type Kind struct {
 	// this kind: every combination of them matches exactly one row.
 	Sources      []SourceState
 	Destinations []Destination
-	table        []row
+	// ReplicaIntended is set when, for an owned encrypted source copied to
+	// another Region, the intended key is SRC's multi-Region replica in the
+	// destination (spec/rules.md, below copy/encrypted/owned-cross-region).
+	ReplicaIntended bool
+	table           []row
 }
 
 // kinds is the registry: the engine, replay, the Lambda, the EventBridge
@@ -97,6 +101,29 @@ func (k Kind) Rows() []RowDoc {
 	out := make([]RowDoc, len(k.table))
 	for i, r := range k.table {
 		out[i] = RowDoc{RuleID: r.id, When: r.when, Result: r.then.String()}
+	}
+	return out
+}
+
+// Inputs lists every combination of the values the kind's table columns
+// take: what a totality check or a coverage check walks through.
+func (k Kind) Inputs() []Input {
+	var out []Input
+	bools := []bool{false, true}
+	for _, s := range k.Sources {
+		for _, d := range k.Destinations {
+			for _, f := range []Flag{Omitted, True, False} {
+				for _, owned := range bools {
+					for _, same := range bools {
+						for _, key := range bools {
+							for _, ebd := range bools {
+								out = append(out, Input{Op: k.Op, Source: s, Destination: d, Encrypted: f, Owned: owned, SameRegion: same, KeyGiven: key, EBD: ebd})
+							}
+						}
+					}
+				}
+			}
+		}
 	}
 	return out
 }

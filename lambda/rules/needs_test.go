@@ -16,42 +16,28 @@ func TestKeysNeededSuffice(t *testing.T) {
 	other := "arn:aws:kms:us-east-1:222222222222:key/other"
 	actuals := []rules.State{{}, rules.EncryptedWith(src), rules.EncryptedWith(def), rules.EncryptedWith(awsm), rules.EncryptedWith(req), rules.EncryptedWith(other)}
 	pols := []rules.Policy{{RequireEncryption: true}, {LimitKeys: true, AllowedKeys: []string{req}}}
-	bools := []bool{false, true}
 	for _, k := range rules.Kinds() {
-		for _, s := range k.Sources {
-			for _, d := range k.Destinations {
-				for _, f := range []rules.Flag{rules.Omitted, rules.True, rules.False} {
-					for _, owned := range bools {
-						for _, same := range bools {
-							for _, key := range bools {
-								for _, ebd := range bools {
-									in := rules.Input{Op: k.Op, Source: s, Destination: d, Encrypted: f, Owned: owned, SameRegion: same, KeyGiven: key, EBD: ebd}
-									need, err := rules.KeysNeeded(in)
-									if err != nil {
-										t.Fatalf("KeysNeeded(%+v): %v", in, err)
-									}
-									var some rules.Keys
-									for _, role := range need.Roles() {
-										set(&some, role, all.ARN(role))
-									}
-									want, werr := rules.Predict(in, all)
-									got, gerr := rules.Predict(in, some)
-									if (werr == nil) != (gerr == nil) || !reflect.DeepEqual(got, want) {
-										t.Fatalf("%+v needs %v: Predict = %+v, %v; with all keys %+v, %v", in, need.Roles(), got, gerr, want, werr)
-									}
-									if werr != nil {
-										continue
-									}
-									for _, a := range actuals {
-										for _, pol := range pols {
-											if w, g := rules.Judge(want, a, all, pol), rules.Judge(got, a, some, pol); !slices.Equal(w, g) {
-												t.Fatalf("%+v needs %v: Judge(%+v) = %v; with all keys %v", in, need.Roles(), a, g, w)
-											}
-										}
-									}
-								}
-							}
-						}
+		for _, in := range k.Inputs() {
+			need, err := rules.KeysNeeded(in)
+			if err != nil {
+				t.Fatalf("KeysNeeded(%+v): %v", in, err)
+			}
+			var some rules.Keys
+			for _, role := range need.Roles() {
+				set(&some, role, all.ARN(role))
+			}
+			want, werr := rules.Predict(in, all)
+			got, gerr := rules.Predict(in, some)
+			if (werr == nil) != (gerr == nil) || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%+v needs %v: Predict = %+v, %v; with all keys %+v, %v", in, need.Roles(), got, gerr, want, werr)
+			}
+			if werr != nil {
+				continue
+			}
+			for _, a := range actuals {
+				for _, pol := range pols {
+					if w, g := rules.Judge(want, a, all, pol), rules.Judge(got, a, some, pol); !slices.Equal(w, g) {
+						t.Fatalf("%+v needs %v: Judge(%+v) = %v; with all keys %v", in, need.Roles(), a, g, w)
 					}
 				}
 			}

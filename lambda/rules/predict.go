@@ -54,13 +54,14 @@ func Predict(in Input, k Keys) (Prediction, error) {
 	return p, nil
 }
 
-// succeeded reads the input of a call EC2 accepted. No AWS page says that a
-// copy of an encrypted source with Encrypted=false is rejected, and Data
-// Lifecycle Manager documents that such copies stay encrypted: a successful
-// one is evaluated as if Encrypted were absent (spec/rules.md, the note below
-// the CopyImage table). The other tables already read it so.
+// succeeded reads the input of a call EC2 accepted: Encrypted=false on an
+// encrypted source is read as absent, since an encrypted source never yields
+// an unencrypted result. Every table's note says so; for CopyImage it matters
+// (copy/encrypted/decrypt says "the call fails", but no AWS page says the call
+// is rejected, and Data Lifecycle Manager documents that such copies stay
+// encrypted), the other tables' rows take either flag already.
 func succeeded(in Input) Input {
-	if in.Op == CopyImage && in.Source == EncryptedSource && in.Encrypted == False && !in.KeyGiven {
+	if in.Source == EncryptedSource && in.Encrypted == False && !in.KeyGiven {
 		in.Encrypted = Omitted
 	}
 	return in
@@ -74,18 +75,26 @@ func expectedState(d Decision, k Keys) State {
 }
 
 // intended implements spec/rules.md "The intended key", the same for every
-// kind: K, else SRC when the source is encrypted. For an AMI copy of an owned
-// source to another Region under a multi-Region key, the intended key is the
-// key's replica in the destination when one exists.
+// kind: K, else SRC when the source is encrypted. For a kind whose owned
+// cross-Region copies intend SRC's multi-Region replica (CopyImage), the
+// intended key is that replica when one exists in the destination.
 func intended(in Input, k Keys) string {
 	switch {
 	case in.KeyGiven:
 		return k.Request
 	case in.Source != EncryptedSource:
 		return ""
-	case in.Op == CopyImage && in.Owned && !in.SameRegion && k.SourceReplica != "":
+	case ReplicaIntended(in) && k.SourceReplica != "":
 		return k.SourceReplica
 	default:
 		return k.Source
 	}
+}
+
+// ReplicaIntended reports whether the intended key of an input may be SRC's
+// multi-Region replica in the destination: an owned source copied to another
+// Region by a kind that says so.
+func ReplicaIntended(in Input) bool {
+	k, _ := KindOf(in.Op)
+	return k.ReplicaIntended && in.Owned && !in.SameRegion
 }

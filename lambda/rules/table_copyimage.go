@@ -16,10 +16,11 @@ const (
 
 var copyImageKind = Kind{
 	Op: CopyImage, EventName: "CopyImage", Creates: "snapshot",
-	Title:        "CopyImage: one row per EBS snapshot of the source AMI",
-	Sources:      []SourceState{UnencryptedSource, EncryptedSource},
-	Destinations: []Destination{ToRegion, ToOutpost},
-	table:        copyTable,
+	Title:           "CopyImage: one row per EBS snapshot of the source AMI",
+	Sources:         []SourceState{UnencryptedSource, EncryptedSource},
+	Destinations:    []Destination{ToRegion, ToOutpost},
+	ReplicaIntended: true,
+	table:           copyTable,
 }
 
 // copyTable is spec/rules.md "CopyImage: one row per EBS snapshot of the source

@@ -3,6 +3,7 @@ package verify_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/ebsguard/ebsguard/lambda/cloudtrail"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 	"github.com/ebsguard/ebsguard/lambda/world"
 )
@@ -327,8 +329,8 @@ func TestLargeLaunch(t *testing.T) {
 			continue
 		}
 		ids := strings.Split(strings.TrimPrefix(what, "attachment.instance-id="), ",")
-		if len(ids) > ec2FilterValues {
-			t.Errorf("a DescribeVolumes filter with %d values; EC2 accepts %d", len(ids), ec2FilterValues)
+		if len(ids) > world.MaxFilterValues {
+			t.Errorf("a DescribeVolumes filter with %d values; EC2 accepts %d", len(ids), world.MaxFilterValues)
 		}
 		for _, id := range ids {
 			asked[id] = true
@@ -339,5 +341,36 @@ func TestLargeLaunch(t *testing.T) {
 	}
 }
 
-// ec2FilterValues is EC2's limit on the values of one filter.
-const ec2FilterValues = 200
+// The engine splits its requests by the limits the world (and localaws)
+// enforce as EC2 does.
+func TestLimitsMatchWorld(t *testing.T) {
+	if verify.MaxFilterValues != world.MaxFilterValues {
+		t.Errorf("the engine sends %d filter values a call; EC2 accepts %d", verify.MaxFilterValues, world.MaxFilterValues)
+	}
+}
+
+// The account comes from the envelope the event arrived in: a record whose
+// recipientAccountId names another account is an error, and no lookup (no
+// role) is made in either account.
+func TestEnvelopeAccountMismatch(t *testing.T) {
+	w, _ := load(t, "launch-encrypted-shared")
+	b, err := os.ReadFile(samples + "launch-encrypted-shared/event.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := strings.Replace(string(b), `"account": "222222222222"`, `"account": "333333333333"`, 1)
+	if forged == string(b) {
+		t.Fatal("the sample's envelope names no account")
+	}
+	r := &recorder{World: w}
+	v := verify.New(verify.Config{Clients: r}).Evaluate(context.Background(), cloudtrail.DecodeAll([]byte(forged))[0])
+	if v.Status != verify.StatusError || !strings.Contains(v.Reason, "333333333333") || v.Retryable {
+		t.Errorf("verdict %s (%s), retryable %v; want a permanent error naming both accounts", v.Status, v.Reason, v.Retryable)
+	}
+	if len(r.asked) != 0 {
+		t.Errorf("lookups made for a forged record: %v", r.asked)
+	}
+	if v := verify.New(verify.Config{Clients: w}).Evaluate(context.Background(), cloudtrail.DecodeAll(b)[0]); v.Status != verify.StatusViolation {
+		t.Errorf("the genuine event: %s (%s)", v.Status, v.Reason)
+	}
+}

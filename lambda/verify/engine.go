@@ -82,7 +82,7 @@ func (e *Engine) Recheck(ctx context.Context, it cloudtrail.Item, c Check) Verdi
 		v.Status, v.Reason = StatusSkipped, it.Skip
 		return v
 	}
-	err := e.evaluate(ctx, it.Record, c, &v)
+	err := e.evaluate(ctx, it, c, &v)
 	var sk skip
 	switch {
 	case errors.As(err, &sk):
@@ -107,7 +107,8 @@ func cut(s string, n int) string {
 	return s[:n-len(mark)] + mark
 }
 
-func (e *Engine) evaluate(ctx context.Context, r *cloudtrail.Record, c Check, v *Verdict) error {
+func (e *Engine) evaluate(ctx context.Context, it cloudtrail.Item, c Check, v *Verdict) error {
+	r := it.Record
 	if r.ErrorCode != "" {
 		return skip{"request-failed:" + string(r.ErrorCode)}
 	}
@@ -125,6 +126,12 @@ func (e *Engine) evaluate(ctx context.Context, r *cloudtrail.Record, c Check, v 
 	if !ValidAccount(v.Account) {
 		return fmt.Errorf("invalid account ID %q in recipientAccountId", v.Account)
 	}
+	if it.EnvelopeAccount != "" && it.EnvelopeAccount != v.Account {
+		// The envelope says where the event came from; a record that names
+		// another account must not make the function read (assume the reader
+		// role in) an account of the record's choosing.
+		return fmt.Errorf("invalid record: recipientAccountId %q differs from the account %q of the EventBridge event it arrived in; not evaluated, no role assumed", v.Account, it.EnvelopeAccount)
+	}
 	if !ValidRegion(v.Region) {
 		return fmt.Errorf("invalid Region %q in awsRegion", v.Region)
 	}
@@ -135,7 +142,7 @@ func (e *Engine) evaluate(ctx context.Context, r *cloudtrail.Record, c Check, v 
 	case !ok:
 		return fmt.Errorf("invalid eventTime %q: not a timestamp", v.EventTime)
 	}
-	s := &session{ctx: ctx, clients: e.clients, cache: e.cache, account: v.Account, region: v.Region, when: when, check: c,
+	s := &session{ctx: ctx, clients: e.clients, cache: e.cache, kind: k, account: v.Account, region: v.Region, when: when, check: c,
 		now: e.now, calls: v.Calls, memo: map[string]any{}, reused: map[string]bool{}}
 	if err := e.judgeAll(s, k, impl, r, v); err != nil {
 		return err
@@ -193,12 +200,19 @@ type target struct {
 	image string
 	// zone is the Availability Zone of a new volume (CreateVolume).
 	zone string
+	// from says where the result comes from, for messages (", launched from ami-…").
+	from string
 }
 
-// replicaWanted reports whether the intended key may be SRC's multi-Region
-// replica: only for an AMI copy of an owned source to another Region.
-func (t target) replicaWanted() bool {
-	return t.in.Op == rules.CopyImage && !t.in.SameRegion && t.in.Owned
+// see records the result as found: its ID and encryption state. A key that
+// cannot be resolved leaves this result unjudged, with the reason.
+func (t *target) see(s *session, id string, encrypted *bool, keyID *string) {
+	t.resource = id
+	state, err := s.actual(t.region, encrypted, keyID)
+	if err != nil {
+		t.err = fmt.Errorf("key of %s %s: %w", s.kind.Creates, id, err)
+	}
+	t.actual = &state
 }
 
 func (e *Engine) judge(s *session, t target) (Resource, []Finding, error) {

@@ -76,7 +76,7 @@ func (s *session) keys(t target) (keySet, error) {
 			if ks.Source, err = resolve(role, t.src.Region, t.src.KeyRef); err != nil {
 				return ks, err
 			}
-			if t.replicaWanted() && ks.Source != "" {
+			if rules.ReplicaIntended(t.in) && ks.Source != "" {
 				if ks.SourceReplica, err = s.replica(t.region, ks.Source); err != nil {
 					return ks, err
 				}

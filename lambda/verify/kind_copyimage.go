@@ -131,12 +131,7 @@ func (copyImage) targets(s *session, r *cloudtrail.Record) ([]target, error) {
 				Destination: req.Destination, Encrypted: req.Encrypted, KeyGiven: req.KMSKeyID != "", EBD: ebd},
 		}
 		if snap, ok := newSnaps[t.device]; ok {
-			t.resource = aws.ToString(snap.SnapshotId)
-			state, err := s.actual(region, snap.Encrypted, snap.KmsKeyId)
-			if err != nil {
-				t.err = fmt.Errorf("key of snapshot %s: %w", t.resource, err)
-			}
-			t.actual = &state
+			t.see(s, aws.ToString(snap.SnapshotId), snap.Encrypted, snap.KmsKeyId)
 		}
 		out = append(out, t)
 	}

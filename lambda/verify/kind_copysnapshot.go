@@ -118,12 +118,7 @@ func (copySnapshot) targets(s *session, r *cloudtrail.Record) ([]target, error) 
 		return nil, skip{"copy-failed"}
 	default:
 		// A copy still pending already carries its key.
-		t.resource = req.SnapshotID
-		state, err := s.actual(region, snap.Encrypted, snap.KmsKeyId)
-		if err != nil {
-			t.err = fmt.Errorf("key of snapshot %s: %w", t.resource, err)
-		}
-		t.actual = &state
+		t.see(s, req.SnapshotID, snap.Encrypted, snap.KmsKeyId)
 	}
 	return []target{t}, nil
 }

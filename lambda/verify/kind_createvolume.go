@@ -117,12 +117,7 @@ func (createVolume) targets(s *session, r *cloudtrail.Record) ([]target, error) 
 		return nil, skip{"create-failed"}
 	default:
 		// A volume still "creating" already carries its key.
-		t.resource = aws.ToString(vol.VolumeId)
-		state, err := s.actual(region, vol.Encrypted, vol.KmsKeyId)
-		if err != nil {
-			t.err = fmt.Errorf("key of volume %s: %w", t.resource, err)
-		}
-		t.actual = &state
+		t.see(s, aws.ToString(vol.VolumeId), vol.Encrypted, vol.KmsKeyId)
 	}
 	return []target{t}, nil
 }

@@ -86,17 +86,12 @@ func (runInstances) targets(s *session, r *cloudtrail.Record) ([]target, error) 
 			if m.InstanceStore() {
 				continue
 			}
-			t := target{region: region, parent: inst.InstanceID, device: m.DeviceName, requestKey: m.KMSKeyID, image: imageID}
+			t := target{region: region, parent: inst.InstanceID, device: m.DeviceName, requestKey: m.KMSKeyID, image: imageID, from: ", launched from " + imageID}
 			t.src, t.err = launchSource(s, region, *img, m, snaps)
 			t.in = rules.Input{Op: rules.RunInstances, Source: t.src.State, Owned: t.src.Owned, SameRegion: true,
 				Encrypted: m.Encrypted, KeyGiven: m.KMSKeyID != "", EBD: ebd}
 			if vol, ok := vols[inst.InstanceID][m.DeviceName]; ok && t.err == nil {
-				t.resource = aws.ToString(vol.VolumeId)
-				state, err := s.actual(region, vol.Encrypted, vol.KmsKeyId)
-				if err != nil {
-					t.err = fmt.Errorf("key of volume %s: %w", t.resource, err)
-				}
-				t.actual = &state
+				t.see(s, aws.ToString(vol.VolumeId), vol.Encrypted, vol.KmsKeyId)
 			}
 			out = append(out, t)
 		}

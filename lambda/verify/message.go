@@ -43,16 +43,12 @@ func message(code string, t target, res Resource, k rules.Keys, pol rules.Policy
 }
 
 // describeResult names the result and where it comes from: the device of the
-// instance or AMI, and for a launch the AMI it was launched from.
+// instance or AMI, and what the kind adds (the AMI a launch came from).
 func describeResult(t target, res Resource) string {
-	switch {
-	case t.device == "":
+	if t.device == "" {
 		return fmt.Sprintf("%s %s", t.kind.Creates, res.Resource)
-	case t.in.Op == rules.RunInstances:
-		return fmt.Sprintf("%s %s (%s of %s, launched from %s)", t.kind.Creates, res.Resource, res.Device, res.Parent, t.image)
-	default:
-		return fmt.Sprintf("%s %s (%s of %s)", t.kind.Creates, res.Resource, res.Device, res.Parent)
 	}
+	return fmt.Sprintf("%s %s (%s of %s%s)", t.kind.Creates, res.Resource, res.Device, res.Parent, t.from)
 }
 
 func describeState(s rules.State, k rules.Keys) string {

@@ -394,30 +394,16 @@ func reachableRuleIDs(t *testing.T) map[string][]string {
 		AWSManaged: "arn:aws:kms:us-east-1:222222222222:key/awsebs",
 		Request:    "arn:aws:kms:us-east-1:222222222222:key/k",
 	}
-	bools := []bool{false, true}
 	out := map[string][]string{}
 	for _, k := range rules.Kinds() {
 		reached := map[string]bool{}
-		for _, s := range k.Sources {
-			for _, d := range k.Destinations {
-				for _, f := range []rules.Flag{rules.Omitted, rules.True, rules.False} {
-					for _, owned := range bools {
-						for _, same := range bools {
-							for _, key := range bools {
-								for _, ebd := range bools {
-									in := rules.Input{Op: k.Op, Source: s, Destination: d, Encrypted: f, Owned: owned, SameRegion: same, KeyGiven: key, EBD: ebd}
-									p, err := rules.Predict(in, keys)
-									if err != nil && !errors.Is(err, rules.ErrRequestRejected) {
-										t.Errorf("Predict(%+v): %v", in, err)
-										continue
-									}
-									reached[p.RuleID] = true
-								}
-							}
-						}
-					}
-				}
+		for _, in := range k.Inputs() {
+			p, err := rules.Predict(in, keys)
+			if err != nil && !errors.Is(err, rules.ErrRequestRejected) {
+				t.Errorf("Predict(%+v): %v", in, err)
+				continue
 			}
+			reached[p.RuleID] = true
 		}
 		for _, id := range k.RuleIDs() {
 			if reached[id] {

@@ -53,6 +53,7 @@ type session struct {
 	ctx     context.Context
 	clients Clients
 	cache   *cache
+	kind    rules.Kind // the kind of the record being evaluated
 	account string
 	region  string // the Region of the call (awsRegion)
 	when    time.Time

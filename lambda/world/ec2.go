@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -16,10 +17,25 @@ import (
 // EC2 answers EC2 calls from one account's view of one Region.
 type EC2 struct {
 	world           *World
+	live            *Live // nil: the file as written
 	account, region string
 }
 
-func (c *EC2) view() *Region { return c.world.view(c.account, c.region) }
+// call is what a describe call asks, so that a live view can tell which later
+// results it would show.
+type call struct {
+	kind    string // "images", "snapshots", "volumes"
+	ids     []string
+	filters []ec2types.Filter
+}
+
+// view returns the Region the call is answered from.
+func (c *EC2) view(q call) *Region {
+	if c.live != nil {
+		return c.live.view(c.account, c.region, q)
+	}
+	return c.world.view(c.account, c.region)
+}
 
 func notFound(code, format string, args ...any) error {
 	return &smithy.GenericAPIError{Code: code, Message: fmt.Sprintf(format, args...), Fault: smithy.FaultClient}
@@ -38,7 +54,10 @@ func missing(want []string, has func(string) bool) []string {
 
 // DescribeImages answers by ImageIds; an unknown ID is InvalidAMIID.NotFound.
 func (c *EC2) DescribeImages(_ context.Context, in *ec2.DescribeImagesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
-	imgs := c.view().Images
+	if err := checkFilters(in.Filters); err != nil {
+		return nil, err
+	}
+	imgs := c.view(call{kind: "images", ids: in.ImageIds, filters: in.Filters}).Images
 	out := &ec2.DescribeImagesOutput{}
 	byID := func(id string) (ec2types.Image, bool) {
 		i := slices.IndexFunc(imgs, func(x ec2types.Image) bool { return aws.ToString(x.ImageId) == id })
@@ -63,7 +82,10 @@ func (c *EC2) DescribeImages(_ context.Context, in *ec2.DescribeImagesInput, _ .
 
 // DescribeSnapshots answers by SnapshotIds; an unknown ID is InvalidSnapshot.NotFound.
 func (c *EC2) DescribeSnapshots(_ context.Context, in *ec2.DescribeSnapshotsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error) {
-	snaps := c.view().Snapshots
+	if err := checkFilters(in.Filters); err != nil {
+		return nil, err
+	}
+	snaps := c.view(call{kind: "snapshots", ids: in.SnapshotIds, filters: in.Filters}).Snapshots
 	idx := func(id string) int {
 		return slices.IndexFunc(snaps, func(x ec2types.Snapshot) bool { return aws.ToString(x.SnapshotId) == id })
 	}
@@ -80,11 +102,15 @@ func (c *EC2) DescribeSnapshots(_ context.Context, in *ec2.DescribeSnapshotsInpu
 	return out, nil
 }
 
-// DescribeVolumes answers by VolumeIds and by the filter
-// attachment.instance-id. A volume's attachments are taken from the volume
-// and, where it lists none, from the instances whose mappings name it.
+// DescribeVolumes answers by VolumeIds and by the filters
+// attachment.instance-id and volume-id. A volume's attachments are taken from
+// the volume and, where it lists none, from the instances whose mappings name
+// it.
 func (c *EC2) DescribeVolumes(_ context.Context, in *ec2.DescribeVolumesInput, _ ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error) {
-	v := c.view()
+	if err := checkFilters(in.Filters); err != nil {
+		return nil, err
+	}
+	v := c.view(call{kind: "volumes", ids: in.VolumeIds, filters: in.Filters})
 	vols := v.attachedVolumes()
 	if m := missing(in.VolumeIds, func(id string) bool {
 		return slices.ContainsFunc(vols, func(x ec2types.Volume) bool { return aws.ToString(x.VolumeId) == id })
@@ -105,19 +131,20 @@ func (c *EC2) DescribeVolumes(_ context.Context, in *ec2.DescribeVolumesInput, _
 }
 
 func (v *Region) attachedVolumes() []ec2types.Volume {
+	byVolume := map[string][]ec2types.VolumeAttachment{}
+	for _, inst := range v.Instances {
+		for _, m := range inst.BlockDeviceMappings {
+			if m.Ebs != nil && m.Ebs.VolumeId != nil {
+				byVolume[*m.Ebs.VolumeId] = append(byVolume[*m.Ebs.VolumeId], ec2types.VolumeAttachment{
+					InstanceId: inst.InstanceId, Device: m.DeviceName, VolumeId: m.Ebs.VolumeId,
+				})
+			}
+		}
+	}
 	out := slices.Clone(v.Volumes)
 	for i, vol := range out {
-		if len(vol.Attachments) > 0 {
-			continue
-		}
-		for _, inst := range v.Instances {
-			for _, m := range inst.BlockDeviceMappings {
-				if m.Ebs != nil && aws.ToString(m.Ebs.VolumeId) == aws.ToString(vol.VolumeId) {
-					out[i].Attachments = append(out[i].Attachments, ec2types.VolumeAttachment{
-						InstanceId: inst.InstanceId, Device: m.DeviceName, VolumeId: vol.VolumeId,
-					})
-				}
-			}
+		if len(vol.Attachments) == 0 {
+			out[i].Attachments = byVolume[aws.ToString(vol.VolumeId)]
 		}
 	}
 	return out
@@ -144,8 +171,11 @@ func matchFilters(vol ec2types.Volume, filters []ec2types.Filter) bool {
 // DescribeLaunchTemplateVersions answers by template ID or name and versions
 // (numbers, "$Default", "$Latest").
 func (c *EC2) DescribeLaunchTemplateVersions(_ context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, _ ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error) {
+	if err := checkFilters(in.Filters); err != nil {
+		return nil, err
+	}
 	var versions []ec2types.LaunchTemplateVersion
-	for _, v := range c.view().LaunchTemplateVersions {
+	for _, v := range c.world.view(c.account, c.region).LaunchTemplateVersions {
 		if (in.LaunchTemplateId != nil && aws.ToString(v.LaunchTemplateId) == *in.LaunchTemplateId) ||
 			(in.LaunchTemplateName != nil && aws.ToString(v.LaunchTemplateName) == *in.LaunchTemplateName) {
 			versions = append(versions, v)
@@ -189,14 +219,57 @@ func versionIs(v ec2types.LaunchTemplateVersion, all []ec2types.LaunchTemplateVe
 
 // GetEbsEncryptionByDefault answers ebsEncryptionByDefault (default false).
 func (c *EC2) GetEbsEncryptionByDefault(context.Context, *ec2.GetEbsEncryptionByDefaultInput, ...func(*ec2.Options)) (*ec2.GetEbsEncryptionByDefaultOutput, error) {
-	return &ec2.GetEbsEncryptionByDefaultOutput{EbsEncryptionByDefault: aws.Bool(c.view().EBSEncryptionByDefault)}, nil
+	return &ec2.GetEbsEncryptionByDefaultOutput{EbsEncryptionByDefault: aws.Bool(c.world.view(c.account, c.region).EBSEncryptionByDefault)}, nil
 }
 
 // GetEbsDefaultKmsKeyId answers ebsDefaultKmsKeyId (default alias/aws/ebs).
 func (c *EC2) GetEbsDefaultKmsKeyId(context.Context, *ec2.GetEbsDefaultKmsKeyIdInput, ...func(*ec2.Options)) (*ec2.GetEbsDefaultKmsKeyIdOutput, error) {
-	id := c.view().EBSDefaultKMSKeyID
+	id := c.world.view(c.account, c.region).EBSDefaultKMSKeyID
 	if id == "" {
 		id = "alias/aws/ebs"
 	}
 	return &ec2.GetEbsDefaultKmsKeyIdOutput{KmsKeyId: aws.String(id)}, nil
+}
+
+// DescribeRegions answers the Regions the world lists for the calling
+// account as its enabled Regions (opt-in-not-required), sorted by name. A
+// Region named in RegionNames that the world does not list for the account is
+// answered as not-opted-in, since EC2 describes any named Region, enabled or
+// not. Filters region-name and opt-in-status apply.
+func (c *EC2) DescribeRegions(_ context.Context, in *ec2.DescribeRegionsInput, _ ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error) {
+	if err := checkFilters(in.Filters); err != nil {
+		return nil, err
+	}
+	enabled := map[string]bool{}
+	for name := range c.world.Accounts[c.account] {
+		enabled[name] = true
+	}
+	names := in.RegionNames
+	if len(names) == 0 {
+		for name := range enabled {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	out := &ec2.DescribeRegionsOutput{}
+	for _, name := range slices.Compact(names) {
+		status := "opt-in-not-required"
+		if !enabled[name] {
+			status = "not-opted-in"
+		}
+		ok := true
+		for _, f := range in.Filters {
+			switch aws.ToString(f.Name) {
+			case "region-name":
+				ok = ok && slices.Contains(f.Values, name)
+			case "opt-in-status":
+				ok = ok && slices.Contains(f.Values, status)
+			}
+		}
+		if ok {
+			out.Regions = append(out.Regions, ec2types.Region{RegionName: aws.String(name),
+				Endpoint: aws.String("ec2." + name + ".amazonaws.com"), OptInStatus: aws.String(status)})
+		}
+	}
+	return out, nil
 }

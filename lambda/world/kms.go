@@ -61,7 +61,12 @@ var _ verify.Clients = (*World)(nil)
 
 // EC2 returns the EC2 view of an account and Region.
 func (w *World) EC2(_ context.Context, account, region string) (verify.EC2API, error) {
-	return &EC2{world: w, account: account, region: region}, nil
+	return w.EC2View(account, region), nil
+}
+
+// EC2View is EC2 with the concrete type, which also answers DescribeRegions.
+func (w *World) EC2View(account, region string) *EC2 {
+	return &EC2{world: w, account: account, region: region}
 }
 
 // KMS returns the KMS view of an account and Region.

@@ -1,6 +1,12 @@
-// Package world answers EC2 and KMS lookups from a world file (formats.md §2)
-// instead of AWS, with the SDK v2 signatures and the errors the real APIs
-// return, so that the engine runs the same code offline.
+// Package world answers EC2, KMS, CloudTrail and Organizations lookups from a
+// world file (formats.md §2) instead of AWS, with the SDK v2 signatures and
+// the errors the real APIs return, so that the engine runs the same code
+// offline.
+//
+// A *World answers from the file as written: later results (a Region's
+// "later" entries) never appear, so replay is deterministic. Live gives the
+// evolving view localaws serves, where later results appear after their
+// calls or seconds.
 package world
 
 import (
@@ -14,11 +20,14 @@ import (
 
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 )
 
-// World is the parsed world file: account ID → Region → that account's view.
+// World is the parsed world file: account ID → Region → that account's view,
+// and optionally the organization the accounts belong to.
 type World struct {
-	Accounts map[string]map[string]*Region `json:"accounts"`
+	Accounts     map[string]map[string]*Region `json:"accounts"`
+	Organization *Organization                 `json:"organization,omitempty"`
 }
 
 // Region is what the EC2 and KMS APIs return when called from one account in
@@ -33,6 +42,28 @@ type Region struct {
 	Instances              []ec2types.Instance              `json:"instances"`
 	Volumes                []ec2types.Volume                `json:"volumes"`
 	LaunchTemplateVersions []ec2types.LaunchTemplateVersion `json:"launchTemplateVersions"`
+	// Later lists results that appear only after some describe calls or
+	// seconds (see Live); replay never sees them.
+	Later []Later `json:"later,omitempty"`
+	// Events are CloudTrail records, as CloudTrail writes them, that
+	// LookupEvents answers in this account and Region.
+	Events []json.RawMessage `json:"events,omitempty"`
+}
+
+// Later is a change to a Region that holds once both of its conditions do:
+// the describe calls that would show one of its objects have been answered
+// AfterCalls times with the earlier state, and AfterSeconds have passed since
+// the live view started. Its objects then replace the objects with the same
+// ID, or are added; Removed IDs (images, snapshots, volumes, instances) are
+// gone.
+type Later struct {
+	AfterCalls   int                 `json:"afterCalls"`
+	AfterSeconds float64             `json:"afterSeconds"`
+	Images       []ec2types.Image    `json:"images,omitempty"`
+	Snapshots    []ec2types.Snapshot `json:"snapshots,omitempty"`
+	Volumes      []ec2types.Volume   `json:"volumes,omitempty"`
+	Instances    []ec2types.Instance `json:"instances,omitempty"`
+	Removed      []string            `json:"removed,omitempty"`
 }
 
 // Key is a KMS key as DescribeKey describes it, with its aliases.
@@ -41,7 +72,21 @@ type Key struct {
 	Aliases []string `json:"Aliases"`
 }
 
-var regionFields = []string{"ebsEncryptionByDefault", "ebsDefaultKmsKeyId", "keys", "images", "snapshots", "instances", "volumes", "launchTemplateVersions"}
+// Organization is what Organizations ListAccounts answers: the accounts, as
+// the API describes them, to the management account and to delegated
+// administrators.
+type Organization struct {
+	ID                      string             `json:"id"`
+	ManagementAccountID     string             `json:"managementAccountId"`
+	DelegatedAdministrators []string           `json:"delegatedAdministrators,omitempty"`
+	Accounts                []orgtypes.Account `json:"accounts"`
+}
+
+var (
+	regionFields       = []string{"ebsEncryptionByDefault", "ebsDefaultKmsKeyId", "keys", "images", "snapshots", "instances", "volumes", "launchTemplateVersions", "later", "events"}
+	laterFields        = []string{"afterCalls", "afterSeconds", "images", "snapshots", "volumes", "instances", "removed"}
+	organizationFields = []string{"id", "managementAccountId", "delegatedAdministrators", "accounts"}
+)
 
 // Load reads a world file.
 func Load(path string) (*World, error) {
@@ -57,26 +102,41 @@ func Load(path string) (*World, error) {
 	return w, nil
 }
 
-// Parse reads a world document. Unknown keys at the account and Region level
-// are errors (they are typos); resource objects may carry any API field.
+// Parse reads a world document. Unknown keys at the top, account, Region,
+// later-entry and organization level are errors (they are typos); resource
+// objects may carry any API field.
 func Parse(r io.Reader) (*World, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
 	}
 	var shape struct {
-		Accounts map[string]map[string]map[string]json.RawMessage `json:"accounts"`
+		Accounts     map[string]map[string]map[string]json.RawMessage `json:"accounts"`
+		Organization map[string]json.RawMessage                       `json:"organization"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&shape); err != nil {
 		return nil, fmt.Errorf("parse: %w", err)
 	}
+	if err := known("organization", shape.Organization, organizationFields); err != nil {
+		return nil, err
+	}
 	for acct, regions := range shape.Accounts {
 		for region, fields := range regions {
-			for k := range fields {
-				if !slices.Contains(regionFields, k) {
-					return nil, fmt.Errorf("accounts.%s.%s: unknown field %q (want one of %s)", acct, region, k, strings.Join(regionFields, ", "))
+			where := fmt.Sprintf("accounts.%s.%s", acct, region)
+			if err := known(where, fields, regionFields); err != nil {
+				return nil, err
+			}
+			if raw, ok := fields["later"]; ok {
+				var entries []map[string]json.RawMessage
+				if err := json.Unmarshal(raw, &entries); err != nil {
+					return nil, fmt.Errorf("%s.later: %w", where, err)
+				}
+				for i, e := range entries {
+					if err := known(fmt.Sprintf("%s.later[%d]", where, i), e, laterFields); err != nil {
+						return nil, err
+					}
 				}
 			}
 		}
@@ -85,11 +145,38 @@ func Parse(r io.Reader) (*World, error) {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return nil, fmt.Errorf("parse: %w", err)
 	}
+	for acct, regions := range w.Accounts {
+		for region, r := range regions {
+			if r == nil {
+				continue
+			}
+			for i, l := range r.Later {
+				if l.AfterCalls < 0 || l.AfterSeconds < 0 {
+					return nil, fmt.Errorf("accounts.%s.%s.later[%d]: afterCalls and afterSeconds cannot be negative", acct, region, i)
+				}
+			}
+			for i, ev := range r.Events {
+				if _, err := parseEvent(ev); err != nil {
+					return nil, fmt.Errorf("accounts.%s.%s.events[%d]: %w", acct, region, i, err)
+				}
+			}
+		}
+	}
 	return &w, nil
 }
 
-// view returns an account's view of a Region; an account or Region the file
-// does not list sees nothing and the defaults.
+// known reports a field of an object that is not one of want.
+func known(where string, fields map[string]json.RawMessage, want []string) error {
+	for k := range fields {
+		if !slices.Contains(want, k) {
+			return fmt.Errorf("%s: unknown field %q (want one of %s)", where, k, strings.Join(want, ", "))
+		}
+	}
+	return nil
+}
+
+// view returns an account's view of a Region as the file states it; an
+// account or Region the file does not list sees nothing and the defaults.
 func (w *World) view(account, region string) *Region {
 	if r := w.Accounts[account][region]; r != nil {
 		return r

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/ebsguard/ebsguard/internal/inputs"
+	"github.com/ebsguard/ebsguard/lambda/accounts"
+	"github.com/ebsguard/ebsguard/lambda/verify"
+	"github.com/ebsguard/ebsguard/lambda/world"
+)
+
+// cacheTTL is how long a replay reuses account settings and key resolutions.
+const cacheTTL = 15 * time.Minute
+
+// engines gives each input the engine that evaluates it: the world and
+// policy of the flags, else those of the sample folder it belongs to, else
+// the live accounts. Worlds, policies and engines are made once each. Only
+// the goroutine that walks the inputs uses it.
+type engines struct {
+	ctx        context.Context
+	readerRole string
+	world      string // --world
+	policy     string // --policy
+
+	live     verify.Clients
+	worlds   map[string]verify.Clients
+	policies map[string]verify.Policy
+	byKey    map[engineKey]*verify.Engine
+}
+
+// engineKey names an engine by its world file ("" for the live accounts)
+// and policy file ("" for the default policy).
+type engineKey struct{ world, policy string }
+
+func newEngines(ctx context.Context, o replayOptions) (*engines, error) {
+	e := &engines{
+		ctx: ctx, readerRole: o.readerRole, world: o.world, policy: o.policy,
+		worlds: map[string]verify.Clients{}, policies: map[string]verify.Policy{}, byKey: map[engineKey]*verify.Engine{},
+	}
+	// The flags' files are read now: a typo fails before any input is read.
+	if o.world != "" {
+		if _, err := e.clients(o.world); err != nil {
+			return nil, err
+		}
+	}
+	if o.policy != "" {
+		if _, err := e.loadPolicy(o.policy); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// forFile returns the engine of an input file (f.Path "" is standard input).
+func (e *engines) forFile(f inputs.File) (*verify.Engine, error) {
+	k := engineKey{world: e.world, policy: e.policy}
+	if s := f.Sample; s != nil {
+		if k.world == "" {
+			k.world = s.World
+		}
+		if k.policy == "" {
+			k.policy = s.Policy
+		}
+	}
+	if eng := e.byKey[k]; eng != nil {
+		return eng, nil
+	}
+	clients, err := e.clients(k.world)
+	if err != nil {
+		return nil, err
+	}
+	var pol verify.Policy
+	if k.policy != "" {
+		if pol, err = e.loadPolicy(k.policy); err != nil {
+			return nil, err
+		}
+	}
+	eng := verify.New(verify.Config{Clients: clients, Policy: pol, CacheTTL: cacheTTL})
+	e.byKey[k] = eng
+	return eng, nil
+}
+
+func (e *engines) clients(worldPath string) (verify.Clients, error) {
+	if worldPath == "" {
+		if e.live == nil {
+			// Only when an input needs them: samples carry their worlds.
+			cfg, err := config.LoadDefaultConfig(e.ctx)
+			if err != nil {
+				return nil, fmt.Errorf("load AWS configuration: %w", err)
+			}
+			e.live = accounts.New(cfg, e.readerRole)
+		}
+		return e.live, nil
+	}
+	if c, ok := e.worlds[worldPath]; ok {
+		return c, nil
+	}
+	w, err := world.Load(worldPath)
+	if err != nil {
+		return nil, err
+	}
+	e.worlds[worldPath] = w
+	return w, nil
+}
+
+func (e *engines) loadPolicy(path string) (verify.Policy, error) {
+	if p, ok := e.policies[path]; ok {
+		return p, nil
+	}
+	p, err := verify.LoadPolicy(path)
+	if err != nil {
+		return p, err
+	}
+	e.policies[path] = p
+	return p, nil
+}
