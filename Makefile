@@ -118,4 +118,4 @@ local-endpoints: build-local
 ## hello-world), one line per figure with the load average; a few minutes, not part of test or CI
 .PHONY: bench
 bench:
-	bench/bench.sh
+	@bench/bench.sh

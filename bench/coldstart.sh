@@ -9,10 +9,10 @@
 # figure: what ours baseline ratio (ratio = ours/hello-world; goal on the
 # skipped event: <= 1.5x).
 #
-# Usage: bench/coldstart.sh [N]   (default 15)
+# Usage: bench/coldstart.sh [N]   (default 25)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=${1:-${N:-15}}
+n=${1:-${N:-25}}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "# load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
