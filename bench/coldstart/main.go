@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -53,6 +54,7 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
+	stopOnSignal()
 	if err := run(os.Stdout, *rie, *ours, *hello, *sample, *only, *n); err != nil {
 		fmt.Fprintln(os.Stderr, "coldstart:", err)
 		os.Exit(1)
@@ -121,6 +123,10 @@ func run(out io.Writer, rie, ours, hello, sample, only string, n int) error {
 			}
 			for _, b := range order {
 				r, err := coldStart(rie, b, env, s)
+				for retry := 0; retry < 2 && errors.Is(err, errExited); retry++ {
+					// One of its ports was taken between choosing and binding it.
+					r, err = coldStart(rie, b, env, s)
+				}
 				if err != nil {
 					return fmt.Errorf("%s, %s event, run %d: %w", b.name, s.name, i+1, err)
 				}
@@ -182,6 +188,10 @@ func median(ds []time.Duration) time.Duration {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
+// errExited is an emulator that stopped before it answered, e.g. because
+// another process took one of its ports first.
+var errExited = errors.New("the emulator exited before answering")
+
 // result is one cold start.
 type result struct {
 	total time.Duration // process start to the first response
@@ -196,14 +206,11 @@ var initReport = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
 // coldStart starts the emulator with the bootstrap, invokes it once as soon
 // as it listens, and stops both.
 func coldStart(rie string, b bootstrap, env []string, s scenario) (result, error) {
-	rieAddr, err := freePort()
+	addrs, err := freePorts(2)
 	if err != nil {
 		return result{}, err
 	}
-	apiAddr, err := freePort()
-	if err != nil {
-		return result{}, err
-	}
+	rieAddr, apiAddr := addrs[0], addrs[1]
 	var output syncBuffer
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", rieAddr, "--runtime-api-address", apiAddr, b.path)
 	cmd.Env = env
@@ -213,14 +220,43 @@ func coldStart(rie string, b bootstrap, env []string, s scenario) (result, error
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	url := "http://" + rieAddr + "/2015-03-31/functions/function/invocations"
 
+	running.Lock()
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	if err == nil {
+		running.pgid = cmd.Process.Pid
+	}
+	running.Unlock()
+	if err != nil {
 		return result{}, fmt.Errorf("start %s: %w", rie, err)
 	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
 	defer func() {
+		running.Lock()
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		cmd.Wait()
+		running.pgid = 0
+		running.Unlock()
+		<-exited
 	}()
+	// The emulator opens its runtime API in a goroutine of its own: an event
+	// sent before it listens starts a bootstrap that finds nobody there and
+	// exits. Wait for both listeners, as a caller of a ready emulator would.
+	for {
+		c, err := net.DialTimeout("tcp", apiAddr, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Since(start) > 20*time.Second {
+			return result{}, fmt.Errorf("the runtime API at %s: %w\n%s", apiAddr, err, output.String())
+		}
+		select {
+		case <-exited:
+			return result{}, fmt.Errorf("%w:\n%s", errExited, output.String())
+		case <-time.After(time.Millisecond):
+		}
+	}
 	var body []byte
 	for {
 		resp, err := client.Post(url, "application/json", bytes.NewReader(s.event))
@@ -231,7 +267,7 @@ func coldStart(rie string, b bootstrap, env []string, s scenario) (result, error
 				return result{}, fmt.Errorf("read response: %w", err)
 			}
 			if resp.StatusCode != http.StatusOK {
-				return result{}, fmt.Errorf("HTTP %d: %s", resp.StatusCode, body)
+				return result{}, fmt.Errorf("HTTP %d: %s\n%s", resp.StatusCode, body, output.String())
 			}
 			break
 		}
@@ -239,7 +275,11 @@ func coldStart(rie string, b bootstrap, env []string, s scenario) (result, error
 			return result{}, fmt.Errorf("invoke: %w\n%s", err, output.String())
 		}
 		// Not listening yet: poll finely, the figure is in milliseconds.
-		time.Sleep(time.Millisecond)
+		select {
+		case <-exited:
+			return result{}, fmt.Errorf("%w:\n%s", errExited, output.String())
+		case <-time.After(time.Millisecond):
+		}
 	}
 	r := result{total: time.Since(start)}
 	if bytes.Contains(body, []byte(`"errorMessage"`)) {
@@ -266,14 +306,41 @@ func coldStart(rie string, b bootstrap, env []string, s scenario) (result, error
 	}
 }
 
-// freePort returns a free loopback address.
-func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("free port: %w", err)
+// running is the process group of the emulator being timed, 0 for none.
+var running struct {
+	sync.Mutex
+	pgid int
+}
+
+// stopOnSignal stops the running emulator and its bootstrap on Ctrl-C or
+// SIGTERM: they are in a process group of their own, which the terminal's
+// signal does not reach.
+func stopOnSignal() {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-c
+		running.Lock()
+		if running.pgid != 0 {
+			syscall.Kill(-running.pgid, syscall.SIGKILL)
+		}
+		os.Exit(130)
+	}()
+}
+
+// freePorts returns n distinct free loopback addresses: each stays taken
+// until all are found, so that two are never the same port.
+func freePorts(n int) ([]string, error) {
+	var addrs []string
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("free port: %w", err)
+		}
+		defer l.Close()
+		addrs = append(addrs, l.Addr().String())
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return addrs, nil
 }
 
 // syncBuffer is the emulator's output, written by exec's copying goroutine
