@@ -113,3 +113,9 @@ sam-invoke: sam-build
 local-endpoints: build-local
 	@test -n "$(WORLD)" || { echo "set WORLD=events/samples/<x>/world.json"; exit 2; }
 	$(BUILD)/ebsguard-demo -world $(WORLD) -serve $(BUILD)/sam-env.json
+
+## bench: the benchmarks of issue 10 (replay vs jq and zcat, AWS calls per event, cold start vs
+## hello-world), one line per figure with the load average; a few minutes, not part of test or CI
+.PHONY: bench
+bench:
+	@bench/bench.sh

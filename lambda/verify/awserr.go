@@ -3,7 +3,6 @@ package verify
 import (
 	"context"
 	"errors"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -73,10 +72,23 @@ func IsTransient(err error) bool {
 	return errors.As(err, &ae) && ae.ErrorFault() == smithy.FaultServer
 }
 
-// codePattern is the shape of an AWS error code (RequestLimitExceeded,
-// InvalidAMIID.NotFound, Client.DryRunOperation). Anything else is not
-// reported as a code, so that a metric dimension stays a short word.
-var codePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._-]{0,63}$`)
+// isCode reports whether s has the shape of an AWS error code
+// (RequestLimitExceeded, InvalidAMIID.NotFound, Client.DryRunOperation): a
+// letter, then up to 63 letters, digits, dots, underscores or hyphens.
+// Anything else is not reported as a code, so that a metric dimension stays
+// a short word. (A loop, not a regexp: nothing is compiled at cold start.)
+func isCode(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i, r := range s {
+		letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+		if i == 0 && !letter || !letter && !(r >= '0' && r <= '9') && !strings.ContainsRune("._-", r) {
+			return false
+		}
+	}
+	return true
+}
 
 // ErrorCode names an error for metrics and logs: the AWS error code when AWS
 // answered with one (the innermost cause's, so a retried throttle reads
@@ -88,7 +100,7 @@ func ErrorCode(err error) string {
 		return ""
 	}
 	var ae smithy.APIError
-	if errors.As(err, &ae) && codePattern.MatchString(ae.ErrorCode()) {
+	if errors.As(err, &ae) && isCode(ae.ErrorCode()) {
 		return ae.ErrorCode()
 	}
 	var quota ratelimit.QuotaExceededError

@@ -114,11 +114,11 @@ func TestLookupsAsked(t *testing.T) {
 	if v.Status != verify.StatusViolation {
 		t.Fatalf("status %s: %s", v.Status, v.Reason)
 	}
+	// The first copy of an AMI within its Region: both AMIs in one call,
+	// then all their snapshots in one.
 	want := []string{
-		"DescribeImages us-east-1: ami-0a3300000000000cc",
-		"DescribeSnapshots us-east-1: snap-0a33000000000000c",
-		"DescribeImages us-east-1: ami-0d1100000000000f1",
-		"DescribeSnapshots us-east-1: snap-0e1600000000000f1",
+		"DescribeImages us-east-1: ami-0a3300000000000cc,ami-0d1100000000000f1",
+		"DescribeSnapshots us-east-1: snap-0a33000000000000c,snap-0e1600000000000f1",
 		"GetEbsEncryptionByDefault us-east-1: ",
 		"GetEbsDefaultKmsKeyId us-east-1: ",
 		"DescribeKey us-east-1: alias/ebs-default",
@@ -372,5 +372,23 @@ func TestEnvelopeAccountMismatch(t *testing.T) {
 	}
 	if v := verify.New(verify.Config{Clients: w}).Evaluate(context.Background(), cloudtrail.DecodeAll(b)[0]); v.Status != verify.StatusViolation {
 		t.Errorf("the genuine event: %s (%s)", v.Status, v.Reason)
+	}
+}
+
+// A snapshot the account cannot see is asked once per event, also when a
+// finding makes the engine judge again on refreshed settings; and it is asked
+// again in the next event ("not found" is never cached).
+func TestInvisibleSnapshotAskedOncePerEvent(t *testing.T) {
+	w, it := load(t, "launch-shared-snapshot-not-visible")
+	r := &recorder{World: w}
+	e := verify.New(verify.Config{Clients: r, CacheTTL: time.Hour})
+	for i := range 2 {
+		before := r.count("DescribeSnapshots")
+		if v := e.Evaluate(context.Background(), it); v.Status != verify.StatusViolation {
+			t.Fatalf("event %d: %s (%s)", i+1, v.Status, v.Reason)
+		}
+		if n := r.count("DescribeSnapshots") - before; n != 1 {
+			t.Errorf("event %d asked DescribeSnapshots %d times; want once", i+1, n)
+		}
 	}
 }

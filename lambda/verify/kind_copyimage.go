@@ -101,6 +101,14 @@ func (copyImage) targets(s *session, r *cloudtrail.Record) ([]target, error) {
 		return nil, fmt.Errorf("malformed CopyImage record: responseElements has no imageId")
 	}
 	region := s.region
+	sameRegion := req.SourceRegion == region
+	if sameRegion && !s.known("image/"+s.account+"/"+region+"/"+req.SourceImageID) {
+		// The first copy of an AMI: both AMIs, then all their snapshots, in
+		// one call each.
+		if err := s.prefetchImages(region, req.SourceImageID, req.ImageID); err != nil {
+			return nil, err
+		}
+	}
 	srcImage, err := s.image(req.SourceRegion, req.SourceImageID)
 	if err != nil {
 		return nil, fmt.Errorf("source image: %w", err)
@@ -109,11 +117,19 @@ func (copyImage) targets(s *session, r *cloudtrail.Record) ([]target, error) {
 	if len(mappings) == 0 {
 		return nil, nil // instance-store backed: nothing to check
 	}
-	srcSnaps, err := s.snapshots(req.SourceRegion, snapshotIDs(mappings))
+	newImage, err := copiedImage(s, region, req.ImageID)
 	if err != nil {
 		return nil, err
 	}
-	newSnaps, err := copiedSnapshots(s, region, req.ImageID)
+	ids := snapshotIDs(mappings)
+	if sameRegion && newImage != nil {
+		ids = append(ids, snapshotIDs(ebsSnapshots(newImage.BlockDeviceMappings))...)
+	}
+	srcSnaps, err := s.snapshots(req.SourceRegion, ids)
+	if err != nil {
+		return nil, err
+	}
+	newSnaps, err := copiedSnapshots(s, region, newImage)
 	if err != nil {
 		return nil, err
 	}
@@ -143,11 +159,9 @@ func (copyImage) fix(t target, key string) string {
 		t.parent, t.region, t.src.Region, t.image, key)
 }
 
-// copiedSnapshots returns the new AMI's snapshots by device, as far as they
-// are visible. A copy still pending that already lists its snapshots is
-// judged on them: a snapshot carries its key from creation. A copy that
-// failed, or whose AMI is gone, ends the evaluation (skipped).
-func copiedSnapshots(s *session, region, imageID string) (map[string]ec2types.Snapshot, error) {
+// copiedImage describes the new AMI: nil while it is not visible. A copy
+// that failed, or whose AMI is gone, ends the evaluation (skipped).
+func copiedImage(s *session, region, imageID string) (*ec2types.Image, error) {
 	img, err := s.image(region, imageID)
 	if isNotFound(err) {
 		if s.gone() {
@@ -160,10 +174,20 @@ func copiedSnapshots(s *session, region, imageID string) (map[string]ec2types.Sn
 	}
 	switch img.State {
 	case ec2types.ImageStateAvailable, ec2types.ImageStatePending, ec2types.ImageStateTransient, ec2types.ImageStateDisabled, "":
+		return img, nil
 	case ec2types.ImageStateDeregistered:
 		return nil, skip{"image-gone"}
 	default: // failed, error, invalid
 		return nil, skip{"copy-failed"}
+	}
+}
+
+// copiedSnapshots returns the new AMI's snapshots by device, as far as they
+// are visible. A copy still pending that already lists its snapshots is
+// judged on them: a snapshot carries its key from creation.
+func copiedSnapshots(s *session, region string, img *ec2types.Image) (map[string]ec2types.Snapshot, error) {
+	if img == nil {
+		return nil, nil
 	}
 	mappings := ebsSnapshots(img.BlockDeviceMappings)
 	snaps, err := s.snapshots(region, snapshotIDs(mappings))

@@ -96,6 +96,16 @@ func remember[T any](s *session, key string, c class, compute func() (T, error))
 	return v, nil
 }
 
+// known reports whether an answer is at hand without a call: in the event's
+// memo or the engine's cache.
+func (s *session) known(key string) bool {
+	if _, ok := s.memo[key]; ok {
+		return true
+	}
+	_, ok := s.cache.get(key)
+	return ok
+}
+
 // warn adds a warning to the verdict, once.
 func (s *session) warn(format string, args ...any) {
 	w := fmt.Sprintf(format, args...)
@@ -174,7 +184,9 @@ func (s *session) snapshots(region string, ids []string) (map[string]ec2types.Sn
 			continue
 		}
 		if v, ok := s.memo[key(id)]; ok {
-			out[id] = v.(ec2types.Snapshot)
+			if snap, visible := v.(ec2types.Snapshot); visible {
+				out[id] = snap
+			}
 		} else if v, ok := s.cache.get(key(id)); ok {
 			out[id] = v.(ec2types.Snapshot)
 		} else {
@@ -204,13 +216,49 @@ func (s *session) snapshots(region string, ids []string) (map[string]ec2types.Sn
 			return nil, fmt.Errorf("describe snapshots %v in %s: %w", chunk, region, err)
 		}
 	}
-	for id, snap := range found {
+	for _, id := range missing {
+		snap, ok := found[id]
+		if !ok {
+			// Not visible to the account: not asked again in this event, but
+			// asked again in the next (never cached).
+			s.memo[key(id)] = notVisible{}
+			continue
+		}
 		// A snapshot's encryption, key and owner never change.
 		s.memo[key(id)] = snap
 		s.cache.put(key(id), snap)
 		out[id] = snap
 	}
 	return out, nil
+}
+
+// notVisible marks, in an event's memo, a snapshot the account cannot see.
+type notVisible struct{}
+
+// prefetchImages describes several AMIs of one Region in one call and keeps
+// them as image would. An ID that does not exist fails the whole call: then
+// nothing is kept, and image asks for each on its own.
+func (s *session) prefetchImages(region string, ids ...string) error {
+	c, err := s.ec2(region)
+	if err != nil {
+		return err
+	}
+	out, err := c.DescribeImages(s.ctx, &ec2.DescribeImagesInput{ImageIds: ids})
+	if isNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("describe images %v in %s: %w", ids, region, err)
+	}
+	for _, img := range out.Images {
+		key := "image/" + s.account + "/" + region + "/" + aws.ToString(img.ImageId)
+		a := imageAnswer{img}
+		s.memo[key] = a
+		if a.cacheable() {
+			s.cache.put(key, a)
+		}
+	}
+	return nil
 }
 
 func (s *session) describeSnapshots(c EC2API, ids []string, out map[string]ec2types.Snapshot) error {
