@@ -383,7 +383,7 @@ func TestErrorKinds(t *testing.T) {
 			"access-denied", "access denied", "service control policies"},
 		{"volume /dev/xvda: rule launch/key predicts alias/golden, which cannot be resolved: KMS key alias/golden in eu-west-1: not found",
 			"key-not-found", "key not resolvable", "alias must exist in that account and Region"},
-		{"still-pending:49h0m0s", "still-pending", "still pending after 49h0m0s", "describe-images"},
+		{"still-pending:49h0m0s", "still-pending", "still pending after 49h0m0s", "describe-volumes --filters Name=attachment.instance-id"},
 		{"malformed RunInstances record: responseElements lists no launched instance", "malformed", "unreadable record", "could not be read"},
 		{"invalid account ID \"22\" in recipientAccountId", "malformed", "unreadable record", "invalid account"},
 		{"source image: image ami-1 in us-east-1: not found", "not-found", "resource not found", "describe-images"},
@@ -509,5 +509,21 @@ func TestMessageFitsSNS(t *testing.T) {
 	// The key names the whole verdict, not the published cut.
 	if got := aws.ToString(in.MessageAttributes["dedupeKey"].StringValue); got != notify.DedupeKey(v) {
 		t.Errorf("dedupeKey of the cut message = %s; want the whole verdict's %s", got, notify.DedupeKey(v))
+	}
+}
+
+// A re-check that gave up tells how to look at the result of its own kind.
+func TestStillPendingShowsTheKindsResult(t *testing.T) {
+	for event, want := range map[string]string{
+		"CopyImage":    "aws ec2 describe-images --image-ids ami-0new --region eu-west-1",
+		"CopySnapshot": "aws ec2 describe-snapshots --snapshot-ids snap-0new --region eu-west-1",
+		"CreateVolume": "aws ec2 describe-volumes --volume-ids vol-0new --region eu-west-1",
+	} {
+		parent := map[string]string{"CopyImage": "ami-0new", "CopySnapshot": "snap-0new", "CreateVolume": "vol-0new"}[event]
+		v := verify.Verdict{EventID: "e-1", EventName: event, Account: "222222222222", Region: "eu-west-1", Status: verify.StatusError,
+			Reason: "still-pending:49h", Resources: []verify.Resource{{Parent: parent, Findings: []string{}}}, Findings: []verify.Finding{}}
+		if text := notify.Text(v); !strings.Contains(text, want) {
+			t.Errorf("%s: the notice lacks %q:\n%s", event, want, text)
+		}
 	}
 }

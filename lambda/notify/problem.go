@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ebsguard/ebsguard/lambda/printable"
+	"github.com/ebsguard/ebsguard/lambda/rules"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
 
@@ -44,9 +45,10 @@ func classify(v verify.Verdict) problem {
 	case strings.HasPrefix(reason, stillPending):
 		waited := strings.TrimPrefix(reason, stillPending)
 		return problem{"still-pending", "still pending after " + cut(printable.String(waited), 20),
-			fmt.Sprintf("The result of the call (the new AMI's snapshots, or the launched instances' volumes) was still not visible after %s. "+
-				"Check in account %s, Region %s, whether the copy is still running or failed (aws ec2 describe-images --region %s --image-ids <new AMI>), "+
-				"and evaluate the event again with `ebsguard replay` once the result is there.", printable.String(waited), account, region, region)}
+			fmt.Sprintf("The result of the %s call was still not visible after %s. "+
+				"Check in account %s, Region %s, whether it is still being made or failed (%s), "+
+				"and evaluate the event again with `ebsguard replay` once the result is there.",
+				p(v.EventName), printable.String(waited), account, region, showPending(v))}
 	case strings.Contains(reason, "AssumeRole") && has("AccessDenied", "NoSuchEntity"):
 		return problem{"reader-role", "reader role not assumable",
 			fmt.Sprintf("The function could not assume the ebsguard reader role (READER_ROLE_NAME, default ebsguard-reader) in account %s. "+
@@ -73,4 +75,18 @@ func classify(v verify.Verdict) problem {
 			"A lookup failed permanently. The function's log has the verdict (message \"evaluated\", with this event ID); " +
 				"fix the cause and evaluate the event again with `ebsguard replay`."}
 	}
+}
+
+// showPending is the command that shows a result not visible yet: the
+// kind's, for the first such resource.
+func showPending(v verify.Verdict) string {
+	k, ok := rules.KindByEvent(v.EventName)
+	if !ok || k.Show == "" {
+		return "aws ec2 describe-… in that Region"
+	}
+	parent := "<parent>"
+	if pending := v.Pending(); len(pending) > 0 && pending[0].Parent != "" {
+		parent = printable.String(pending[0].Parent)
+	}
+	return strings.Replace(k.Show, "<parent>", parent, 1) + " --region " + printable.String(v.Region)
 }

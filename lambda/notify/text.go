@@ -175,11 +175,8 @@ func describeResource(eventName string, r verify.Resource) string {
 	}
 	if r.Parent != "" && r.Parent != r.Resource {
 		parent := p(r.Parent)
-		switch eventName {
-		case "CopyImage":
-			parent = "AMI " + parent
-		case "RunInstances":
-			parent = "instance " + parent
+		if k, ok := rules.KindByEvent(eventName); ok && k.Parent != "" {
+			parent = k.Parent + " " + parent
 		}
 		where = append(where, parent)
 	}

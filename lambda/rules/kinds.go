@@ -22,6 +22,13 @@ type Kind struct {
 	EventName string
 	// Creates names what one row of the table is about: "volume" or "snapshot".
 	Creates string
+	// Parent names what a result belongs to, when the call creates several
+	// ("instance", "AMI"); "" when it creates one resource, which is its own
+	// parent (formats.md §4).
+	Parent string
+	// Show is the AWS CLI command that shows a result, for a person checking
+	// one that was not visible yet; <parent> stands for the result's parent.
+	Show string
 	// Title heads the kind's table in the documentation.
 	Title string
 	// Sources and Destinations are the values the table's columns take for

@@ -16,6 +16,7 @@ const (
 
 var copyImageKind = Kind{
 	Op: CopyImage, EventName: "CopyImage", Creates: "snapshot",
+	Parent: "AMI", Show: "aws ec2 describe-images --image-ids <parent>",
 	Title:           "CopyImage: one row per EBS snapshot of the source AMI",
 	Sources:         []SourceState{UnencryptedSource, EncryptedSource},
 	Destinations:    []Destination{ToRegion, ToOutpost},

@@ -14,6 +14,7 @@ const (
 
 var copySnapshotKind = Kind{
 	Op: CopySnapshot, EventName: "CopySnapshot", Creates: "snapshot",
+	Parent: "", Show: "aws ec2 describe-snapshots --snapshot-ids <parent>",
 	Title:        "CopySnapshot: the one snapshot it creates",
 	Sources:      []SourceState{UnencryptedSource, EncryptedSource},
 	Destinations: []Destination{ToRegion, ToOutpost},

@@ -16,6 +16,7 @@ const (
 
 var createVolumeKind = Kind{
 	Op: CreateVolume, EventName: "CreateVolume", Creates: "volume",
+	Parent: "", Show: "aws ec2 describe-volumes --volume-ids <parent>",
 	Title:        "CreateVolume: the one volume it creates",
 	Sources:      []SourceState{EmptySource, UnencryptedSource, EncryptedSource},
 	Destinations: []Destination{ToRegion},

@@ -17,6 +17,7 @@ const (
 
 var launchKind = Kind{
 	Op: RunInstances, EventName: "RunInstances", Creates: "volume",
+	Parent: "instance", Show: "aws ec2 describe-volumes --filters Name=attachment.instance-id,Values=<parent>",
 	Title:        "RunInstances: one row per EBS volume the launch creates",
 	Sources:      []SourceState{EmptySource, UnencryptedSource, EncryptedSource},
 	Destinations: []Destination{ToRegion},

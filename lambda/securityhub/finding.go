@@ -137,7 +137,7 @@ func Findings(v verify.Verdict, env Env, published []Key) ([]types.AwsSecurityFi
 		}
 	}
 	if k, ok := rules.KindByEvent(v.EventName); ok {
-		m.creates = k.Creates
+		m.creates, m.parent = k.Creates, k.Parent
 	}
 
 	var out []types.AwsSecurityFinding
@@ -165,6 +165,7 @@ func Findings(v verify.Verdict, env Env, published []Key) ([]types.AwsSecurityFi
 }
 
 type mapper struct {
+	parent  string // what a result belongs to: the kind's Parent
 	v       verify.Verdict
 	env     Env
 	res     map[string]verify.Resource
@@ -267,7 +268,7 @@ func (m mapper) resources(r verify.Resource) []types.Resource {
 			d.Encrypted = aws.Bool(r.Actual.Encrypted)
 			d.KmsKeyId = optional(r.Actual.KMSKeyARN)
 		}
-		if m.v.EventName == "RunInstances" && r.Parent != "" {
+		if m.parent == "instance" && r.Parent != "" {
 			d.Attachments = []types.AwsEc2VolumeAttachment{{InstanceId: aws.String(r.Parent)}}
 		}
 		out = append(out, resource("AwsEc2Volume", fmt.Sprintf("arn:%s:ec2:%s:%s:volume/%s", part, region, account, r.Resource), part, region,
@@ -282,10 +283,11 @@ func (m mapper) resources(r verify.Resource) []types.Resource {
 			&types.ResourceDetails{Other: others(other)}))
 	}
 	if r.Parent != "" && r.Parent != r.Resource {
-		switch m.v.EventName {
-		case "RunInstances":
+		// The parent's ASFF type, by what the kind says it is.
+		switch m.parent {
+		case "instance":
 			out = append(out, resource("AwsEc2Instance", fmt.Sprintf("arn:%s:ec2:%s:%s:instance/%s", part, region, account, r.Parent), part, region, nil))
-		case "CopyImage":
+		case "AMI":
 			out = append(out, resource("Other", fmt.Sprintf("arn:%s:ec2:%s::image/%s", part, region, r.Parent), part, region,
 				&types.ResourceDetails{Other: others(map[string]string{"Type": "AMI", "AccountId": account})}))
 		}

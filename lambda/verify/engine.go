@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ebsguard/ebsguard/lambda/cloudtrail"
@@ -147,10 +148,10 @@ func (e *Engine) evaluate(ctx context.Context, it cloudtrail.Item, c Check, v *V
 	if err := e.judgeAll(s, k, impl, r, v); err != nil {
 		return err
 	}
-	if len(v.Findings) > 0 && len(s.reused) > 0 {
+	if len(s.reused) > 0 && slices.ContainsFunc(v.Findings, dependsOnKeys) {
 		// Never raise a finding on reused state: the account's default key or
 		// a key alias may have changed since it was cached. Ask exactly those
-		// again and judge once more; this costs calls only on a finding.
+		// again and judge once more; this costs calls only on such a finding.
 		s.refreshing = true
 		v.Resources, v.Findings, v.ErrorCodes, s.warnings = []Resource{}, []Finding{}, nil, nil
 		if err := e.judgeAll(s, k, impl, r, v); err != nil {
@@ -161,6 +162,10 @@ func (e *Engine) evaluate(ctx context.Context, it cloudtrail.Item, c Check, v *V
 	v.RetrySoon = impl.quick()
 	return nil
 }
+
+// dependsOnKeys reports whether a finding rests on the account's settings or
+// key resolutions (UNENCRYPTED rests only on the result and the policy).
+func dependsOnKeys(f Finding) bool { return f.Code != rules.UnencryptedCode }
 
 // judgeAll finds the record's results and judges each. A result that cannot
 // be judged keeps its error; the others keep their findings.

@@ -89,7 +89,11 @@ func (copySnapshot) targets(s *session, r *cloudtrail.Record) ([]target, error) 
 		return nil, fmt.Errorf("invalid Region %q in sourceRegion", req.SourceRegion)
 	}
 	region := s.region
-	srcSnaps, err := s.snapshots(req.SourceRegion, []string{req.SourceSnapshotID})
+	ids := []string{req.SourceSnapshotID}
+	if req.SourceRegion == region {
+		ids = append(ids, req.SnapshotID) // the source and the copy in one call
+	}
+	srcSnaps, err := s.snapshots(req.SourceRegion, ids)
 	if err != nil {
 		return nil, err
 	}

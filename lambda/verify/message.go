@@ -23,7 +23,11 @@ func message(code string, t target, res Resource, k rules.Keys, pol rules.Policy
 			note = " Snapshots encrypted with the AWS managed key can never be shared with another account."
 		}
 		intended := res.IntendedKeyARN
-		if intended == "" {
+		switch {
+		case intended != "":
+		case t.src.KeyRef != "":
+			intended = fmt.Sprintf("(the key %s of source snapshot %s, which does not resolve in this account)", t.src.KeyRef, res.Source)
+		default:
 			intended = fmt.Sprintf("(the key of source snapshot %s, which this account cannot describe)", res.Source)
 		}
 		return fmt.Sprintf("%s is %s instead of the intended key %s (rule %s).%s Fix: %s.",

@@ -224,9 +224,13 @@ func (s *session) snapshots(region string, ids []string) (map[string]ec2types.Sn
 			s.memo[key(id)] = notVisible{}
 			continue
 		}
-		// A snapshot's encryption, key and owner never change.
+		// A snapshot's encryption, key and owner never change; a completed
+		// one stays completed (a pending copy may still fail: it is asked
+		// again in the next event).
 		s.memo[key(id)] = snap
-		s.cache.put(key(id), snap)
+		if snap.State == ec2types.SnapshotStateCompleted {
+			s.cache.put(key(id), snap)
+		}
 		out[id] = snap
 	}
 	return out, nil
