@@ -392,3 +392,60 @@ func TestInvisibleSnapshotAskedOncePerEvent(t *testing.T) {
 		}
 	}
 }
+
+// An audit meets old events whose sources or results are gone since: the
+// result is looked at first, so a result gone is skipped whatever became of
+// its source, and a source gone leaves the result in error, not the record.
+func TestOldEventsWithThingsGone(t *testing.T) {
+	eventTime := time.Date(2026, 11, 20, 10, 4, 11, 0, time.UTC)
+	later := func() time.Time { return eventTime.Add(30 * 24 * time.Hour) }
+	recheck := verify.Check{Attempt: 1}
+	dropSnapshots := func(reg *world.Region) { reg.Snapshots = nil }
+	dropVolumes := func(reg *world.Region) { reg.Volumes = nil }
+	dropImage := func(id string) func(reg *world.Region) {
+		return func(reg *world.Region) {
+			reg.Images = slices.DeleteFunc(reg.Images, func(img ec2types.Image) bool { return aws.ToString(img.ImageId) == id })
+		}
+	}
+	tests := []struct {
+		name, sample string
+		gone         []func(*world.Region)
+		status       string
+		check        func(t *testing.T, v verify.Verdict)
+	}{
+		{"volume and its source snapshot both gone", "volume-encrypted-shared", []func(*world.Region){dropSnapshots, dropVolumes}, "skipped", func(t *testing.T, v verify.Verdict) {
+			if v.Reason != "volume-gone" {
+				t.Errorf("reason %q; want volume-gone", v.Reason)
+			}
+		}},
+		{"the volume's source snapshot gone", "volume-encrypted-shared", []func(*world.Region){dropSnapshots}, "error", func(t *testing.T, v verify.Verdict) {
+			if len(v.Resources) != 1 || v.Resources[0].Parent != "vol-0c4800000000000a1" || v.Resources[0].Resource != "vol-0c4800000000000a1" ||
+				!strings.Contains(v.Resources[0].Error, "snap-0a33000000000000c") {
+				t.Errorf("resources %+v; want the volume, in error naming its source snapshot", v.Resources)
+			}
+		}},
+		{"the copied AMI's source deregistered", "copy-encrypted-shared", []func(*world.Region){dropImage("ami-0a3300000000000cc")}, "error", func(t *testing.T, v verify.Verdict) {
+			if len(v.Resources) != 1 || v.Resources[0].Resource != "snap-0e1600000000000f1" || !strings.Contains(v.Resources[0].Error, "ami-0a3300000000000cc is gone") {
+				t.Errorf("resources %+v; want the new snapshot, in error naming the source AMI", v.Resources)
+			}
+		}},
+		{"the launched AMI deregistered: judged on its volumes' snapshots", "launch-encrypted-shared", []func(*world.Region){dropImage("ami-0a3300000000000cc")}, "violation", func(t *testing.T, v verify.Verdict) {
+			if len(v.Findings) != 1 || v.Findings[0].Code != "DEFAULT_KEY_FALLBACK" || len(v.Warnings) != 1 || !strings.Contains(v.Warnings[0], "ami-0a3300000000000cc is gone") {
+				t.Errorf("findings %+v, warnings %q; want the fall-back, and a warning that the AMI is gone", v.Findings, v.Warnings)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, it := load(t, tt.sample)
+			for _, g := range tt.gone {
+				g(region(w))
+			}
+			v := verify.New(verify.Config{Clients: w, Now: later}).Recheck(context.Background(), it, recheck)
+			if v.Status != tt.status {
+				t.Fatalf("status %s (%s); want %s", v.Status, v.Reason, tt.status)
+			}
+			tt.check(t, v)
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -109,18 +110,25 @@ func (copyImage) targets(s *session, r *cloudtrail.Record) ([]target, error) {
 			return nil, err
 		}
 	}
+	// The result first: a copy that failed or is gone ends here, whatever
+	// became of its source (unless the source makes nothing to check).
+	newImage, resultErr := copiedImage(s, region, req.ImageID)
+	var ended skip
+	if resultErr != nil && !errors.As(resultErr, &ended) {
+		return nil, resultErr
+	}
 	srcImage, err := s.image(req.SourceRegion, req.SourceImageID)
-	if err != nil {
+	switch {
+	case err == nil && len(ebsSnapshots(srcImage.BlockDeviceMappings)) == 0:
+		return nil, nil // instance-store backed: nothing to check
+	case resultErr != nil:
+		return nil, resultErr
+	case isNotFound(err) && newImage != nil:
+		return sourceGone(req, region, newImage, err), nil
+	case err != nil:
 		return nil, fmt.Errorf("source image: %w", err)
 	}
 	mappings := ebsSnapshots(srcImage.BlockDeviceMappings)
-	if len(mappings) == 0 {
-		return nil, nil // instance-store backed: nothing to check
-	}
-	newImage, err := copiedImage(s, region, req.ImageID)
-	if err != nil {
-		return nil, err
-	}
 	ids := snapshotIDs(mappings)
 	if sameRegion && newImage != nil {
 		ids = append(ids, snapshotIDs(ebsSnapshots(newImage.BlockDeviceMappings))...)
@@ -157,6 +165,19 @@ func (copyImage) targets(s *session, r *cloudtrail.Record) ([]target, error) {
 func (copyImage) fix(t target, key string) string {
 	return fmt.Sprintf("deregister %s and copy again with `aws ec2 copy-image --region %s --source-region %s --source-image-id %s --name <name> --encrypted --kms-key-id %s`",
 		t.parent, t.region, t.src.Region, t.image, key)
+}
+
+// sourceGone is the copy's results when its source AMI was deregistered
+// since (an audit of old events meets many): each new snapshot is there, but
+// which key it should have got cannot be said.
+func sourceGone(req copyImageRequest, region string, newImage *ec2types.Image, err error) []target {
+	var out []target
+	for _, m := range ebsSnapshots(newImage.BlockDeviceMappings) {
+		out = append(out, target{region: region, parent: req.ImageID, device: aws.ToString(m.DeviceName), image: req.SourceImageID,
+			resource: aws.ToString(m.Ebs.SnapshotId),
+			err:      fmt.Errorf("source image %s is gone, so which key the copy should have got cannot be said: %w", req.SourceImageID, err)})
+	}
+	return out
 }
 
 // copiedImage describes the new AMI: nil while it is not visible. A copy

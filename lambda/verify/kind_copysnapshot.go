@@ -97,30 +97,39 @@ func (copySnapshot) targets(s *session, r *cloudtrail.Record) ([]target, error) 
 	if err != nil {
 		return nil, err
 	}
+	// The result first: a copy that failed or is gone ends here, whatever
+	// became of its source.
+	copies, err := s.snapshots(region, []string{req.SnapshotID})
+	if err != nil {
+		return nil, err
+	}
+	snap, visible := copies[req.SnapshotID]
+	switch {
+	case !visible && s.gone():
+		return nil, skip{"snapshot-gone"}
+	case visible && snap.State == ec2types.SnapshotStateError:
+		return nil, skip{"copy-failed"}
+	}
+	t := target{region: region, parent: req.SnapshotID, requestKey: req.KMSKeyID,
+		src: source{SnapshotID: req.SourceSnapshotID, Region: req.SourceRegion}}
 	srcSnap, ok := srcSnaps[req.SourceSnapshotID]
 	if !ok {
-		return nil, fmt.Errorf("source snapshot %s in %s: %w", req.SourceSnapshotID, req.SourceRegion, ErrNotFound)
+		// Deleted since, or never shared: which key the copy should have got
+		// cannot be said.
+		if visible {
+			t.resource = req.SnapshotID
+		}
+		t.err = fmt.Errorf("source snapshot %s in %s: %w", req.SourceSnapshotID, req.SourceRegion, ErrNotFound)
+		return []target{t}, nil
 	}
 	ebd, err := s.ebd(region)
 	if err != nil {
 		return nil, err
 	}
-	t := target{region: region, parent: req.SnapshotID, requestKey: req.KMSKeyID, src: snapshotSource(s, req.SourceRegion, srcSnap)}
+	t.src = snapshotSource(s, req.SourceRegion, srcSnap)
 	t.in = rules.Input{Op: rules.CopySnapshot, Source: t.src.State, Owned: t.src.Owned, SameRegion: req.SourceRegion == region,
 		Destination: req.Destination, Encrypted: req.Encrypted, KeyGiven: req.KMSKeyID != "", EBD: ebd}
-	copies, err := s.snapshots(region, []string{req.SnapshotID})
-	if err != nil {
-		return nil, err
-	}
-	snap, ok := copies[req.SnapshotID]
-	switch {
-	case !ok && s.gone():
-		return nil, skip{"snapshot-gone"}
-	case !ok:
-		// Not listed yet: pending.
-	case snap.State == ec2types.SnapshotStateError:
-		return nil, skip{"copy-failed"}
-	default:
+	if visible {
 		// A copy still pending already carries its key.
 		t.see(s, req.SnapshotID, snap.Encrypted, snap.KmsKeyId)
 	}

@@ -88,24 +88,10 @@ func (createVolume) targets(s *session, r *cloudtrail.Record) ([]target, error) 
 	region := s.region
 	t := target{region: region, parent: req.VolumeID, requestKey: req.KMSKeyID, zone: req.Zone,
 		src: source{SnapshotID: req.SnapshotID, Region: region, State: rules.EmptySource}}
-	if req.SnapshotID != "" {
-		snaps, err := s.snapshots(region, []string{req.SnapshotID})
-		if err != nil {
-			return nil, err
-		}
-		snap, ok := snaps[req.SnapshotID]
-		if !ok {
-			return nil, fmt.Errorf("source snapshot %s in %s: %w", req.SnapshotID, region, ErrNotFound)
-		}
-		t.src = snapshotSource(s, region, snap)
-	}
-	ebd, err := s.ebd(region)
-	if err != nil {
-		return nil, err
-	}
-	t.in = rules.Input{Op: rules.CreateVolume, Source: t.src.State, Owned: t.src.Owned, SameRegion: true,
-		Encrypted: req.Encrypted, KeyGiven: req.KMSKeyID != "", EBD: ebd}
+	// The result first: a volume that failed or is gone ends here, whatever
+	// became of its source snapshot.
 	vol, err := s.volume(region, req.VolumeID)
+	visible := err == nil
 	switch {
 	case isNotFound(err) && s.gone():
 		return nil, skip{"volume-gone"}
@@ -115,7 +101,31 @@ func (createVolume) targets(s *session, r *cloudtrail.Record) ([]target, error) 
 		return nil, err
 	case vol.State == ec2types.VolumeStateError:
 		return nil, skip{"create-failed"}
-	default:
+	}
+	if req.SnapshotID != "" {
+		snaps, err := s.snapshots(region, []string{req.SnapshotID})
+		if err != nil {
+			return nil, err
+		}
+		snap, ok := snaps[req.SnapshotID]
+		if !ok {
+			// Deleted since (a restore's snapshot often is), or never shared:
+			// which key the volume should have got cannot be said.
+			if visible {
+				t.resource = req.VolumeID
+			}
+			t.err = fmt.Errorf("source snapshot %s in %s: %w", req.SnapshotID, region, ErrNotFound)
+			return []target{t}, nil
+		}
+		t.src = snapshotSource(s, region, snap)
+	}
+	ebd, err := s.ebd(region)
+	if err != nil {
+		return nil, err
+	}
+	t.in = rules.Input{Op: rules.CreateVolume, Source: t.src.State, Owned: t.src.Owned, SameRegion: true,
+		Encrypted: req.Encrypted, KeyGiven: req.KMSKeyID != "", EBD: ebd}
+	if visible {
 		// A volume still "creating" already carries its key.
 		t.see(s, aws.ToString(vol.VolumeId), vol.Encrypted, vol.KmsKeyId)
 	}

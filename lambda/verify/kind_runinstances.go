@@ -2,6 +2,8 @@ package verify
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -50,19 +52,6 @@ func (runInstances) targets(s *session, r *cloudtrail.Record) ([]target, error) 
 	if imageID == "" {
 		return nil, fmt.Errorf("malformed RunInstances record: no AMI in the request, its launch template or the response")
 	}
-	img, err := s.image(region, imageID)
-	if err != nil {
-		return nil, fmt.Errorf("launched image: %w", err)
-	}
-	mappings := rules.MergeMappings(amiMappings(img.BlockDeviceMappings), templateMappings(tmpl), req.Mappings)
-	var ids []string
-	for _, m := range mappings {
-		ids = append(ids, m.SnapshotID)
-	}
-	snaps, err := s.snapshots(region, ids)
-	if err != nil {
-		return nil, err
-	}
 	instanceIDs := make([]string, len(req.Instances))
 	for i, inst := range req.Instances {
 		instanceIDs[i] = inst.InstanceID
@@ -76,6 +65,19 @@ func (runInstances) targets(s *session, r *cloudtrail.Record) ([]target, error) 
 		// terminated (their volumes deleted) before anyone could look.
 		return nil, skip{"instances-gone"}
 	}
+	img, base, err := launchedMappings(s, region, imageID, vols)
+	if err != nil {
+		return nil, err
+	}
+	mappings := rules.MergeMappings(base, templateMappings(tmpl), req.Mappings)
+	var ids []string
+	for _, m := range mappings {
+		ids = append(ids, m.SnapshotID)
+	}
+	snaps, err := s.snapshots(region, ids)
+	if err != nil {
+		return nil, err
+	}
 	ebd, err := s.ebd(region)
 	if err != nil {
 		return nil, err
@@ -87,7 +89,7 @@ func (runInstances) targets(s *session, r *cloudtrail.Record) ([]target, error) 
 				continue
 			}
 			t := target{region: region, parent: inst.InstanceID, device: m.DeviceName, requestKey: m.KMSKeyID, image: imageID, from: ", launched from " + imageID}
-			t.src, t.err = launchSource(s, region, *img, m, snaps)
+			t.src, t.err = launchSource(s, region, img, m, snaps)
 			t.in = rules.Input{Op: rules.RunInstances, Source: t.src.State, Owned: t.src.Owned, SameRegion: true,
 				Encrypted: m.Encrypted, KeyGiven: m.KMSKeyID != "", EBD: ebd}
 			if vol, ok := vols[inst.InstanceID][m.DeviceName]; ok && t.err == nil {
@@ -104,6 +106,34 @@ func (runInstances) fix(t target, key string) string {
 	mapping := fmt.Sprintf("DeviceName=%s,Ebs={Encrypted=true,KmsKeyId=%s}", t.device, key)
 	return fmt.Sprintf("launch again from %s with `--block-device-mappings %s` (or set it in the launch template), then terminate %s",
 		t.image, shellQuote(mapping), t.parent)
+}
+
+// launchedMappings is the merge's base layer: the AMI's mappings; or, when the
+// AMI was deregistered since the launch (an audit of old events meets many),
+// the devices of the launched volumes, each made from the snapshot it names,
+// so that the launch is still judged.
+func launchedMappings(s *session, region, imageID string, vols map[string]map[string]ec2types.Volume) (ec2types.Image, []rules.Mapping, error) {
+	img, err := s.image(region, imageID)
+	if err == nil {
+		return *img, amiMappings(img.BlockDeviceMappings), nil
+	}
+	if !isNotFound(err) || len(vols) == 0 {
+		return ec2types.Image{}, nil, fmt.Errorf("launched image: %w", err)
+	}
+	s.warn("launched image %s is gone (deregistered since the launch): the launched volumes' own snapshots stand for its block device mappings", imageID)
+	snapshotOf := map[string]string{}
+	for _, byDevice := range vols {
+		for device, vol := range byDevice {
+			if _, ok := snapshotOf[device]; !ok {
+				snapshotOf[device] = aws.ToString(vol.SnapshotId)
+			}
+		}
+	}
+	var out []rules.Mapping
+	for _, device := range slices.Sorted(maps.Keys(snapshotOf)) {
+		out = append(out, rules.Mapping{DeviceName: device, SnapshotID: snapshotOf[device]})
+	}
+	return ec2types.Image{ImageId: aws.String(imageID)}, out, nil
 }
 
 // launchSource describes what a launched volume is made from: nothing (an
