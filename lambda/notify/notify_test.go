@@ -383,6 +383,7 @@ func TestErrorKinds(t *testing.T) {
 			"access-denied", "access denied", "service control policies"},
 		{"volume /dev/xvda: rule launch/key predicts alias/golden, which cannot be resolved: KMS key alias/golden in eu-west-1: not found",
 			"key-not-found", "key not resolvable", "alias must exist in that account and Region"},
+		{"rule launch/key-without-encrypted says " + verify.RejectedWithoutErrorCode, "inconsistent-record", "a rejected call recorded as a success", "documents as rejected"},
 		{"still-pending:49h0m0s", "still-pending", "still pending after 49h0m0s", "describe-volumes --filters Name=attachment.instance-id"},
 		{"malformed RunInstances record: responseElements lists no launched instance", "malformed", "unreadable record", "could not be read"},
 		{"invalid account ID \"22\" in recipientAccountId", "malformed", "unreadable record", "invalid account"},

@@ -49,6 +49,11 @@ func classify(v verify.Verdict) problem {
 				"Check in account %s, Region %s, whether it is still being made or failed (%s), "+
 				"and evaluate the event again with `ebsguard replay` once the result is there.",
 				p(v.EventName), printable.String(waited), account, region, showPending(v))}
+	case strings.Contains(reason, verify.RejectedWithoutErrorCode):
+		return problem{"inconsistent-record", "a rejected call recorded as a success",
+			fmt.Sprintf("The record shows a call that AWS documents as rejected (a kmsKeyId without encrypted=true), yet CloudTrail recorded no errorCode, "+
+				"so the documented rules cannot say which key the result should have. Look at the result in account %s, Region %s by hand (the resources below), "+
+				"and tell the ebsguard maintainers: EC2 may have changed how it handles such a call.", account, region)}
 	case strings.Contains(reason, "AssumeRole") && has("AccessDenied", "NoSuchEntity"):
 		return problem{"reader-role", "reader role not assumable",
 			fmt.Sprintf("The function could not assume the ebsguard reader role (READER_ROLE_NAME, default ebsguard-reader) in account %s. "+

@@ -37,9 +37,10 @@ func TestMessagesOfSamples(t *testing.T) {
 		{"launch-encrypted-shared", "ebsguard HIGH: DEFAULT_KEY_FALLBACK",
 			[]string{"launched from ami-0a3300000000000cc", "KmsKeyId=<a key of 222222222222>"},
 			[]string{"KmsKeyId=arn:aws:kms:us-east-1:111111111111"}},
-		// Two findings on each of two volumes: one paragraph per volume.
+		// Two findings on each of two volumes: one paragraph per volume, and
+		// its fix said once.
 		{"launch-fleet-template-mismatch", "ebsguard HIGH: KEY_MISMATCH +3",
-			[]string{"4 problems"}, nil},
+			[]string{"4 problems", "   fix:      launch again"}, nil},
 		// The highest severity names the subject, not the first finding.
 		{"copy-encrypted-owned-alternative", "ebsguard MEDIUM: DEFAULT_KEY_FALLBACK", []string{"1 problem "}, nil},
 	}
@@ -59,6 +60,9 @@ func TestMessagesOfSamples(t *testing.T) {
 				if strings.Contains(text, bad) {
 					t.Errorf("the e-mail says %q:\n%s", bad, text)
 				}
+			}
+			if n := strings.Count(text, "launch again from"); tt.sample == "launch-fleet-template-mismatch" && n != 2 {
+				t.Errorf("the fix appears %d times; want once per volume:\n%s", n, text)
 			}
 			for _, r := range v.Resources {
 				heading := regexp.MustCompile(`(?m)^\d+\. \w+ ` + regexp.QuoteMeta(r.Resource) + ` `)

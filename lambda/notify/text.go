@@ -82,10 +82,23 @@ func Text(v verify.Verdict) string {
 		}
 		fmt.Fprintf(&b, "   intended: %s\n", intended(r, v.Findings, fs))
 		fmt.Fprintf(&b, "   actual:   %s\n", actual(r.Actual))
+		// The fix is the same for most findings of one resource: said once.
+		fixes := map[string]bool{}
+		for _, i := range fs {
+			_, fix, _ := strings.Cut(v.Findings[i].Message, verify.FixSeparator)
+			fixes[fix] = true
+		}
 		for _, i := range fs {
 			f := v.Findings[i]
-			fmt.Fprintf(&b, "   - %s (%s): %s\n", p(f.Code), p(f.Severity), p(f.Message))
+			msg := f.Message
+			if len(fixes) == 1 && len(fs) > 1 {
+				msg, _, _ = strings.Cut(msg, verify.FixSeparator)
+			}
+			fmt.Fprintf(&b, "   - %s (%s): %s\n", p(f.Code), p(f.Severity), p(msg))
 			shown[i] = true
+		}
+		if _, fix, ok := strings.Cut(v.Findings[fs[0]].Message, verify.FixSeparator); ok && len(fixes) == 1 && len(fs) > 1 {
+			fmt.Fprintf(&b, "   fix:      %s\n", p(fix))
 		}
 	}
 	// A finding whose resource is not among the resources (a cut verdict

@@ -53,9 +53,6 @@ func WithClock(now func() time.Time, sleep func(context.Context, time.Duration) 
 	return func(p *Pacer) { p.now, p.sleep = now, sleep }
 }
 
-// WithInterval replaces Interval.
-func WithInterval(d time.Duration) PacerOption { return func(p *Pacer) { p.interval = d } }
-
 // NewPacer returns a pacer at Interval.
 func NewPacer(opts ...PacerOption) *Pacer {
 	p := &Pacer{interval: Interval, now: time.Now, sleep: sleep, next: map[string]time.Time{}}

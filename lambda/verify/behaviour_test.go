@@ -2,8 +2,10 @@ package verify_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -447,5 +449,31 @@ func TestOldEventsWithThingsGone(t *testing.T) {
 			}
 			tt.check(t, v)
 		})
+	}
+}
+
+// Every finding's message holds its fix after FixSeparator, once: the
+// e-mail and Security Hub show the fix apart.
+func TestMessagesCarryOneFix(t *testing.T) {
+	dirs, _ := filepath.Glob(samples + "*/want.json")
+	n := 0
+	for _, want := range dirs {
+		b, err := os.ReadFile(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v verify.Verdict
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range v.Findings {
+			n++
+			if strings.Count(f.Message, verify.FixSeparator) != 1 {
+				t.Errorf("%s: %s's message holds %q %d times", want, f.Code, verify.FixSeparator, strings.Count(f.Message, verify.FixSeparator))
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no findings in the samples")
 	}
 }

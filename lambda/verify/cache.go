@@ -56,17 +56,3 @@ func (c *cache) put(key string, val any) {
 	}
 	c.entries[key] = cacheEntry{val: val, expires: c.now().Add(c.ttl)}
 }
-
-// cached returns the value under key, computing and storing it on a miss.
-// Errors are not stored.
-func cached[T any](c *cache, key string, compute func() (T, error)) (T, error) {
-	if v, ok := c.get(key); ok {
-		return v.(T), nil
-	}
-	v, err := compute()
-	if err != nil {
-		return v, err
-	}
-	c.put(key, v)
-	return v, nil
-}

@@ -163,6 +163,11 @@ func (e *Engine) evaluate(ctx context.Context, it cloudtrail.Item, c Check, v *V
 	return nil
 }
 
+// RejectedWithoutErrorCode ends the reason of a result whose row says EC2
+// rejects the call (a kmsKeyId without encrypted=true), in a record that
+// shows the call succeeded: the record and the documentation disagree.
+const RejectedWithoutErrorCode = "EC2 rejects this request, yet CloudTrail records no errorCode"
+
 // dependsOnKeys reports whether a finding rests on the account's settings or
 // key resolutions (UNENCRYPTED rests only on the result and the policy).
 func dependsOnKeys(f Finding) bool { return f.Code != rules.UnencryptedCode }
@@ -203,7 +208,8 @@ type target struct {
 	err error
 	// image is the AMI the result comes from: launched, or copied.
 	image string
-	// zone is the Availability Zone of a new volume (CreateVolume).
+	// zone names the Availability Zone of a new volume as a CLI option
+	// (CreateVolume).
 	zone string
 	// from says where the result comes from, for messages (", launched from ami-…").
 	from string
@@ -235,7 +241,7 @@ func (e *Engine) judge(s *session, t target) (Resource, []Finding, error) {
 	var unknown *rules.UnknownKeyError
 	switch {
 	case errors.Is(err, rules.ErrRequestRejected):
-		return res, nil, fmt.Errorf("rule %s says EC2 rejects this request, yet CloudTrail records no errorCode", p.RuleID)
+		return res, nil, fmt.Errorf("rule %s says %s", p.RuleID, RejectedWithoutErrorCode)
 	case errors.As(err, &unknown):
 		why := ks.why[unknown.Key]
 		if why == nil {

@@ -46,6 +46,7 @@ type createVolumeResponse struct {
 type createVolumeRequest struct {
 	SnapshotID string // "" for an empty volume
 	Zone       string
+	ZoneID     string // when the request names the zone by ID instead
 	Encrypted  rules.Flag
 	KMSKeyID   string
 	Outpost    bool
@@ -67,7 +68,7 @@ func readCreateVolume(r *cloudtrail.Record) (createVolumeRequest, error) {
 		KMSKeyID: string(p.KMSKeyID), Outpost: p.OutpostARN != "", VolumeID: string(resp.VolumeID),
 	}
 	if req.Zone == "" {
-		req.Zone = string(p.AvailabilityZoneID)
+		req.ZoneID = string(p.AvailabilityZoneID)
 	}
 	if req.VolumeID == "" {
 		return req, fmt.Errorf("responseElements has no volumeId")
@@ -86,7 +87,7 @@ func (createVolume) targets(s *session, r *cloudtrail.Record) ([]target, error) 
 		return nil, skip{"unsupported:outpost-volume"}
 	}
 	region := s.region
-	t := target{region: region, parent: req.VolumeID, requestKey: req.KMSKeyID, zone: req.Zone,
+	t := target{region: region, parent: req.VolumeID, requestKey: req.KMSKeyID, zone: zoneOption(req),
 		src: source{SnapshotID: req.SnapshotID, Region: region, State: rules.EmptySource}}
 	// The result first: a volume that failed or is gone ends here, whatever
 	// became of its source snapshot.
@@ -137,12 +138,23 @@ func (createVolume) fix(t target, key string) string {
 	if t.src.SnapshotID != "" {
 		from = " --snapshot-id " + t.src.SnapshotID
 	}
-	zone := "<zone>"
-	if t.zone != "" {
-		zone = shellQuote(t.zone)
+	zone := t.zone
+	if zone == "" {
+		zone = "--availability-zone <zone>"
 	}
-	return fmt.Sprintf("create the volume again with `aws ec2 create-volume --region %s --availability-zone %s%s --encrypted --kms-key-id %s`, move its data, then delete %s",
+	return fmt.Sprintf("create the volume again with `aws ec2 create-volume --region %s %s%s --encrypted --kms-key-id %s`, move its data, then delete %s",
 		t.region, zone, from, key, t.parent)
+}
+
+// zoneOption names the new volume's zone for the CLI, as the request did.
+func zoneOption(req createVolumeRequest) string {
+	switch {
+	case req.Zone != "":
+		return "--availability-zone " + shellQuote(req.Zone)
+	case req.ZoneID != "":
+		return "--availability-zone-id " + shellQuote(req.ZoneID)
+	}
+	return ""
 }
 
 // snapshotSource describes a source snapshot the account can see.

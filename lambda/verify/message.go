@@ -7,6 +7,10 @@ import (
 	"github.com/ebsguard/ebsguard/lambda/rules"
 )
 
+// FixSeparator separates a finding's explanation from its fix in the
+// message ("… Fix: <what to do>."), for readers that show them apart.
+const FixSeparator = " Fix: "
+
 // message explains a finding to a security engineer: what happened, what was
 // intended, and how to fix it.
 func message(code string, t target, res Resource, k rules.Keys, pol rules.Policy, account string) string {
@@ -19,7 +23,11 @@ func message(code string, t target, res Resource, k rules.Keys, pol rules.Policy
 			what, actual, res.Rule, describeState(rules.State{Encrypted: res.Expected.Encrypted, KMSKeyARN: res.Expected.KMSKeyARN}, k), t.region, fix(usableKey(res.IntendedKeyARN, account, t.region)))
 	case rules.DefaultKeyFallback:
 		note := ""
-		if res.Actual.KMSKeyARN == k.AWSManaged {
+		switch {
+		case res.Actual.KMSKeyARN != k.AWSManaged:
+		case t.kind.Creates == "volume":
+			note = " Its snapshots will be under the AWS managed key too, and those can never be shared with another account."
+		default:
 			note = " Snapshots encrypted with the AWS managed key can never be shared with another account."
 		}
 		intended := res.IntendedKeyARN

@@ -146,7 +146,7 @@ func (d *Deployment) eval(expr any) (bool, error) {
 		}
 		return false, fmt.Errorf("unsupported condition function %s", fn)
 	}
-	panic("unreachable")
+	return false, fmt.Errorf("not a condition function: %v", expr) // m has one key: not reached
 }
 
 // value is a string or the value of a Ref to a parameter.

@@ -110,11 +110,12 @@ func Grants(stmts []Statement) []Grant {
 }
 
 // JSON is v as compact JSON: a plain string stays a JSON string, an
-// intrinsic function such as {"Fn::GetAtt": [...]} its object.
+// intrinsic function such as {"Fn::GetAtt": [...]} its object. A value that
+// does not encode (none of a parsed template's) reads as its error.
 func JSON(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
-		panic(err)
+		return "!" + err.Error()
 	}
 	return string(b)
 }
