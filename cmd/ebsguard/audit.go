@@ -164,7 +164,7 @@ func setupAudit(ctx context.Context, cfg aws.Config, sel selection) (*auditEnv, 
 		if discovered, err = audit.PartitionRegions(ctx, ec2.NewFromConfig(cfg)); err != nil {
 			return nil, err
 		}
-		env.notes = append(env.notes, fmt.Sprintf("--regions all: the %d Regions of the partition; those an account has not enabled are counted as such", len(discovered)))
+		env.notes = append(env.notes, fmt.Sprintf("--regions all: the partition's %s; those an account has not enabled are counted as such", count(len(discovered), "Region")))
 	case len(sel.regionNames) > 0:
 		named = sel.regionNames
 	default:
@@ -406,19 +406,12 @@ func writeAuditSummary(w io.Writer, rep audit.Report, perAccount map[string]*tal
 		if t == nil {
 			t = newTally(false)
 		}
-		noun := "records"
-		if t.records == 1 {
-			noun = "record"
-		}
-		fmt.Fprintf(w, "  %s  %s: %d %s: %s\n", a.ID, regionCounts(a.Done, a.NotEnabled, a.Failed, a.Interrupted), t.records, noun, t.statusCounts())
+		fmt.Fprintf(w, "  %s  %s: %s: %s\n", a.ID, regionCounts(a.Done, a.NotEnabled, a.Failed, a.Interrupted), count(int(t.records), "record"), t.statusCounts())
 	}
 }
 
 func regionCounts(read, notEnabled, failed, interrupted int) string {
-	s := fmt.Sprintf("%d Regions read", read)
-	if read == 1 {
-		s = "1 Region read"
-	}
+	s := count(read, "Region") + " read"
 	for _, c := range []struct {
 		n    int
 		what string
@@ -428,4 +421,16 @@ func regionCounts(read, notEnabled, failed, interrupted int) string {
 		}
 	}
 	return s
+}
+
+// count writes a number with its noun, singular or plural ("1 Region",
+// "2 Regions"; "Region of an account" becomes "Regions of accounts").
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if head, tail, ok := strings.Cut(noun, " of an "); ok {
+		return fmt.Sprintf("%d %ss of %ss", n, head, tail)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

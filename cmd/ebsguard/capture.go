@@ -278,8 +278,9 @@ func writeCaptureSummary(w io.Writer, o captureOptions, sum *tally, files captur
 				keys += len(r.Keys)
 			}
 		}
-		fmt.Fprintf(w, "  world: %d accounts, %d account Regions; %d images, %d snapshots, %d volumes, %d launch template versions, %d keys\n",
-			len(wd.Accounts), regions, images, snapshots, volumes, versions, keys)
+		fmt.Fprintf(w, "  world: %s, %s; %s, %s, %s, %s, %s\n",
+			count(len(wd.Accounts), "account"), count(regions, "Region of an account"), count(images, "image"), count(snapshots, "snapshot"),
+			count(volumes, "volume"), count(versions, "launch template version"), count(keys, "key"))
 	}
 	out := o.out
 	if out == "" {

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 )
 
 const usage = `usage: ebsguard replay [--world FILE] [--policy FILE] [--format text|json] [--all]
@@ -51,6 +52,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
+	if slices.ContainsFunc(args[1:], isHelp) {
+		// "ebsguard replay --help" is a question, not a usage error.
+		return run(ctx, []string{"help", args[0]}, stdin, stdout, stderr)
+	}
 	switch args[0] {
 	case "replay":
 		return replay(ctx, args[1:], stdin, stdout, stderr)
@@ -73,3 +78,5 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 }
+
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }

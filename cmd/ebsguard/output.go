@@ -56,7 +56,11 @@ func (o *textOutput) verdict(v verify.Verdict) error {
 			if id == "" {
 				id = "(not visible yet)"
 			}
-			res = append(res, fmt.Sprintf("%s %s %s", p(r.Parent), p(r.Device), id))
+			where := strings.TrimSpace(p(r.Parent) + " " + p(r.Device))
+			if r.Parent == r.Resource {
+				where = "" // a call that creates one resource: it is its own parent
+			}
+			res = append(res, strings.TrimSpace(where+" "+id))
 		}
 		detail = strings.Join(res, "; ")
 	}
