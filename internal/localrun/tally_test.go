@@ -217,9 +217,9 @@ func scenarios() []scenario {
 		{name: "ec2-5xx", what: "EC2 HTTP 500 on every attempt of one call", inject: exhaust("5xx", ec2APIs), shards: 2},
 		{name: "kms-throttle", what: "KMS ThrottlingException on every attempt of one DescribeKey", inject: exhaust("throttle", kmsAPIs), shards: 4},
 		{name: "kms-5xx", what: "KMS KMSInternalException (HTTP 500) on every attempt of one DescribeKey", inject: exhaust("5xx", kmsAPIs), shards: 2},
-		{name: "sts-throttle", what: "STS Throttling on every attempt of GetCallerIdentity or AssumeRole (cold starts)", coldStart: true,
+		{name: "sts-throttle", what: "STS Throttling on every attempt of GetCallerIdentity or AssumeRole (cold starts; the EC2/KMS call it signs retries a failed AssumeRole)", coldStart: true,
 			inject: func(i int, calls map[string]int) faults { return stsFault(i, calls, "throttle") }, shards: 4},
-		{name: "sts-5xx", what: "STS HTTP 500 on every attempt of GetCallerIdentity or AssumeRole (cold starts)", coldStart: true,
+		{name: "sts-5xx", what: "STS HTTP 500 on every attempt of GetCallerIdentity or AssumeRole (cold starts; as above)", coldStart: true,
 			inject: func(i int, calls map[string]int) faults { return stsFault(i, calls, "5xx") }, shards: 2},
 		// The function has no setting for the SDK's per-attempt timeout
 		// (lambda/accounts.DefaultTimeouts, 5 s for an answer's headers), so
