@@ -72,11 +72,16 @@ build-local:
 	$(GO) build -o $(BUILD)/aws-lambda-rie github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 	$(GO) build -o $(BUILD)/ebsguard-demo ./cmd/ebsguard-demo
 
-## demo: every sample (or EVENTS=path [WORLD=file]) through the real Lambda, locally; no AWS account
+## demo: every sample (or EVENTS=path [WORLD=file]) through the real Lambda, locally; no AWS account.
+## Re-checks are scaled down from minutes to seconds through the function's own settings
+## (RECHECK_BACKOFF, RECHECK_DEADLINE; e.g. make demo RECHECK_BACKOFF=2s RECHECK_DEADLINE=10s)
 EVENTS ?= events/samples
 WORLD  ?=
+RECHECK_BACKOFF  ?= 1s
+RECHECK_DEADLINE ?= 5s
 demo: build-local
-	@$(BUILD)/ebsguard-demo -rie $(BUILD)/aws-lambda-rie -bootstrap $(BUILD)/local/bootstrap -events $(EVENTS) $(if $(WORLD),-world $(WORLD))
+	@$(BUILD)/ebsguard-demo -rie $(BUILD)/aws-lambda-rie -bootstrap $(BUILD)/local/bootstrap -events $(EVENTS) $(if $(WORLD),-world $(WORLD)) \
+	  -recheck-backoff $(RECHECK_BACKOFF) -recheck-deadline $(RECHECK_DEADLINE)
 
 ## infrastructure (README, "Deploy"): synthesis needs Node.js; the CDK CLI is pinned in infra/cdk/package.json
 .PHONY: cdk-cli synth deploy sam-build sam-invoke local-endpoints

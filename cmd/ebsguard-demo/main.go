@@ -29,10 +29,10 @@ func main() {
 	worldPath := flag.String("world", "", "the world file for -events that are not samples")
 	verbose := flag.Bool("v", false, "show what the emulator and the function print")
 	serveEnv := flag.String("serve", "", "only serve the local endpoints for -world and write the function's environment to this file (for sam local invoke --env-vars)")
-	backoff := flag.String("recheck-backoff", "1s", "the function's RECHECK_BACKOFF: delays between re-checks, scaled down from minutes for the demo")
-	deadline := flag.String("recheck-deadline", "5s", "the function's RECHECK_DEADLINE: how long re-checks go on, scaled down from 49h for the demo")
+	backoff := flag.String("recheck-backoff", defaultBackoff, "the function's RECHECK_BACKOFF: delays between re-checks, scaled down from minutes for the demo")
+	deadline := flag.String("recheck-deadline", defaultDeadline, "the function's RECHECK_DEADLINE: how long re-checks go on, scaled down from 49h for the demo")
 	flag.Parse()
-	settings := []string{"RECHECK_BACKOFF=" + *backoff, "RECHECK_DEADLINE=" + *deadline}
+	settings := recheckSettings(*backoff, *deadline)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -40,6 +40,20 @@ func main() {
 		os.Exit(serve(ctx, *worldPath, *serveEnv, os.Stdout))
 	}
 	os.Exit(run(ctx, *rie, *bootstrap, *events, *worldPath, settings, *verbose, os.Stdout))
+}
+
+// The demo's re-check schedule (the Makefile passes the same): seconds instead
+// of the deployed minutes, so that a copy pending on arrival is reported on a
+// re-check within the run.
+const (
+	defaultBackoff  = "1s"
+	defaultDeadline = "5s"
+)
+
+// recheckSettings scales re-checks down through the function's own settings,
+// not through a code path of the demo's.
+func recheckSettings(backoff, deadline string) []string {
+	return []string{"RECHECK_BACKOFF=" + backoff, "RECHECK_DEADLINE=" + deadline}
 }
 
 // serve starts localaws and goaws for a world, writes the SAM environment
@@ -108,7 +122,9 @@ func run(ctx context.Context, rie, bootstrap, events, worldPath string, settings
 		fnOut = os.Stderr
 	}
 	fmt.Fprintf(out, "Starting localaws (EC2, KMS, STS), goaws (SNS -> SQS, and the re-check queue) and the Lambda under the runtime interface emulator, on 127.0.0.1.\n")
-	fmt.Fprintf(out, "Re-checks scaled down: %s.\n", strings.Join(settings, " "))
+	// What a first-time reader needs to follow the re-check lines below.
+	fmt.Fprintf(out, "A result not visible yet (a copy still pending) is checked again through the re-check queue, here after seconds\n")
+	fmt.Fprintf(out, "instead of minutes: the function's own settings %s (deployed: 1m,2m,5m,10m,15m and 49h).\n", strings.Join(settings, " "))
 	fmt.Fprintf(out, "Sending %d event file(s) through the function:\n\n", len(samples))
 	results, _, err := localrun.Run(ctx, localrun.Options{
 		RIE: rie, Bootstrap: bootstrap, Samples: samples, FunctionOutput: fnOut, Settings: settings,
@@ -120,6 +136,9 @@ func run(ctx context.Context, rie, bootstrap, events, worldPath string, settings
 				s := vv.Status
 				if vv.Reason != "" {
 					s += " (" + vv.Reason + ")"
+				}
+				if vv.Status == verify.StatusPending && len(r.Rechecks) > 0 {
+					s += " on arrival: not visible yet, checked again"
 				}
 				status = append(status, s)
 			}
@@ -175,9 +194,17 @@ func report(out io.Writer, results []localrun.Result) int {
 			statuses[final[id].Status]++
 		}
 		rechecks += len(r.Rechecks)
+		// Which re-check sent a notification, so that a finding reported
+		// later says when.
+		from := map[string]string{}
+		for _, rc := range r.Rechecks {
+			for _, n := range rc.Notifications {
+				from[n.MessageID] = fmt.Sprintf(", re-check #%d, %s after arrival", rc.Attempt, rc.After.Round(100*time.Millisecond))
+			}
+		}
 		for _, n := range r.Notifications {
 			notifications++
-			printNotification(out, r.Sample, n)
+			printNotification(out, r.Sample+from[n.MessageID], n)
 		}
 	}
 	fmt.Fprintf(out, "\nSummary: %d events: %d compliant, %d violation, %d pending, %d skipped, %d error; %d re-checks; %d notifications",
@@ -208,7 +235,13 @@ func printNotification(out io.Writer, sample string, n localrun.Notification) {
 	}
 	fmt.Fprintf(out, "\n== %s   [%s]\n", n.Subject, sample)
 	fmt.Fprintf(out, "   %s by %s at %s\n", v.EventName, v.Principal, v.EventTime)
-	fmt.Fprintf(out, "   attributes: severity=%s findings=%s\n", n.MessageAttributes["severity"], n.MessageAttributes["findings"])
+	if v.Status == verify.StatusError {
+		// An operational notice: what could not be checked and why.
+		fmt.Fprintf(out, "   attributes: status=%s error=%s\n", n.MessageAttributes["status"], n.MessageAttributes["error"])
+		fmt.Fprintf(out, "   why: %s\n", wrap(v.Reason, 100, "        "))
+		return
+	}
+	fmt.Fprintf(out, "   attributes: status=%s severity=%s findings=%s\n", n.MessageAttributes["status"], n.MessageAttributes["severity"], n.MessageAttributes["findings"])
 	for _, f := range v.Findings {
 		fmt.Fprintf(out, "   - %s (%s) on %s\n", f.Code, f.Severity, f.Resource)
 		for _, r := range v.Resources {
@@ -247,16 +280,19 @@ func recheckNotes(r localrun.Result) int {
 	return n
 }
 
-// recheckLine says what one re-check found, e.g. "re-check #2 after 1s:
-// violation DEFAULT_KEY_FALLBACK -> 1 notification(s)".
+// recheckLine says what one re-check found, and when, e.g. "re-check #2,
+// 2s after arrival: violation DEFAULT_KEY_FALLBACK -> 1 notification(s)".
 func recheckLine(rc localrun.Recheck) string {
-	line := fmt.Sprintf("re-check #%d after %s:", rc.Attempt, rc.After.Round(100*time.Millisecond))
+	line := fmt.Sprintf("re-check #%d, %s after arrival:", rc.Attempt, rc.After.Round(100*time.Millisecond))
 	for _, raw := range rc.Verdicts {
 		var v verify.Verdict
 		if json.Unmarshal(raw, &v) != nil {
 			continue
 		}
 		line += " " + v.Status
+		if v.Status == verify.StatusPending {
+			line += " (still not visible)"
+		}
 		if codes := v.Codes(); len(codes) > 0 {
 			line += " " + strings.Join(codes, ",")
 		}

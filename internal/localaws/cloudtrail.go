@@ -20,9 +20,12 @@ const cloudTrailTarget = "CloudTrail_20131101."
 func (s *Server) serveCloudTrail(w http.ResponseWriter, r *http.Request, c caller, op string) {
 	wld, f := s.take(op)
 	if fault(w, f, func(status int, code, msg string) {
-		if code == "" {
+		switch code {
+		case "":
 			code, status = "ThrottlingException", http.StatusBadRequest
-		} else {
+		case deniedCode:
+			code, status = "AccessDeniedException", http.StatusBadRequest
+		default:
 			code = "CloudTrailInternalException" // hypothetical name: AWS documents no 5xx code for LookupEvents
 		}
 		jsonError(w, status, code, msg)

@@ -19,8 +19,11 @@ const ec2NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 func (s *Server) serveEC2(w http.ResponseWriter, r *http.Request, c caller, action string) {
 	wld, f := s.take(action)
 	if fault(w, f, func(status int, code, msg string) {
-		if code == "" {
+		switch code {
+		case "":
 			code = "RequestLimitExceeded"
+		case deniedCode:
+			code = "UnauthorizedOperation" // EC2's code for a denied call
 		}
 		ec2Error(w, status, code, msg)
 	}) {

@@ -13,9 +13,12 @@ import (
 func (s *Server) serveKMS(w http.ResponseWriter, r *http.Request, c caller, op string) {
 	wld, f := s.take(op)
 	if fault(w, f, func(status int, code, msg string) {
-		if code == "" {
+		switch code {
+		case "":
 			code, status = "ThrottlingException", http.StatusBadRequest
-		} else {
+		case deniedCode:
+			code, status = "AccessDeniedException", http.StatusBadRequest
+		default:
 			code = "KMSInternalException"
 		}
 		kmsError(w, status, code, msg)

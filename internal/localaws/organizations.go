@@ -17,9 +17,12 @@ const organizationsTarget = "AWSOrganizationsV20161128."
 func (s *Server) serveOrganizations(w http.ResponseWriter, r *http.Request, c caller, op string) {
 	wld, f := s.take(op)
 	if fault(w, f, func(status int, code, msg string) {
-		if code == "" {
+		switch code {
+		case "":
 			code, status = "TooManyRequestsException", http.StatusBadRequest
-		} else {
+		case deniedCode:
+			code, status = "AccessDeniedException", http.StatusBadRequest
+		default:
 			code = "ServiceException"
 		}
 		jsonError(w, status, code, msg)

@@ -47,9 +47,12 @@ func (s *Server) ImportedFindings() []ImportedFinding {
 func (s *Server) serveSecurityHub(w http.ResponseWriter, r *http.Request, c caller) {
 	_, f := s.take("BatchImportFindings")
 	if fault(w, f, func(status int, code, msg string) {
-		if code == "" {
+		switch code {
+		case "":
 			code, status = "LimitExceededException", http.StatusTooManyRequests
-		} else {
+		case deniedCode:
+			code = "AccessDeniedException" // HTTP 403
+		default:
 			code = "InternalException"
 		}
 		restError(w, status, code, msg)

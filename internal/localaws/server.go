@@ -36,7 +36,7 @@ import (
 // Fault makes the next Count calls of an API fail or slow down.
 type Fault struct {
 	API   string        `json:"api"`   // e.g. "DescribeImages", "DescribeKey", "AssumeRole", "LookupEvents", "BatchImportFindings"
-	Kind  string        `json:"kind"`  // "throttle", "5xx" or "slow"
+	Kind  string        `json:"kind"`  // "throttle", "5xx", "slow" or "accessdenied"
 	Count int           `json:"count"` // how many calls; 0 means 1
 	Delay time.Duration `json:"delay"` // for "slow"
 }
@@ -125,6 +125,22 @@ func (s *Server) ResetCounts() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.counts = map[string]int{}
+}
+
+// ClearFaults drops the faults not yet applied and returns how many calls
+// they would still have affected, e.g. to end an outage when a test moves on
+// and to learn whether the calls it expected came.
+func (s *Server) ClearFaults() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	left := 0
+	for _, q := range s.faults {
+		for _, f := range q {
+			left += f.Count
+		}
+	}
+	s.faults = map[string][]Fault{}
+	return left
 }
 
 // Inject queues a fault for an API.
@@ -225,7 +241,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.serveEC2(w, r, c, action)
 }
 
+// deniedCode is what fault passes its answer for an "accessdenied" fault;
+// each service answers it with its own code.
+const deniedCode = "AccessDenied"
+
 // fault applies an injected fault; it reports whether the call was answered.
+// answer writes the service's error: code "" is its throttling error,
+// deniedCode its access-denied error (HTTP 403 as passed, or the service's
+// own status), anything else its server error.
 func fault(w http.ResponseWriter, f *Fault, answer func(status int, code, msg string)) bool {
 	if f == nil {
 		return false
@@ -236,6 +259,9 @@ func fault(w http.ResponseWriter, f *Fault, answer func(status int, code, msg st
 		return false
 	case "5xx":
 		answer(http.StatusInternalServerError, "InternalError", "injected server error")
+	case "accessdenied":
+		// As an SCP or a role's policy denies a call: permanent, never retried.
+		answer(http.StatusForbidden, deniedCode, "injected fault: access denied (explicit deny in a service control policy)")
 	default:
 		answer(http.StatusServiceUnavailable, "", "injected throttling")
 	}

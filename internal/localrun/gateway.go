@@ -63,6 +63,21 @@ func (g *Gateway) Inject(f localaws.Fault) {
 	g.faults[f.API] = append(g.faults[f.API], f)
 }
 
+// ClearFaults drops the faults not yet applied and returns how many calls
+// they would still have affected: an outage ends.
+func (g *Gateway) ClearFaults() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	left := 0
+	for _, q := range g.faults {
+		for _, f := range q {
+			left += f.Count
+		}
+	}
+	g.faults = map[string][]localaws.Fault{}
+	return left
+}
+
 // Counts returns the calls served per action.
 func (g *Gateway) Counts() map[string]int {
 	g.mu.Lock()

@@ -140,6 +140,12 @@ type Options struct {
 	// BeforeSample, when set, runs before each sample is sent, with the
 	// servers, e.g. to inject faults into localaws or the gateway.
 	BeforeSample func(i int, s Sample, aws *localaws.Server, sns *SNS)
+	// ColdStart starts a fresh function for every sample, as a new execution
+	// environment would be: nothing a warm function keeps (the caller's
+	// identity, assumed-role credentials, clients, caches) carries over, so
+	// that every sample makes the STS calls of a cold start. Each sample is
+	// then also its own group: its re-checks are played before the next.
+	ColdStart bool
 }
 
 // Run starts every part on loopback ports, sends the samples through the
@@ -176,14 +182,14 @@ func Run(ctx context.Context, o Options) ([]Result, *localaws.Server, error) {
 	for start := 0; start < len(o.Samples); {
 		// A group: samples in a row with one world and one policy.
 		end := start + 1
-		for end < len(o.Samples) && o.Samples[end].World == o.Samples[start].World && o.Samples[end].Policy == o.Samples[start].Policy {
+		for !o.ColdStart && end < len(o.Samples) && o.Samples[end].World == o.Samples[start].World && o.Samples[end].Policy == o.Samples[start].Policy {
 			end++
 		}
 		if err := ctx.Err(); err != nil {
 			return results, aws, err
 		}
 		// The Lambda reads its policy once at cold start: one function per policy.
-		if s := o.Samples[start]; s.Policy != policy {
+		if s := o.Samples[start]; s.Policy != policy || o.ColdStart {
 			if fn != nil {
 				fn.Close()
 			}
