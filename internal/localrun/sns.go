@@ -50,9 +50,11 @@ const RecheckQueue = "ebsguard-recheck"
 
 // RecheckVisibilityTimeout is the re-check queue's visibility timeout: how
 // long a message the function failed stays hidden before it comes back. Far
-// below a deployed queue's (longer than the function's timeout), so that a
-// local run sees failed re-checks return within seconds.
-const RecheckVisibilityTimeout = 3 * time.Second
+// below a deployed queue's, so that a local run sees failed re-checks return
+// within seconds, yet longer than the function takes on a re-check (a launch
+// is looked at again in the invocation for a few seconds first): a message
+// must not come back while it is being processed.
+const RecheckVisibilityTimeout = 10 * time.Second
 
 // goaws keeps its state in package globals: one instance at a time per
 // process, and its topic, queues and subscription outlive a Close, so a later
