@@ -18,6 +18,7 @@ import (
 
 	"github.com/ebsguard/ebsguard/internal/localaws"
 	"github.com/ebsguard/ebsguard/internal/localrun"
+	"github.com/ebsguard/ebsguard/lambda/notify"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 	"github.com/ebsguard/ebsguard/lambda/world"
 )
@@ -125,7 +126,7 @@ func run(ctx context.Context, rie, bootstrap, events, worldPath string, settings
 	// What a first-time reader needs to follow the re-check lines below.
 	fmt.Fprintf(out, "A result not visible yet (a copy still pending) is checked again through the re-check queue, here after seconds\n")
 	fmt.Fprintf(out, "instead of minutes: the function's own settings %s (deployed: 1m,2m,5m,10m,15m and 49h).\n", strings.Join(settings, " "))
-	fmt.Fprintf(out, "Sending %d event file(s) through the function:\n\n", len(samples))
+	fmt.Fprintf(out, "Sending %s through the function:\n\n", count(len(samples), "event file"))
 	results, _, err := localrun.Run(ctx, localrun.Options{
 		RIE: rie, Bootstrap: bootstrap, Samples: samples, FunctionOutput: fnOut, Settings: settings,
 		Progress: func(done, total int, r localrun.Result) {
@@ -144,7 +145,7 @@ func run(ctx context.Context, rie, bootstrap, events, worldPath string, settings
 			}
 			line := fmt.Sprintf("  [%2d/%d] %-36s %s", done, total, r.Sample, strings.Join(status, ","))
 			if n := len(r.Notifications) - recheckNotes(r); n > 0 {
-				line += fmt.Sprintf("  -> %d notification(s)", n)
+				line += "  -> " + count(n, "notification")
 			}
 			if r.Err != nil {
 				line += "  ERROR: " + r.Err.Error()
@@ -207,10 +208,11 @@ func report(out io.Writer, results []localrun.Result) int {
 			printNotification(out, r.Sample+from[n.MessageID], n)
 		}
 	}
-	fmt.Fprintf(out, "\nSummary: %d events: %d compliant, %d violation, %d pending, %d skipped, %d error; %d re-checks; %d notifications",
-		records, statuses["compliant"], statuses["violation"], statuses["pending"], statuses["skipped"], statuses["error"], rechecks, notifications)
+	fmt.Fprintf(out, "\nSummary: %s: %d compliant, %d violation, %d pending, %d skipped, %d error; %s; %s",
+		count(records, "event"), statuses["compliant"], statuses["violation"], statuses["pending"], statuses["skipped"], statuses["error"],
+		count(rechecks, "re-check"), count(notifications, "notification"))
 	if failed > 0 {
-		fmt.Fprintf(out, "; %d event file(s) FAILED", failed)
+		fmt.Fprintf(out, "; %s FAILED", count(failed, "event file"))
 	}
 	fmt.Fprintln(out)
 	codes := make([]string, 0, len(findings))
@@ -246,10 +248,7 @@ func printNotification(out io.Writer, sample string, n localrun.Notification) {
 		fmt.Fprintf(out, "   - %s (%s) on %s\n", f.Code, f.Severity, f.Resource)
 		for _, r := range v.Resources {
 			if r.Resource == f.Resource && r.Actual != nil {
-				intended := r.IntendedKeyARN
-				if intended == "" {
-					intended = "(no particular key)"
-				}
+				intended := notify.IntendedKey(r, f.Code)
 				actual := r.Actual.KMSKeyARN
 				if !r.Actual.Encrypted {
 					actual = "unencrypted"
@@ -301,7 +300,7 @@ func recheckLine(rc localrun.Recheck) string {
 		}
 	}
 	if n := len(rc.Notifications); n > 0 {
-		line += fmt.Sprintf("  -> %d notification(s)", n)
+		line += "  -> " + count(n, "notification")
 	}
 	if rc.Failed {
 		line += "  (failed: the message comes back)"
@@ -328,4 +327,12 @@ func wrap(s string, width int, indent string) string {
 		n += len(w)
 	}
 	return b.String()
+}
+
+// count writes a number with its noun: "1 event", "2 events".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -50,11 +50,11 @@ func TestDemoShowsRecheck(t *testing.T) {
 		`RECHECK_BACKOFF=1s RECHECK_DEADLINE=5s`,
 		`copy-pending-fallback +pending on arrival: not visible yet, checked again\n`,
 		`\n +re-check #1, [0-9.]+s after arrival: pending \(still not visible\)\n`,
-		`\n +re-check #2, [0-9.]+s after arrival: violation DEFAULT_KEY_FALLBACK  -> 1 notification\(s\)\n`,
+		`\n +re-check #2, [0-9.]+s after arrival: violation DEFAULT_KEY_FALLBACK  -> 1 notification\n`,
 		`== ebsguard HIGH: DEFAULT_KEY_FALLBACK in 222222222222 us-east-1 +\[copy-pending-fallback, re-check #2, [0-9.]+s after arrival\]`,
 		`rule copy/encrypted/shared; intended arn:aws:kms:us-east-1:111111111111:key/aaaa0000-0000-4000-8000-000000000007; ` +
 			`actual arn:aws:kms:us-east-1:222222222222:key/0b0e0000-0000-4000-8000-00000000ebs1`,
-		`Summary: 1 events: 0 compliant, 1 violation, 0 pending, 0 skipped, 0 error; 2 re-checks; 1 notifications`,
+		`Summary: 1 event: 0 compliant, 1 violation, 0 pending, 0 skipped, 0 error; 2 re-checks; 1 notification`,
 	} {
 		if !regexp.MustCompile(want).MatchString(got) {
 			t.Errorf("output lacks %q\n%s", want, got)

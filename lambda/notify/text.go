@@ -2,6 +2,7 @@ package notify
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -204,13 +205,20 @@ func describeResource(eventName string, r verify.Resource) string {
 // DEFAULT_KEY_FALLBACK, which needs an intended key) means the intended key
 // is the source snapshot's and this account cannot see it.
 func intended(r verify.Resource, findings []verify.Finding, of []int) string {
+	codes := make([]string, len(of))
+	for i, f := range of {
+		codes[i] = findings[f].Code
+	}
+	return IntendedKey(r, codes...)
+}
+
+// IntendedKey says, for a person, which key the caller intended for a
+// resource with these finding codes.
+func IntendedKey(r verify.Resource, codes ...string) string {
 	if r.IntendedKeyARN != "" {
 		return p(r.IntendedKeyARN)
 	}
-	srcKey := strings.Contains(r.Rule, "/encrypted/")
-	for _, i := range of {
-		srcKey = srcKey || findings[i].Code == rules.DefaultKeyFallback
-	}
+	srcKey := strings.Contains(r.Rule, "/encrypted/") || slices.Contains(codes, rules.DefaultKeyFallback)
 	if srcKey {
 		return "the source snapshot's key (not visible to this account)"
 	}
