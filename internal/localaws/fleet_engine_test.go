@@ -3,6 +3,7 @@ package localaws_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/ebsguard/ebsguard/lambda/accounts"
 	"github.com/ebsguard/ebsguard/lambda/cloudtrail"
@@ -33,7 +34,12 @@ func TestLargeLaunchThroughSDK(t *testing.T) {
 		}
 	}
 	want := (n + world.MaxFilterValues - 1) / world.MaxFilterValues
-	if got := s.Counts()["DescribeVolumes"]; got != want {
+	// localaws rejects a call beyond EC2's limits (FilterLimitExceeded), so a
+	// compliant verdict already says every call was within them; the count
+	// says the calls were as few as the limit allows. The SDK may retry one
+	// (on a loaded machine, about one answer in a few hundred reaches the
+	// client on a connection closed under it): counted, not failed.
+	if got := s.Counts()["DescribeVolumes"]; got < want || got > want+2 {
 		t.Errorf("DescribeVolumes called %d times; want %d (%d instances, %d filter values a call)", got, want, n, world.MaxFilterValues)
 	}
 }
