@@ -3,7 +3,6 @@ package localaws_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/ebsguard/ebsguard/lambda/accounts"
 	"github.com/ebsguard/ebsguard/lambda/cloudtrail"
