@@ -19,7 +19,6 @@ import (
 	"github.com/ebsguard/ebsguard/lambda/audit"
 	"github.com/ebsguard/ebsguard/lambda/capture"
 	ct "github.com/ebsguard/ebsguard/lambda/cloudtrail"
-	"github.com/ebsguard/ebsguard/lambda/rules"
 	"github.com/ebsguard/ebsguard/lambda/trail"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 	"github.com/ebsguard/ebsguard/lambda/world"
@@ -179,10 +178,7 @@ func cmdCapture(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		// Every input against the live accounts: a sample folder's own
 		// world is what a capture replaces.
 		sources := walk(ctx, paths, stdin, func(inputs.File) (*verify.Engine, error) { return eng, nil }, st, report)
-		rd := &reader{workers: readers, scope: rules.EventNames(), inScope: map[string]bool{}, stats: st}
-		for _, n := range rules.EventNames() {
-			rd.inScope[n] = true
-		}
+		rd := newReader(st, readers, false)
 		items := rd.read(ctx, sources, func(d sourceDone) {
 			paths[d.src.arg].records += d.seen
 			if d.err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/ebsguard/ebsguard/lambda/rules"
 	"io"
 	"os"
 	"sync"
@@ -55,6 +56,19 @@ type reader struct {
 	scope   []string // nil: every record is returned
 	inScope map[string]bool
 	stats   *stats
+}
+
+// newReader reads with workers goroutines; all says whether records of events out of
+// scope are returned too (replay --all) or skipped without being decoded.
+func newReader(st *stats, workers int, all bool) *reader {
+	r := &reader{workers: workers, inScope: map[string]bool{}, stats: st}
+	for _, n := range rules.EventNames() {
+		r.inScope[n] = true
+	}
+	if !all {
+		r.scope = rules.EventNames()
+	}
+	return r
 }
 
 // read starts reading; it returns the items in order, and calls done (from

@@ -12,7 +12,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/ebsguard/ebsguard/lambda/accounts"
-	"github.com/ebsguard/ebsguard/lambda/rules"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
 
@@ -114,13 +113,7 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	sources := walk(ctx, paths, stdin, eng.forFile, st, report)
 
-	rd := &reader{workers: readers, inScope: map[string]bool{}, stats: st}
-	for _, n := range rules.EventNames() {
-		rd.inScope[n] = true
-	}
-	if !o.all {
-		rd.scope = rules.EventNames()
-	}
+	rd := newReader(st, readers, o.all)
 	sum := newTally(o.all)
 	items := rd.read(ctx, sources, func(d sourceDone) {
 		// Called in order from one goroutine; read below once the

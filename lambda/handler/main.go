@@ -1,6 +1,9 @@
-// Command handler is the ebsguard Lambda function: EventBridge delivers
-// CopyImage and RunInstances CloudTrail records; the function evaluates them
-// and publishes violations to SNS.
+// Command handler is the ebsguard Lambda function: EventBridge delivers the
+// CloudTrail records of every kind of the rules' registry (RunInstances,
+// CopyImage, CreateVolume, CopySnapshot), and its own SQS queue delivers
+// re-checks; the function evaluates them, publishes violations and
+// operational notices to SNS (and, opted in, findings to Security Hub), and
+// queues results that are not visible yet.
 //
 // Configuration (environment):
 //
@@ -11,6 +14,7 @@
 //	RECHECK_QUEUE_URL the SQS queue of re-checks (results not visible yet)
 //	RECHECK_BACKOFF   delays between re-checks (default 1m,2m,5m,10m,15m; the last repeats)
 //	RECHECK_DEADLINE  how long re-checks go on (default 49h)
+//	SECURITY_HUB      "true" imports findings into Security Hub
 //	LOG_LEVEL         DEBUG, INFO (default), WARN or ERROR
 package main
 

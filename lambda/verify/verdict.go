@@ -48,7 +48,9 @@ type Verdict struct {
 	RetrySoon bool `json:"-"`
 }
 
-// Resource is one resulting volume (RunInstances) or snapshot (CopyImage).
+// Resource is one resulting volume or snapshot: one per volume of each
+// launched instance, per snapshot of a copied AMI, or the one volume or
+// snapshot a CreateVolume or CopySnapshot makes (its own parent).
 type Resource struct {
 	Resource       string       `json:"resource"`
 	Parent         string       `json:"parent"`
