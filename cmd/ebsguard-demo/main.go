@@ -9,8 +9,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -91,9 +94,20 @@ func serve(ctx context.Context, worldPath, envFile string, out io.Writer) int {
 		fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
 		return 1
 	}
+	// The same variables for a shell, so that `ebsguard audit`, `replay`
+	// and `world capture` reach the local endpoints too: `. <file>.env`.
+	shellFile := strings.TrimSuffix(envFile, filepath.Ext(envFile)) + ".env"
+	var sh strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		fmt.Fprintf(&sh, "export %s=%s\n", k, shellQuote(vars[k]))
+	}
+	if err := os.WriteFile(shellFile, []byte(sh.String()), 0o644); err != nil {
+		fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
+		return 1
+	}
 	fmt.Fprintf(out, "localaws (EC2, KMS, STS, CloudTrail, Organizations, Security Hub) at %s, SNS and SQS at %s, serving %s.\n", aws.URL(), sns.URL, worldPath)
 	fmt.Fprintf(out, "Re-checks the function queues wait in %s; nothing plays their event source mapping in this mode.\n", sns.RecheckQueueURL)
-	fmt.Fprintf(out, "Function environment written to %s. In another shell:\n", envFile)
+	fmt.Fprintf(out, "Function environment written to %s, and for a shell to %s (. %s, then ebsguard audit, replay or world capture reach these endpoints). In another shell:\n", envFile, shellFile, shellFile)
 	fmt.Fprintf(out, "  sam local invoke GuardrailFunction --docker-network host --env-vars %s -e <event.json>\n", envFile)
 	fmt.Fprintln(out, "Notifications appear below; Ctrl-C stops.")
 	for {
@@ -336,3 +350,6 @@ func count(n int, noun string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
+
+// shellQuote quotes a value for a POSIX shell.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
