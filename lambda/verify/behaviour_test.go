@@ -477,3 +477,28 @@ func TestMessagesCarryOneFix(t *testing.T) {
 		t.Fatal("no findings in the samples")
 	}
 }
+
+// Hostile records: an eventTime that is no timestamp is an error (a missing
+// one is absent, not malformed), and an oversized principal or event ID is
+// cut, so that no log line or message grows without bound.
+func TestHostileRecordFields(t *testing.T) {
+	w, it := load(t, "launch-encrypted-shared")
+	e := verify.New(verify.Config{Clients: w})
+	bad := *it.Record
+	bad.EventTime = "yesterday at noon"
+	if v := e.Evaluate(context.Background(), cloudtrail.Item{Record: &bad}); v.Status != verify.StatusError || !strings.Contains(v.Reason, "eventTime") {
+		t.Errorf("eventTime %q: %s (%s); want an error naming eventTime", bad.EventTime, v.Status, v.Reason)
+	}
+	missing := *it.Record
+	missing.EventTime = ""
+	if v := e.Evaluate(context.Background(), cloudtrail.Item{Record: &missing}); v.Status != verify.StatusViolation {
+		t.Errorf("no eventTime: %s (%s); want it evaluated", v.Status, v.Reason)
+	}
+	huge := *it.Record
+	huge.UserIdentity.ARN = cloudtrail.String("arn:aws:sts::222222222222:assumed-role/" + strings.Repeat("x", 100000))
+	huge.EventID = cloudtrail.String(strings.Repeat("e", 100000))
+	v := e.Evaluate(context.Background(), cloudtrail.Item{Record: &huge})
+	if len(v.Principal) > 2048 || len(v.EventID) > 256 || !strings.HasSuffix(v.Principal, "[cut]") || v.Status != verify.StatusViolation {
+		t.Errorf("principal of %d bytes, event ID of %d, status %s; want them cut to 2048 and 256, still evaluated", len(v.Principal), len(v.EventID), v.Status)
+	}
+}
