@@ -70,18 +70,10 @@ func parseCapture(args []string, now time.Time) (captureOptions, error) {
 	fs.BoolVar(&o.redact, "redact", false, "")
 	fs.BoolVar(&o.fromAudit, "audit", false, "")
 	auditOnly := map[string]bool{"since": true, "until": true, "accounts": true, "regions": true}
-	for {
-		if err := fs.Parse(args); err != nil {
-			return o, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		o.paths = append(o.paths, args[0])
-		args = args[1:]
-	}
 	var err error
+	if o.paths, err = parseInterleaved(fs, args); err != nil {
+		return o, err
+	}
 	fs.Visit(func(f *flag.Flag) {
 		if auditOnly[f.Name] && !o.fromAudit && err == nil {
 			err = fmt.Errorf("--%s selects event history: it goes with --audit", f.Name)

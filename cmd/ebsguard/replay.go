@@ -32,16 +32,9 @@ func parseReplay(args []string, stdoutIsTerminal bool) (replayOptions, error) {
 	fs.StringVar(&o.readerRole, "reader-role", accounts.DefaultReaderRole, "")
 	fs.BoolVar(&o.all, "all", false, "")
 	fs.BoolVar(&o.securityHub, "securityhub", false, "")
-	for {
-		if err := fs.Parse(args); err != nil {
-			return o, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		o.paths = append(o.paths, args[0])
-		args = args[1:]
+	var err error
+	if o.paths, err = parseInterleaved(fs, args); err != nil {
+		return o, err
 	}
 	if o.format == "" {
 		o.format = "json"
@@ -169,4 +162,20 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return 1
 	}
 	return 0
+}
+
+// parseInterleaved parses flags given before, between and after the paths,
+// and returns the paths in order.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var paths []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return paths, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return paths, nil
+		}
+		paths, args = append(paths, args[0]), args[1:]
+	}
 }
