@@ -19,17 +19,7 @@ const cloudTrailTarget = "CloudTrail_20131101."
 // from the events the world lists for the caller's account and Region.
 func (s *Server) serveCloudTrail(w http.ResponseWriter, r *http.Request, c caller, op string) {
 	wld, f := s.take(op)
-	if fault(w, f, func(status int, code, msg string) {
-		switch code {
-		case "":
-			code, status = "ThrottlingException", http.StatusBadRequest
-		case deniedCode:
-			code, status = "AccessDeniedException", http.StatusBadRequest
-		default:
-			code = "CloudTrailInternalException" // hypothetical name: AWS documents no 5xx code for LookupEvents
-		}
-		jsonError(w, status, code, msg)
-	}) {
+	if jsonFault(w, f, "ThrottlingException", "CloudTrailInternalException") { // the 5xx code is hypothetical: AWS documents none for LookupEvents
 		return
 	}
 	if op != "LookupEvents" {
@@ -122,6 +112,23 @@ func epoch(v *float64) *time.Time {
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	json.NewEncoder(w).Encode(v)
+}
+
+// jsonFault applies an injected fault to a JSON 1.1 service (KMS, CloudTrail,
+// Organizations), with that service's throttling and internal error codes;
+// it reports whether the call was answered.
+func jsonFault(w http.ResponseWriter, f *Fault, throttle, internal string) bool {
+	return fault(w, f, func(status int, code, msg string) {
+		switch code {
+		case "":
+			code, status = throttle, http.StatusBadRequest
+		case deniedCode:
+			code, status = "AccessDeniedException", http.StatusBadRequest
+		default:
+			code = internal
+		}
+		jsonError(w, status, code, msg)
+	})
 }
 
 // jsonError answers an error in the AWS JSON 1.1 protocol.

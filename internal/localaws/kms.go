@@ -12,26 +12,16 @@ import (
 // serveKMS answers KMS's JSON 1.1 protocol: DescribeKey only.
 func (s *Server) serveKMS(w http.ResponseWriter, r *http.Request, c caller, op string) {
 	wld, f := s.take(op)
-	if fault(w, f, func(status int, code, msg string) {
-		switch code {
-		case "":
-			code, status = "ThrottlingException", http.StatusBadRequest
-		case deniedCode:
-			code, status = "AccessDeniedException", http.StatusBadRequest
-		default:
-			code = "KMSInternalException"
-		}
-		kmsError(w, status, code, msg)
-	}) {
+	if jsonFault(w, f, "ThrottlingException", "KMSInternalException") {
 		return
 	}
 	if op != "DescribeKey" {
-		kmsError(w, http.StatusBadRequest, "UnsupportedOperationException", "localaws answers DescribeKey only")
+		jsonError(w, http.StatusBadRequest, "UnsupportedOperationException", "localaws answers DescribeKey only")
 		return
 	}
 	var in struct{ KeyId string }
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		kmsError(w, http.StatusBadRequest, "SerializationException", err.Error())
+		jsonError(w, http.StatusBadRequest, "SerializationException", err.Error())
 		return
 	}
 	api, _ := wld.KMS(r.Context(), c.account, c.region)
@@ -41,7 +31,7 @@ func (s *Server) serveKMS(w http.ResponseWriter, r *http.Request, c caller, op s
 		if ae, ok := err.(smithy.APIError); ok {
 			code, msg = ae.ErrorCode(), ae.ErrorMessage()
 		}
-		kmsError(w, http.StatusBadRequest, code, msg)
+		jsonError(w, http.StatusBadRequest, code, msg)
 		return
 	}
 	md := out.KeyMetadata
@@ -51,10 +41,4 @@ func (s *Server) serveKMS(w http.ResponseWriter, r *http.Request, c caller, op s
 		"KeyState": string(md.KeyState), "Enabled": md.KeyState == "" || md.KeyState == "Enabled",
 		"MultiRegion": md.MultiRegion, "AWSAccountId": aws.ToString(md.AWSAccountId),
 	}})
-}
-
-func kmsError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{"__type": code, "message": msg})
 }

@@ -16,17 +16,7 @@ const organizationsTarget = "AWSOrganizationsV20161128."
 // only, from the world's organization, to the calling account.
 func (s *Server) serveOrganizations(w http.ResponseWriter, r *http.Request, c caller, op string) {
 	wld, f := s.take(op)
-	if fault(w, f, func(status int, code, msg string) {
-		switch code {
-		case "":
-			code, status = "TooManyRequestsException", http.StatusBadRequest
-		case deniedCode:
-			code, status = "AccessDeniedException", http.StatusBadRequest
-		default:
-			code = "ServiceException"
-		}
-		jsonError(w, status, code, msg)
-	}) {
+	if jsonFault(w, f, "TooManyRequestsException", "ServiceException") {
 		return
 	}
 	if op != "ListAccounts" {
