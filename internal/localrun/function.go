@@ -63,6 +63,10 @@ func StartFunction(ctx context.Context, rie, bootstrap string, env []string, out
 		return nil, err
 	}
 	apiAddr, err := freePort()
+	for err == nil && apiAddr == rieAddr {
+		// freePort closes its listener: the kernel may hand the port out again.
+		apiAddr, err = freePort()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -82,9 +86,18 @@ func StartFunction(ctx context.Context, rie, bootstrap string, env []string, out
 	go f.read(stdout)
 	go func() { cmd.Wait(); close(f.done) }()
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if c, err := net.DialTimeout("tcp", rieAddr, 200*time.Millisecond); err == nil {
+	// The emulator opens its runtime API in a goroutine of its own: an event
+	// sent once only the invoke port accepts can start the bootstrap before
+	// the API listens, and the bootstrap then exits. Wait for both.
+	listening := func(addr string) bool {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
 			c.Close()
+		}
+		return err == nil
+	}
+	for {
+		if listening(rieAddr) && listening(apiAddr) {
 			return f, nil
 		}
 		select {
