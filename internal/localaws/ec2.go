@@ -199,13 +199,25 @@ type xmlSnapshot struct {
 	Encrypted  *bool  `xml:"encrypted"`
 	KMSKeyID   string `xml:"kmsKeyId,omitempty"`
 	VolumeSize *int32 `xml:"volumeSize"`
+	// Associated are the snapshot's associated KMS keys (AssociateKmsKeyId).
+	Associated []xmlAssociatedKey `xml:"associatedKmsKeySet>item"`
+	// Description is read by the ImportSnapshot fallback's filter.
+	Description string `xml:"description,omitempty"`
+}
+
+type xmlAssociatedKey struct {
+	KMSKeyID string `xml:"kmsKeyId"`
 }
 
 func describeSnapshots(o *ec2.DescribeSnapshotsOutput) *describeSnapshotsResponse {
 	out := &describeSnapshotsResponse{NS: ec2NS}
 	for _, s := range o.Snapshots {
-		out.Snapshots = append(out.Snapshots, xmlSnapshot{SnapshotID: aws.ToString(s.SnapshotId), OwnerID: aws.ToString(s.OwnerId),
-			State: string(s.State), Encrypted: s.Encrypted, KMSKeyID: aws.ToString(s.KmsKeyId), VolumeSize: s.VolumeSize})
+		x := xmlSnapshot{SnapshotID: aws.ToString(s.SnapshotId), OwnerID: aws.ToString(s.OwnerId),
+			State: string(s.State), Encrypted: s.Encrypted, KMSKeyID: aws.ToString(s.KmsKeyId), VolumeSize: s.VolumeSize, Description: aws.ToString(s.Description)}
+		for _, k := range s.AssociatedKmsKeys {
+			x.Associated = append(x.Associated, xmlAssociatedKey{KMSKeyID: aws.ToString(k.KmsKeyId)})
+		}
+		out.Snapshots = append(out.Snapshots, x)
 	}
 	return out
 }
@@ -224,6 +236,11 @@ type xmlVolume struct {
 	KMSKeyID    string          `xml:"kmsKeyId,omitempty"`
 	Size        *int32          `xml:"size"`
 	Attachments []xmlAttachment `xml:"attachmentSet>item"`
+	// OwnerID, VolumeARN and SourceVolumeID tell CopyVolumes' owned from
+	// shared sources, and a copy's source.
+	OwnerID        string `xml:"ownerId,omitempty"`
+	VolumeARN      string `xml:"volumeArn,omitempty"`
+	SourceVolumeID string `xml:"sourceVolumeId,omitempty"`
 }
 
 type xmlAttachment struct {
@@ -237,7 +254,8 @@ func describeVolumes(o *ec2.DescribeVolumesOutput) *describeVolumesResponse {
 	out := &describeVolumesResponse{NS: ec2NS}
 	for _, v := range o.Volumes {
 		x := xmlVolume{VolumeID: aws.ToString(v.VolumeId), SnapshotID: aws.ToString(v.SnapshotId), State: string(v.State),
-			Encrypted: v.Encrypted, KMSKeyID: aws.ToString(v.KmsKeyId), Size: v.Size}
+			Encrypted: v.Encrypted, KMSKeyID: aws.ToString(v.KmsKeyId), Size: v.Size,
+			OwnerID: aws.ToString(v.OwnerId), VolumeARN: aws.ToString(v.VolumeArn), SourceVolumeID: aws.ToString(v.SourceVolumeId)}
 		for _, a := range v.Attachments {
 			x.Attachments = append(x.Attachments, xmlAttachment{InstanceID: aws.ToString(a.InstanceId), Device: aws.ToString(a.Device),
 				VolumeID: aws.ToString(v.VolumeId), State: string(a.State)})

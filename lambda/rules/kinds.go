@@ -12,6 +12,9 @@ const (
 	CopyImage
 	CreateVolume
 	CopySnapshot
+	CopyVolumes
+	ImportSnapshot
+	ImportImage
 )
 
 // Kind is one event kind as the rules see it: the CloudTrail event that

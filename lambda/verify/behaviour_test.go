@@ -416,8 +416,8 @@ func TestOldEventsWithThingsGone(t *testing.T) {
 		check        func(t *testing.T, v verify.Verdict)
 	}{
 		{"volume and its source snapshot both gone", "volume-encrypted-shared", []func(*world.Region){dropSnapshots, dropVolumes}, "skipped", func(t *testing.T, v verify.Verdict) {
-			if v.Reason != "volume-gone" {
-				t.Errorf("reason %q; want volume-gone", v.Reason)
+			if v.Reason != "creation-failed" {
+				t.Errorf("reason %q; want creation-failed", v.Reason)
 			}
 		}},
 		{"the volume's source snapshot gone", "volume-encrypted-shared", []func(*world.Region){dropSnapshots}, "error", func(t *testing.T, v verify.Verdict) {

@@ -181,6 +181,7 @@ func (e *Engine) judgeAll(s *session, k rules.Kind, impl kind, r *cloudtrail.Rec
 	}
 	for _, t := range targets {
 		t.kind, t.impl = k, impl
+		markHidden(&t)
 		res, findings, err := e.judge(s, t)
 		if err != nil {
 			res.Error, res.Findings = err.Error(), []string{}
@@ -213,6 +214,8 @@ type target struct {
 	zone string
 	// from says where the result comes from, for messages (", launched from ami-…").
 	from string
+	// note is what the reader must know about the judgement (formats.md §4).
+	note string
 }
 
 // see records the result as found: its ID and encryption state. A key that
@@ -227,7 +230,8 @@ func (t *target) see(s *session, id string, encrypted *bool, keyID *string) {
 }
 
 func (e *Engine) judge(s *session, t target) (Resource, []Finding, error) {
-	res := Resource{Resource: t.resource, Parent: t.parent, Device: t.device, Source: t.src.SnapshotID, Actual: t.actual, Findings: []string{}}
+	res := Resource{Resource: t.resource, Parent: t.parent, Device: t.device, Source: t.src.SnapshotID, Actual: t.actual, Findings: []string{},
+		Note: t.note, SourceAssociatedKeyARNs: t.src.Associated}
 	if t.err != nil {
 		res.Actual = nil
 		return res, nil, t.err

@@ -9,6 +9,11 @@ import (
 	"github.com/ebsguard/ebsguard/lambda/rules"
 )
 
+// ReasonCreationFailed is the terminal reason of a CreateVolume or
+// CopyVolumes whose volume is in state error, or never listed after the
+// response named it and the re-check backoff passed (formats.md §4).
+const ReasonCreationFailed = "creation-failed"
+
 // createVolume is the CreateVolume kind: the one new volume, read with
 // DescribeVolumes (the response's encrypted and kmsKeyId are hints only: AWS
 // validates the key asynchronously, and the volume can still fail).
@@ -21,7 +26,8 @@ func (createVolume) calls() []string {
 }
 
 // createVolumeParameters is CreateVolume's requestParameters; CloudTrail names
-// the Availability Zone "zone":
+// the Availability Zone "zone" (older records) or "availabilityZone", or by ID
+// "availabilityZoneId":
 //
 //	{"snapshotId": "snap-37beda4c", "zone": "us-east-1b", "size": "100",
 //	 "volumeType": "gp3", "encrypted": true, "kmsKeyId": "alias/data",
@@ -29,6 +35,7 @@ func (createVolume) calls() []string {
 type createVolumeParameters struct {
 	SnapshotID         cloudtrail.String `json:"snapshotId"`
 	Zone               cloudtrail.String `json:"zone"`
+	AvailabilityZone   cloudtrail.String `json:"availabilityZone"`
 	AvailabilityZoneID cloudtrail.String `json:"availabilityZoneId"`
 	Encrypted          cloudtrail.Flag   `json:"encrypted"`
 	KMSKeyID           cloudtrail.String `json:"kmsKeyId"`
@@ -68,6 +75,9 @@ func readCreateVolume(r *cloudtrail.Record) (createVolumeRequest, error) {
 		KMSKeyID: string(p.KMSKeyID), Outpost: p.OutpostARN != "", VolumeID: string(resp.VolumeID),
 	}
 	if req.Zone == "" {
+		req.Zone = string(p.AvailabilityZone)
+	}
+	if req.Zone == "" {
 		req.ZoneID = string(p.AvailabilityZoneID)
 	}
 	if req.VolumeID == "" {
@@ -95,13 +105,16 @@ func (createVolume) targets(s *session, r *cloudtrail.Record) ([]target, error) 
 	visible := err == nil
 	switch {
 	case isNotFound(err) && s.gone():
-		return nil, skip{"volume-gone"}
+		// Named by the response, never listed after the backoff: a volume
+		// whose key was disabled or unusable is recorded as a success and
+		// then disappears (spec/rules.md, CreateVolume).
+		return nil, skip{ReasonCreationFailed}
 	case isNotFound(err):
 		// Not listed yet (EC2's eventual consistency): pending.
 	case err != nil:
 		return nil, err
 	case vol.State == ec2types.VolumeStateError:
-		return nil, skip{"create-failed"}
+		return nil, skip{ReasonCreationFailed}
 	}
 	if req.SnapshotID != "" {
 		snaps, err := s.snapshots(region, []string{req.SnapshotID})
@@ -160,7 +173,7 @@ func zoneOption(req createVolumeRequest) string {
 // snapshotSource describes a source snapshot the account can see.
 func snapshotSource(s *session, region string, snap ec2types.Snapshot) source {
 	src := source{SnapshotID: aws.ToString(snap.SnapshotId), Region: region, State: rules.UnencryptedSource,
-		Owned: aws.ToString(snap.OwnerId) == s.account}
+		Owned: aws.ToString(snap.OwnerId) == s.account, Associated: associatedKeys(snap)}
 	if isEncrypted(snap.Encrypted, snap.KmsKeyId) {
 		src.State, src.KeyRef = rules.EncryptedSource, aws.ToString(snap.KmsKeyId)
 	}

@@ -53,6 +53,15 @@ type resourceExpectation struct {
 	Source      *string `json:"source,omitempty"`   // "" for an empty volume
 	Rule        string  `json:"rule,omitempty"`
 	ExpectedKey *string `json:"expectedKey,omitempty"`
+	// ExpectedEncrypted, when given, is the expected state's encrypted flag:
+	// true with expectedKey "" is an encrypted result whose key is unknown
+	// (a key hidden by CloudTrail).
+	ExpectedEncrypted *bool `json:"expectedEncrypted,omitempty"`
+	// Note is the resource's note (formats.md §4); checked when given.
+	Note *string `json:"note,omitempty"`
+	// SourceAssociatedKeys are the resource's sourceAssociatedKeyArns;
+	// checked when given.
+	SourceAssociatedKeys *[]string `json:"sourceAssociatedKeys,omitempty"`
 	// Alternatives, when given, are the key ARNs of the states accepted
 	// without KEY_MISMATCH besides the prediction (rules.md, "Where AWS's
 	// documentation disagrees"); [] says there are none.
@@ -250,6 +259,9 @@ func checkResource(v verify.Verdict, r verify.Resource, want resourceExpectation
 	}
 	if want.ExpectedKey != nil {
 		wantState := stateOf(*want.ExpectedKey)
+		if want.ExpectedEncrypted != nil {
+			wantState.Encrypted = *want.ExpectedEncrypted
+		}
 		switch {
 		case r.Expected == nil:
 			bad("no expected state; want %s", describe(wantState))
@@ -282,6 +294,12 @@ func checkResource(v verify.Verdict, r verify.Resource, want resourceExpectation
 		case *r.Actual != stateOf(want.ActualKey.arn):
 			bad("actual %s; want %s", describe(*r.Actual), describe(stateOf(want.ActualKey.arn)))
 		}
+	}
+	if want.Note != nil && r.Note != *want.Note {
+		bad("note %q; want %q", r.Note, *want.Note)
+	}
+	if want.SourceAssociatedKeys != nil && !sameSet(r.SourceAssociatedKeyARNs, *want.SourceAssociatedKeys) {
+		bad("sourceAssociatedKeyArns %q; want %q", r.SourceAssociatedKeyARNs, *want.SourceAssociatedKeys)
 	}
 	if want.IntendedKey != nil && r.IntendedKeyARN != *want.IntendedKey {
 		bad("intendedKeyArn %q; want %q", r.IntendedKeyARN, *want.IntendedKey)

@@ -63,6 +63,12 @@ type Resource struct {
 	Findings       []string     `json:"findings"`
 	// Error says why the resource could not be judged; it then has no findings.
 	Error string `json:"error,omitempty"`
+	// Note is what the reader must know about the judgement, e.g. "intended
+	// key hidden by CloudTrail" (formats.md §4).
+	Note string `json:"note,omitempty"`
+	// SourceAssociatedKeyARNs are the source snapshot's associated KMS keys
+	// (spec/rules.md, "Associated KMS keys").
+	SourceAssociatedKeyARNs []string `json:"sourceAssociatedKeyArns,omitempty"`
 }
 
 // Expected is the predicted state and the alternatives accepted without

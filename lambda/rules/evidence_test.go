@@ -1,0 +1,129 @@
+package rules_test
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/ebsguard/ebsguard/lambda/rules"
+)
+
+const (
+	assocA = "arn:aws:kms:us-east-1:111111111111:key/assoc-a"
+	assocB = "arn:aws:kms:us-east-1:111111111111:key/assoc-b"
+)
+
+// A key CloudTrail hid (HIDDEN_DUE_TO_SECURITY_REASONS) in a request: the
+// kind's row with K, K unknown, judged against the policy only.
+func TestHiddenRequestKey(t *testing.T) {
+	noK := rules.Keys{Source: src, Default: def, AWSManaged: awsm}
+	tests := []struct {
+		in     rules.Input
+		id     string
+		actual rules.State
+		pol    rules.Policy
+		want   []string
+	}{
+		{rules.Input{Op: rules.CreateVolume, Source: rules.EmptySource, Encrypted: rules.True, KeyGiven: true, KeyHidden: true},
+			rules.VolumeKey, rules.EncryptedWith(def), rules.Policy{RequireEncryption: true}, nil},
+		{rules.Input{Op: rules.RunInstances, Source: rules.EncryptedSource, Encrypted: rules.True, KeyGiven: true, KeyHidden: true},
+			rules.LaunchKey, rules.EncryptedWith(awsm), rules.Policy{RequireEncryption: true}, nil},
+		{rules.Input{Op: rules.CopySnapshot, Source: rules.EncryptedSource, SameRegion: true, Encrypted: rules.True, KeyGiven: true, KeyHidden: true},
+			rules.SnapcopyKey, rules.EncryptedWith(def), rules.Policy{RequireEncryption: true, LimitKeys: true, AllowedKeys: []string{req}}, []string{rules.DisallowedKey}},
+		{rules.Input{Op: rules.CopyImage, Source: rules.UnencryptedSource, SameRegion: true, Encrypted: rules.True, KeyGiven: true, KeyHidden: true},
+			rules.CopyKey, rules.State{}, rules.Policy{RequireEncryption: true}, []string{rules.UnencryptedCode}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			p, err := rules.Predict(tt.in, noK)
+			if err != nil {
+				t.Fatalf("Predict: %v", err)
+			}
+			if p.RuleID != tt.id || p.Expected != rules.EncryptedWith("") || p.IntendedKeyARN != "" || p.IntendedUnknown || !p.PolicyOnly {
+				t.Errorf("Predict = %+v; want rule %s, expected encrypted with an unknown key, no intended key, policy only", p, tt.id)
+			}
+			var got []string
+			for _, f := range rules.Judge(p, tt.actual, noK, tt.pol) {
+				got = append(got, f.Code)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Judge = %v; want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// The source's associated keys: accepted as alternatives by the shared rows
+// and snapcopy/encrypted/*, never by the owned rows; the one associated key
+// is intended when the lookup says SRC cannot be described.
+func TestAssociatedKeys(t *testing.T) {
+	k := keys
+	k.Associated = []string{assocA, assocB}
+	tests := []struct {
+		in       rules.Input
+		id       string
+		accepted bool
+	}{
+		{rules.Input{Op: rules.RunInstances, Source: rules.EncryptedSource}, rules.LaunchEncryptedShared, true},
+		{rules.Input{Op: rules.CopyImage, Source: rules.EncryptedSource, SameRegion: true}, rules.CopyEncryptedShared, true},
+		{rules.Input{Op: rules.CreateVolume, Source: rules.EncryptedSource}, rules.VolumeEncryptedShared, true},
+		{rules.Input{Op: rules.CopySnapshot, Source: rules.EncryptedSource, SameRegion: true}, rules.SnapcopyEncryptedPlain, true},
+		{rules.Input{Op: rules.CopySnapshot, Source: rules.EncryptedSource, EBD: true}, rules.SnapcopyEncryptedEBD, true},
+		{rules.Input{Op: rules.CreateVolume, Source: rules.EncryptedSource, Owned: true}, rules.VolumeEncryptedOwned, false},
+		{rules.Input{Op: rules.CopyImage, Source: rules.EncryptedSource, Owned: true, SameRegion: true}, rules.CopyEncryptedOwned, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			p, err := rules.Predict(tt.in, k)
+			if err != nil || p.RuleID != tt.id {
+				t.Fatalf("Predict = %+v, %v; want rule %s", p, err, tt.id)
+			}
+			for _, a := range []string{assocA, assocB} {
+				if got := slices.Contains(p.Alternatives, rules.EncryptedWith(a)); got != tt.accepted {
+					t.Errorf("associated key %s accepted = %v; want %v", a, got, tt.accepted)
+				}
+			}
+			if p.IntendedKeyARN != src {
+				t.Errorf("intended %q; want SRC: several associated keys, none intended", p.IntendedKeyARN)
+			}
+			findings := rules.Judge(p, rules.EncryptedWith(assocA), k, rules.Policy{RequireEncryption: true})
+			if hasCode(findings, rules.KeyMismatch) == tt.accepted {
+				t.Errorf("a result on an associated key: findings %+v", findings)
+			}
+		})
+	}
+
+	t.Run("intended exception", func(t *testing.T) {
+		k := keys
+		k.Associated, k.AssociatedIntended = []string{assocA}, assocA
+		p, err := rules.Predict(rules.Input{Op: rules.CreateVolume, Source: rules.EncryptedSource}, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.IntendedKeyARN != assocA {
+			t.Errorf("intended %q; want the one associated key", p.IntendedKeyARN)
+		}
+		f := rules.Judge(p, rules.EncryptedWith(def), k, rules.Policy{RequireEncryption: true})
+		if !hasCode(f, rules.DefaultKeyFallback) || hasCode(f, rules.KeyMismatch) {
+			t.Errorf("a result on DEF: findings %+v; want DEFAULT_KEY_FALLBACK only", f)
+		}
+		if f := rules.Judge(p, rules.EncryptedWith(assocA), k, rules.Policy{RequireEncryption: true}); len(f) != 0 {
+			t.Errorf("a result on the associated key: findings %+v; want none", f)
+		}
+		// A key given in the request stays intended.
+		p, _ = rules.Predict(rules.Input{Op: rules.CreateVolume, Source: rules.EncryptedSource, Encrypted: rules.True, KeyGiven: true}, k)
+		if p.IntendedKeyARN != req {
+			t.Errorf("with K, intended %q; want K", p.IntendedKeyARN)
+		}
+	})
+	t.Run("no associated keys, alternatives unchanged", func(t *testing.T) {
+		p, _ := rules.Predict(rules.Input{Op: rules.CreateVolume, Source: rules.EncryptedSource}, keys)
+		if !reflect.DeepEqual(p.Alternatives, []rules.State{rules.EncryptedWith(awsm)}) {
+			t.Errorf("alternatives %+v", p.Alternatives)
+		}
+	})
+}
+
+func hasCode(fs []rules.Finding, code string) bool {
+	return slices.ContainsFunc(fs, func(f rules.Finding) bool { return f.Code == code })
+}
