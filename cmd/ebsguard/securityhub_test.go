@@ -96,7 +96,8 @@ func TestAuditSecurityHubRoundTrip(t *testing.T) {
 			t.Errorf("%s: first resource %v; want the %s", id, f.Resources, w.f.Resource)
 			continue
 		}
-		wantType := map[string]string{"RunInstances": "AwsEc2Volume", "CreateVolume": "AwsEc2Volume", "CopyImage": "Other", "CopySnapshot": "Other"}[w.v.EventName]
+		wantType := map[string]string{"RunInstances": "AwsEc2Volume", "CreateVolume": "AwsEc2Volume", "CopyVolumes": "AwsEc2Volume",
+			"CopyImage": "Other", "CopySnapshot": "Other", "ImportSnapshot": "Other", "ImportImage": "Other"}[w.v.EventName]
 		if got := aws.ToString(f.Resources[0].Type); got != wantType {
 			t.Errorf("%s: resource type %s; want %s", id, got, wantType)
 		}

@@ -142,7 +142,7 @@ func TestDurationPattern(t *testing.T) {
 }
 
 func TestEventDescriptions(t *testing.T) {
-	if got, want := deployment.EventList(), "RunInstances, CopyImage, CreateVolume and CopySnapshot"; got != want {
+	if got, want := deployment.EventList(), "RunInstances, CopyImage, CreateVolume, CopySnapshot and CopyVolumes"; got != want {
 		t.Errorf("EventList = %q; want %q", got, want)
 	}
 	for _, n := range deployment.EventNames {

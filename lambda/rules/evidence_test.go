@@ -127,3 +127,26 @@ func TestAssociatedKeys(t *testing.T) {
 func hasCode(fs []rules.Finding, code string) bool {
 	return slices.ContainsFunc(fs, func(f rules.Finding) bool { return f.Code == code })
 }
+
+// CopyVolumes with the source's owner unknown: SRC predicted, DEF and aws/ebs
+// accepted, SRC intended; K on an unencrypted source with Encrypted=true is
+// volcopy/key, without it volcopy/unencrypted/key-only.
+func TestCopyVolumesSpecialInputs(t *testing.T) {
+	p, err := rules.Predict(rules.Input{Op: rules.CopyVolumes, Source: rules.EncryptedSource, Owned: true, OwnerUnknown: true}, keys)
+	if err != nil || p.RuleID != rules.VolcopyEncryptedOwned || p.Expected != rules.EncryptedWith(src) || p.IntendedKeyARN != src ||
+		!reflect.DeepEqual(p.Alternatives, []rules.State{rules.EncryptedWith(def), rules.EncryptedWith(awsm)}) {
+		t.Errorf("owner unknown: %+v, %v", p, err)
+	}
+	if f := rules.Judge(p, rules.EncryptedWith(def), keys, rules.Policy{RequireEncryption: true}); hasCode(f, rules.KeyMismatch) || !hasCode(f, rules.DefaultKeyFallback) {
+		t.Errorf("owner unknown, copy on DEF: %+v; want DEFAULT_KEY_FALLBACK only", f)
+	}
+	for _, tt := range []struct {
+		enc  rules.Flag
+		want string
+	}{{rules.True, rules.VolcopyKey}, {rules.Omitted, rules.VolcopyUnencryptedKeyOnly}, {rules.False, rules.VolcopyUnencryptedKeyOnly}} {
+		p, err := rules.Predict(rules.Input{Op: rules.CopyVolumes, Source: rules.UnencryptedSource, Encrypted: tt.enc, KeyGiven: true}, keys)
+		if err != nil || p.RuleID != tt.want || p.Expected != rules.EncryptedWith(req) || p.IntendedKeyARN != req {
+			t.Errorf("unencrypted source, Encrypted %s, K: %+v, %v; want %s predicting and intending K", tt.enc, p, err, tt.want)
+		}
+	}
+}

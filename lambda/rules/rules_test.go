@@ -72,6 +72,15 @@ func TestPredictRows(t *testing.T) {
 		{rules.SnapcopyOutpost, rules.Input{Op: rules.CopySnapshot, Source: rules.EncryptedSource, Destination: rules.ToOutpost, Encrypted: rules.False}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, src, false},
 		{rules.SnapcopyKey, rules.Input{Op: rules.CopySnapshot, Source: rules.EncryptedSource, Encrypted: rules.True, KeyGiven: true}, rules.EncryptedWith(req), nil, req, false},
 		{rules.SnapcopyKeyWithoutEncrypted, rules.Input{Op: rules.CopySnapshot, Source: rules.UnencryptedSource, Encrypted: rules.False, KeyGiven: true}, unenc, nil, req, true},
+		// CopyVolumes
+		{rules.VolcopyUnencryptedPlain, rules.Input{Op: rules.CopyVolumes, Source: rules.UnencryptedSource, Encrypted: rules.False}, unenc, nil, "", false},
+		{rules.VolcopyUnencryptedEBD, rules.Input{Op: rules.CopyVolumes, Source: rules.UnencryptedSource, Encrypted: rules.False, EBD: true}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, "", false},
+		{rules.VolcopyUnencryptedEncrypt, rules.Input{Op: rules.CopyVolumes, Source: rules.UnencryptedSource, Encrypted: rules.True}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, "", false},
+		{rules.VolcopyEncryptedOwned, rules.Input{Op: rules.CopyVolumes, Source: rules.EncryptedSource, Owned: true, Encrypted: rules.False}, rules.EncryptedWith(src), nil, src, false},
+		{rules.VolcopyEncryptedShared, rules.Input{Op: rules.CopyVolumes, Source: rules.EncryptedSource}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, src, false},
+		// K with Encrypted absent on an encrypted source: the guide's re-encryption example.
+		{rules.VolcopyKey, rules.Input{Op: rules.CopyVolumes, Source: rules.EncryptedSource, KeyGiven: true}, rules.EncryptedWith(req), nil, req, false},
+		{rules.VolcopyUnencryptedKeyOnly, rules.Input{Op: rules.CopyVolumes, Source: rules.UnencryptedSource, KeyGiven: true, EBD: true}, rules.EncryptedWith(req), nil, req, false},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {

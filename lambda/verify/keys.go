@@ -20,6 +20,9 @@ type source struct {
 	// Associated are the snapshot's associated KMS keys (AssociatedKmsKeys),
 	// as DescribeSnapshots gives them.
 	Associated []string
+	// ownerKnown is set when the source's owner is known (CopyVolumes: the
+	// volume's OwnerId or an ARN names it).
+	ownerKnown bool
 }
 
 // keySet is the resolved keys of one resource, and why any is missing.

@@ -36,6 +36,7 @@ var kinds = map[rules.Op]kind{
 	rules.CopyImage:    copyImage{},
 	rules.CreateVolume: createVolume{},
 	rules.CopySnapshot: copySnapshot{},
+	rules.CopyVolumes:  copyVolumes{},
 }
 
 // commonCalls are the lookups every kind makes through the session: the
