@@ -67,6 +67,16 @@ func (s *Server) serveEC2(w http.ResponseWriter, r *http.Request, c caller, acti
 		if o, err = api.DescribeRegions(r.Context(), in); err == nil {
 			out = describeRegions(o)
 		}
+	case "DescribeImportSnapshotTasks":
+		var o *ec2.DescribeImportSnapshotTasksOutput
+		if o, err = api.DescribeImportSnapshotTasks(r.Context(), &ec2.DescribeImportSnapshotTasksInput{ImportTaskIds: list(form, "ImportTaskId"), Filters: filters(form)}); err == nil {
+			out = describeImportSnapshotTasks(o)
+		}
+	case "DescribeImportImageTasks":
+		var o *ec2.DescribeImportImageTasksOutput
+		if o, err = api.DescribeImportImageTasks(r.Context(), &ec2.DescribeImportImageTasksInput{ImportTaskIds: list(form, "ImportTaskId"), Filters: filters(form)}); err == nil {
+			out = describeImportImageTasks(o)
+		}
 	case "GetEbsEncryptionByDefault":
 		var o *ec2.GetEbsEncryptionByDefaultOutput
 		if o, err = api.GetEbsEncryptionByDefault(r.Context(), &ec2.GetEbsEncryptionByDefaultInput{}); err == nil {

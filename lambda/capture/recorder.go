@@ -80,6 +80,14 @@ func (r *Recorder) World() *world.World {
 			slices.SortFunc(c.LaunchTemplateVersions, func(a, b ec2types.LaunchTemplateVersion) int {
 				return cmp.Or(cmp.Compare(aws.ToString(a.LaunchTemplateId), aws.ToString(b.LaunchTemplateId)), cmp.Compare(aws.ToInt64(a.VersionNumber), aws.ToInt64(b.VersionNumber)))
 			})
+			c.ImportSnapshotTasks = slices.Clone(reg.ImportSnapshotTasks)
+			slices.SortFunc(c.ImportSnapshotTasks, func(a, b ec2types.ImportSnapshotTask) int {
+				return cmp.Compare(aws.ToString(a.ImportTaskId), aws.ToString(b.ImportTaskId))
+			})
+			c.ImportImageTasks = slices.Clone(reg.ImportImageTasks)
+			slices.SortFunc(c.ImportImageTasks, func(a, b ec2types.ImportImageTask) int {
+				return cmp.Compare(aws.ToString(a.ImportTaskId), aws.ToString(b.ImportTaskId))
+			})
 			c.Keys = slices.Clone(reg.Keys)
 			for i := range c.Keys {
 				c.Keys[i].Aliases = slices.Sorted(slices.Values(c.Keys[i].Aliases))
@@ -220,5 +228,17 @@ func (c *recordingKMS) DescribeKey(ctx context.Context, in *kms.DescribeKeyInput
 			k.Aliases = append(k.Aliases, alias)
 		}
 	})
+	return out, err
+}
+
+func (c *recordingEC2) DescribeImportSnapshotTasks(ctx context.Context, in *ec2.DescribeImportSnapshotTasksInput, o ...func(*ec2.Options)) (*ec2.DescribeImportSnapshotTasksOutput, error) {
+	out, err := c.live.DescribeImportSnapshotTasks(ctx, in, o...)
+	if err == nil {
+		c.r.update(c.account, c.region, func(reg *world.Region) {
+			for _, t := range out.ImportSnapshotTasks {
+				reg.ImportSnapshotTasks = upsert(reg.ImportSnapshotTasks, t, func(x ec2types.ImportSnapshotTask) string { return aws.ToString(x.ImportTaskId) })
+			}
+		})
+	}
 	return out, err
 }

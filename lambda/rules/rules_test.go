@@ -81,6 +81,13 @@ func TestPredictRows(t *testing.T) {
 		// K with Encrypted absent on an encrypted source: the guide's re-encryption example.
 		{rules.VolcopyKey, rules.Input{Op: rules.CopyVolumes, Source: rules.EncryptedSource, KeyGiven: true}, rules.EncryptedWith(req), nil, req, false},
 		{rules.VolcopyUnencryptedKeyOnly, rules.Input{Op: rules.CopyVolumes, Source: rules.UnencryptedSource, KeyGiven: true, EBD: true}, rules.EncryptedWith(req), nil, req, false},
+		// ImportSnapshot: a disk image, no SRC.
+		{rules.SnapimportPlain, rules.Input{Op: rules.ImportSnapshot, Source: rules.EmptySource, Encrypted: rules.False}, unenc, nil, "", false},
+		{rules.SnapimportEBD, rules.Input{Op: rules.ImportSnapshot, Source: rules.EmptySource, EBD: true}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, "", false},
+		{rules.SnapimportEncrypt, rules.Input{Op: rules.ImportSnapshot, Source: rules.EmptySource, Encrypted: rules.True}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, "", false},
+		{rules.SnapimportKey, rules.Input{Op: rules.ImportSnapshot, Source: rules.EmptySource, Encrypted: rules.True, KeyGiven: true}, rules.EncryptedWith(req), nil, req, false},
+		// Reported by the task: a record without errorCode is judged against K, never rejected.
+		{rules.SnapimportKeyWithoutEncrypted, rules.Input{Op: rules.ImportSnapshot, Source: rules.EmptySource, KeyGiven: true, EBD: true}, rules.EncryptedWith(req), nil, req, false},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -207,6 +214,9 @@ func TestKindsRegistry(t *testing.T) {
 // Encrypted=false there as absent.
 func TestEncryptedFalseOnEncryptedSourceIsAbsent(t *testing.T) {
 	for _, k := range rules.Kinds() {
+		if !slices.Contains(k.Sources, rules.EncryptedSource) {
+			continue // ImportSnapshot: a disk image, never an encrypted source
+		}
 		for _, owned := range []bool{true, false} {
 			for _, ebd := range []bool{true, false} {
 				in := rules.Input{Op: k.Op, Source: rules.EncryptedSource, Owned: owned, SameRegion: true, EBD: ebd}

@@ -12,7 +12,7 @@ const (
 
 var importImageKind = Kind{
 	Op: ImportImage, EventName: "ImportImage", Creates: "snapshot",
-	Parent: "AMI", Show: "aws ec2 describe-import-image-tasks --import-task-ids <task>",
+	Parent: "AMI", Show: "aws ec2 describe-import-image-tasks",
 	Title:        "ImportImage: one row per snapshot of the imported AMI",
 	Sources:      []SourceState{EmptySource, UnencryptedSource, EncryptedSource},
 	Destinations: []Destination{ToRegion},

@@ -11,7 +11,7 @@ const (
 
 var importSnapshotKind = Kind{
 	Op: ImportSnapshot, EventName: "ImportSnapshot", Creates: "snapshot",
-	Parent: "", Show: "aws ec2 describe-import-snapshot-tasks --import-task-ids <task>",
+	Parent: "", Show: "aws ec2 describe-import-snapshot-tasks",
 	Title:        "ImportSnapshot: the one snapshot it imports",
 	Sources:      []SourceState{EmptySource},
 	Destinations: []Destination{ToRegion},

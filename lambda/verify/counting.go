@@ -41,3 +41,8 @@ func (c *countingEC2) GetEbsDefaultKmsKeyId(ctx context.Context, in *ec2.GetEbsD
 	c.s.count("GetEbsDefaultKmsKeyId")
 	return c.EC2API.GetEbsDefaultKmsKeyId(ctx, in, o...)
 }
+
+func (c *countingEC2) DescribeImportSnapshotTasks(ctx context.Context, in *ec2.DescribeImportSnapshotTasksInput, o ...func(*ec2.Options)) (*ec2.DescribeImportSnapshotTasksOutput, error) {
+	c.s.count("DescribeImportSnapshotTasks")
+	return c.EC2API.DescribeImportSnapshotTasks(ctx, in, o...)
+}

@@ -214,6 +214,8 @@ type target struct {
 	zone string
 	// from says where the result comes from, for messages (", launched from ami-…").
 	from string
+	// container is the disk container a VM Import result comes from.
+	container *diskContainer
 	// note is what the reader must know about the judgement (formats.md §4).
 	note string
 }

@@ -90,7 +90,13 @@ func (c *EC2) DescribeSnapshots(_ context.Context, in *ec2.DescribeSnapshotsInpu
 		return slices.IndexFunc(snaps, func(x ec2types.Snapshot) bool { return aws.ToString(x.SnapshotId) == id })
 	}
 	if len(in.SnapshotIds) == 0 {
-		return &ec2.DescribeSnapshotsOutput{Snapshots: snaps}, nil
+		out := &ec2.DescribeSnapshotsOutput{}
+		for _, s := range snaps {
+			if snapshotFilter(s, in.Filters) {
+				out.Snapshots = append(out.Snapshots, s)
+			}
+		}
+		return out, nil
 	}
 	if m := missing(in.SnapshotIds, func(id string) bool { return idx(id) >= 0 }); len(m) > 0 {
 		return nil, notFound("InvalidSnapshot.NotFound", "The snapshot '%s' does not exist.", strings.Join(m, ", "))

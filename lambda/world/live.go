@@ -116,6 +116,8 @@ func (e Later) concerns(base *Region, q call) bool {
 				return true
 			}
 		}
+	case "importSnapshotTasks", "importImageTasks":
+		return e.importConcerns(q)
 	case "volumes":
 		// The entry's volumes and instances, attached as they would be.
 		after := &Region{Volumes: append(slices.Clone(base.Volumes), e.Volumes...), Instances: append(slices.Clone(base.Instances), e.Instances...)}
@@ -151,6 +153,7 @@ func (e Later) apply(r *Region) {
 	r.Snapshots = upsert(r.Snapshots, e.Snapshots, func(x ec2types.Snapshot) string { return aws.ToString(x.SnapshotId) }, e.Removed)
 	r.Volumes = upsert(r.Volumes, e.Volumes, func(x ec2types.Volume) string { return aws.ToString(x.VolumeId) }, e.Removed)
 	r.Instances = upsert(r.Instances, e.Instances, func(x ec2types.Instance) string { return aws.ToString(x.InstanceId) }, e.Removed)
+	e.applyImports(r)
 }
 
 func upsert[T any](have, add []T, id func(T) string, removed []string) []T {

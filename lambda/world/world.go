@@ -42,6 +42,11 @@ type Region struct {
 	Instances              []ec2types.Instance              `json:"instances"`
 	Volumes                []ec2types.Volume                `json:"volumes"`
 	LaunchTemplateVersions []ec2types.LaunchTemplateVersion `json:"launchTemplateVersions"`
+	// ImportSnapshotTasks and ImportImageTasks are VM Import tasks, as
+	// describe-import-snapshot-tasks and describe-import-image-tasks print
+	// one item.
+	ImportSnapshotTasks []ec2types.ImportSnapshotTask `json:"importSnapshotTasks,omitempty"`
+	ImportImageTasks    []ec2types.ImportImageTask    `json:"importImageTasks,omitempty"`
 	// Later lists results that appear only after some describe calls or
 	// seconds (see Live); replay never sees them.
 	Later []Later `json:"later,omitempty"`
@@ -64,6 +69,9 @@ type Later struct {
 	Volumes      []ec2types.Volume   `json:"volumes,omitempty"`
 	Instances    []ec2types.Instance `json:"instances,omitempty"`
 	Removed      []string            `json:"removed,omitempty"`
+	// Import tasks that change (an import that completes after some polls).
+	ImportSnapshotTasks []ec2types.ImportSnapshotTask `json:"importSnapshotTasks,omitempty"`
+	ImportImageTasks    []ec2types.ImportImageTask    `json:"importImageTasks,omitempty"`
 }
 
 // Key is a KMS key as DescribeKey describes it, with its aliases.
@@ -83,8 +91,8 @@ type Organization struct {
 }
 
 var (
-	regionFields       = []string{"ebsEncryptionByDefault", "ebsDefaultKmsKeyId", "keys", "images", "snapshots", "instances", "volumes", "launchTemplateVersions", "later", "events"}
-	laterFields        = []string{"afterCalls", "afterSeconds", "images", "snapshots", "volumes", "instances", "removed"}
+	regionFields       = []string{"ebsEncryptionByDefault", "ebsDefaultKmsKeyId", "keys", "images", "snapshots", "instances", "volumes", "launchTemplateVersions", "importSnapshotTasks", "importImageTasks", "later", "events"}
+	laterFields        = []string{"afterCalls", "afterSeconds", "images", "snapshots", "volumes", "instances", "removed", "importSnapshotTasks", "importImageTasks"}
 	organizationFields = []string{"id", "managementAccountId", "delegatedAdministrators", "accounts"}
 )
 
