@@ -16,6 +16,7 @@ import (
 func TestActions(t *testing.T) {
 	engine := []string{
 		"ec2:DescribeImages",
+		"ec2:DescribeImportImageTasks",
 		"ec2:DescribeImportSnapshotTasks",
 		"ec2:DescribeLaunchTemplateVersions",
 		"ec2:DescribeSnapshots",
@@ -143,7 +144,7 @@ func TestDurationPattern(t *testing.T) {
 }
 
 func TestEventDescriptions(t *testing.T) {
-	if got, want := deployment.EventList(), "RunInstances, CopyImage, CreateVolume, CopySnapshot, CopyVolumes and ImportSnapshot"; got != want {
+	if got, want := deployment.EventList(), "RunInstances, CopyImage, CreateVolume, CopySnapshot, CopyVolumes, ImportSnapshot and ImportImage"; got != want {
 		t.Errorf("EventList = %q; want %q", got, want)
 	}
 	for _, n := range deployment.EventNames {

@@ -10,6 +10,7 @@ import "slices"
 // volumes with DescribeVolumes filtered by attachment.instance-id.
 var EngineReadActions = []string{
 	"ec2:DescribeImages",
+	"ec2:DescribeImportImageTasks",
 	"ec2:DescribeImportSnapshotTasks",
 	"ec2:DescribeLaunchTemplateVersions",
 	"ec2:DescribeSnapshots",

@@ -242,3 +242,15 @@ func (c *recordingEC2) DescribeImportSnapshotTasks(ctx context.Context, in *ec2.
 	}
 	return out, err
 }
+
+func (c *recordingEC2) DescribeImportImageTasks(ctx context.Context, in *ec2.DescribeImportImageTasksInput, o ...func(*ec2.Options)) (*ec2.DescribeImportImageTasksOutput, error) {
+	out, err := c.live.DescribeImportImageTasks(ctx, in, o...)
+	if err == nil {
+		c.r.update(c.account, c.region, func(reg *world.Region) {
+			for _, t := range out.ImportImageTasks {
+				reg.ImportImageTasks = upsert(reg.ImportImageTasks, t, func(x ec2types.ImportImageTask) string { return aws.ToString(x.ImportTaskId) })
+			}
+		})
+	}
+	return out, err
+}

@@ -150,3 +150,21 @@ func TestCopyVolumesSpecialInputs(t *testing.T) {
 		}
 	}
 }
+
+// ImportImage from an EBS snapshot the account cannot describe: the row is
+// imageimport/encrypted-snapshot with SRC unknown, DEF and aws/ebs accepted,
+// no intended key (so no DEFAULT_KEY_FALLBACK).
+func TestImportImageSourceKeyUnknown(t *testing.T) {
+	k := rules.Keys{Default: def, AWSManaged: awsm}
+	p, err := rules.Predict(rules.Input{Op: rules.ImportImage, Source: rules.EncryptedSource, SourceKeyUnknown: true}, k)
+	if err != nil || p.RuleID != rules.ImageimportEncryptedSnapshot || p.Expected != rules.EncryptedWith("") || p.IntendedKeyARN != "" || p.IntendedUnknown ||
+		!reflect.DeepEqual(p.Alternatives, []rules.State{rules.EncryptedWith(def), rules.EncryptedWith(awsm)}) {
+		t.Fatalf("Predict = %+v, %v", p, err)
+	}
+	if f := rules.Judge(p, rules.EncryptedWith(awsm), k, rules.Policy{RequireEncryption: true}); len(f) != 0 {
+		t.Errorf("on aws/ebs: %+v; want nothing", f)
+	}
+	if f := rules.Judge(p, rules.EncryptedWith(req), k, rules.Policy{RequireEncryption: true}); !hasCode(f, rules.KeyMismatch) {
+		t.Errorf("on another key: %+v; want KEY_MISMATCH", f)
+	}
+}

@@ -48,7 +48,7 @@ type Kind struct {
 // kinds is the registry: the engine, replay, the Lambda, the EventBridge
 // pattern, the documentation and the sample tests take their list of kinds
 // from here. Each entry is defined with its table in table_<kind>.go.
-var kinds = []Kind{launchKind, copyImageKind, createVolumeKind, copySnapshotKind, copyVolumesKind, importSnapshotKind}
+var kinds = []Kind{launchKind, copyImageKind, createVolumeKind, copySnapshotKind, copyVolumesKind, importSnapshotKind, importImageKind}
 
 // Kinds returns every kind, in the registry's order.
 func Kinds() []Kind { return append([]Kind(nil), kinds...) }

@@ -88,6 +88,13 @@ func TestPredictRows(t *testing.T) {
 		{rules.SnapimportKey, rules.Input{Op: rules.ImportSnapshot, Source: rules.EmptySource, Encrypted: rules.True, KeyGiven: true}, rules.EncryptedWith(req), nil, req, false},
 		// Reported by the task: a record without errorCode is judged against K, never rejected.
 		{rules.SnapimportKeyWithoutEncrypted, rules.Input{Op: rules.ImportSnapshot, Source: rules.EmptySource, KeyGiven: true, EBD: true}, rules.EncryptedWith(req), nil, req, false},
+		// ImportImage: a disk image or an EBS snapshot per container.
+		{rules.ImageimportPlain, rules.Input{Op: rules.ImportImage, Source: rules.UnencryptedSource}, unenc, nil, "", false},
+		{rules.ImageimportEBD, rules.Input{Op: rules.ImportImage, Source: rules.EmptySource, Encrypted: rules.False, EBD: true}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, "", false},
+		{rules.ImageimportEncrypt, rules.Input{Op: rules.ImportImage, Source: rules.EmptySource, Encrypted: rules.True}, rules.EncryptedWith(def), []rules.State{rules.EncryptedWith(awsm)}, "", false},
+		{rules.ImageimportEncryptedSnapshot, rules.Input{Op: rules.ImportImage, Source: rules.EncryptedSource, Encrypted: rules.True}, rules.EncryptedWith(src), []rules.State{rules.EncryptedWith(def), rules.EncryptedWith(awsm)}, src, false},
+		{rules.ImageimportKey, rules.Input{Op: rules.ImportImage, Source: rules.EncryptedSource, Encrypted: rules.True, KeyGiven: true}, rules.EncryptedWith(req), nil, req, false},
+		{rules.ImageimportKeyWithoutEncrypted, rules.Input{Op: rules.ImportImage, Source: rules.EmptySource, KeyGiven: true}, rules.EncryptedWith(req), nil, req, false},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {

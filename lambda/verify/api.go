@@ -16,6 +16,7 @@ type EC2API interface {
 	GetEbsEncryptionByDefault(ctx context.Context, in *ec2.GetEbsEncryptionByDefaultInput, opts ...func(*ec2.Options)) (*ec2.GetEbsEncryptionByDefaultOutput, error)
 	GetEbsDefaultKmsKeyId(ctx context.Context, in *ec2.GetEbsDefaultKmsKeyIdInput, opts ...func(*ec2.Options)) (*ec2.GetEbsDefaultKmsKeyIdOutput, error)
 	DescribeImportSnapshotTasks(ctx context.Context, in *ec2.DescribeImportSnapshotTasksInput, opts ...func(*ec2.Options)) (*ec2.DescribeImportSnapshotTasksOutput, error)
+	DescribeImportImageTasks(ctx context.Context, in *ec2.DescribeImportImageTasksInput, opts ...func(*ec2.Options)) (*ec2.DescribeImportImageTasksOutput, error)
 }
 
 // KMSAPI is the read-only part of KMS the guardrail calls.

@@ -46,3 +46,8 @@ func (c *countingEC2) DescribeImportSnapshotTasks(ctx context.Context, in *ec2.D
 	c.s.count("DescribeImportSnapshotTasks")
 	return c.EC2API.DescribeImportSnapshotTasks(ctx, in, o...)
 }
+
+func (c *countingEC2) DescribeImportImageTasks(ctx context.Context, in *ec2.DescribeImportImageTasksInput, o ...func(*ec2.Options)) (*ec2.DescribeImportImageTasksOutput, error) {
+	c.s.count("DescribeImportImageTasks")
+	return c.EC2API.DescribeImportImageTasks(ctx, in, o...)
+}

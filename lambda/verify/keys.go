@@ -23,6 +23,9 @@ type source struct {
 	// ownerKnown is set when the source's owner is known (CopyVolumes: the
 	// volume's OwnerId or an ARN names it).
 	ownerKnown bool
+	// keyUnknown is set for an encrypted source whose key cannot be known
+	// (an ImportImage snapshot the account cannot describe).
+	keyUnknown bool
 }
 
 // keySet is the resolved keys of one resource, and why any is missing.
@@ -79,6 +82,9 @@ func (s *session) keys(t target) (keySet, error) {
 		case rules.SourceKeyRole:
 			if t.src.State != rules.EncryptedSource {
 				continue
+			}
+			if t.src.keyUnknown {
+				continue // predicted as an unknown key (rules.Input.SourceKeyUnknown)
 			}
 			if t.src.KeyRef == "" {
 				ks.why[role] = fmt.Errorf("snapshot %s names no KMS key", t.src.SnapshotID)

@@ -38,6 +38,7 @@ var kinds = map[rules.Op]kind{
 	rules.CopySnapshot:   copySnapshot{},
 	rules.CopyVolumes:    copyVolumes{},
 	rules.ImportSnapshot: importSnapshot{},
+	rules.ImportImage:    importImage{},
 }
 
 // commonCalls are the lookups every kind makes through the session: the
