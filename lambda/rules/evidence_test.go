@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"errors"
 	"reflect"
 	"slices"
 	"testing"
@@ -166,5 +167,49 @@ func TestImportImageSourceKeyUnknown(t *testing.T) {
 	}
 	if f := rules.Judge(p, rules.EncryptedWith(req), k, rules.Policy{RequireEncryption: true}); !hasCode(f, rules.KeyMismatch) {
 		t.Errorf("on another key: %+v; want KEY_MISMATCH", f)
+	}
+}
+
+// Over every input of every kind: a hidden K keeps the row a K row, predicts
+// an unknown key, intends none, and the judgement is the policy's alone,
+// whatever the result; associated keys never change the row or the expected
+// state, and only widen the alternatives.
+func TestEvidenceInvariants(t *testing.T) {
+	actuals := []rules.State{{}, rules.EncryptedWith(src), rules.EncryptedWith(def), rules.EncryptedWith(awsm), rules.EncryptedWith(req), rules.EncryptedWith(assocA)}
+	pol := rules.Policy{RequireEncryption: true, LimitKeys: true, AllowedKeys: []string{req}}
+	withAssoc := keys
+	withAssoc.Associated = []string{assocA}
+	for _, k := range rules.Kinds() {
+		for _, in := range k.Inputs() {
+			plain, errPlain := rules.Predict(in, keys)
+			assoc, errAssoc := rules.Predict(in, withAssoc)
+			if (errPlain == nil) != (errAssoc == nil) || plain.RuleID != assoc.RuleID || plain.Expected != assoc.Expected || plain.IntendedKeyARN != assoc.IntendedKeyARN {
+				t.Errorf("%s %+v: associated keys changed the prediction: %+v / %+v", k.EventName, in, plain, assoc)
+			}
+			for _, a := range plain.Alternatives {
+				if !slices.Contains(assoc.Alternatives, a) {
+					t.Errorf("%s %+v: associated keys dropped the alternative %+v", k.EventName, in, a)
+				}
+			}
+			if !in.KeyGiven {
+				continue
+			}
+			in.KeyHidden = true
+			p, err := rules.Predict(in, rules.Keys{Source: src, Default: def, AWSManaged: awsm})
+			if errors.Is(err, rules.ErrRequestRejected) {
+				continue // the K row without Encrypted: EC2 rejects the call
+			}
+			if err != nil || !p.PolicyOnly || p.IntendedKeyARN != "" || p.RuleID != plain.RuleID {
+				t.Errorf("%s %+v: hidden K: %+v, %v; want the same row %s, policy only, nothing intended", k.EventName, in, p, err, plain.RuleID)
+				continue
+			}
+			for _, a := range actuals {
+				for _, f := range rules.Judge(p, a, keys, pol) {
+					if f.Code == rules.KeyMismatch || f.Code == rules.DefaultKeyFallback {
+						t.Errorf("%s %+v: hidden K, actual %+v: %s", k.EventName, in, a, f.Code)
+					}
+				}
+			}
+		}
 	}
 }

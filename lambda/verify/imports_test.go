@@ -47,3 +47,48 @@ func TestImportSnapshotFollowedByRechecks(t *testing.T) {
 		t.Errorf("resource %+v; want the imported snapshot", r)
 	}
 }
+
+// A completed import whose AMI is no longer listed: its snapshots are found
+// through the task's SnapshotDetails, matched by DeviceName, and judged; with
+// those gone too, the record is image-gone.
+func TestImportImageAMINotListed(t *testing.T) {
+	w, it := load(t, "imageimport-encrypt")
+	region(w).Images = nil
+	v := verify.New(verify.Config{Clients: w}).Evaluate(context.Background(), it)
+	if v.Status != verify.StatusCompliant || len(v.Resources) != 2 || v.Resources[1].Device != "/dev/sdb" || v.Resources[1].Resource != "snap-0f18000000000e522" {
+		b, _ := v.JSON()
+		t.Errorf("AMI not listed: %s; want both snapshots judged through the task's details", b)
+	}
+	region(w).Snapshots = nil
+	v = verify.New(verify.Config{Clients: w}).Evaluate(context.Background(), it)
+	if v.Status != verify.StatusSkipped || v.Reason != "image-gone" {
+		t.Errorf("AMI and snapshots gone: %s (%s); want skipped, image-gone", v.Status, v.Reason)
+	}
+}
+
+// A CopyVolumes whose copy is never listed: pending on the first look,
+// creation-failed after the backoff.
+func TestCopyVolumesNeverListed(t *testing.T) {
+	eventTime := time.Date(2026, 11, 20, 10, 4, 11, 0, time.UTC)
+	w, it := load(t, "volcopy-encrypted-owned")
+	reg := region(w)
+	reg.Volumes = reg.Volumes[:1] // the source only
+	if v := verify.New(verify.Config{Clients: w, Now: func() time.Time { return eventTime.Add(time.Minute) }}).Evaluate(context.Background(), it); v.Status != verify.StatusPending || !v.RetrySoon {
+		t.Errorf("first look: %s (%s), retry soon %v; want pending, retried soon", v.Status, v.Reason, v.RetrySoon)
+	}
+	v := verify.New(verify.Config{Clients: w, Now: func() time.Time { return eventTime.Add(time.Hour) }}).Recheck(context.Background(), it, verify.Check{Attempt: 3})
+	if v.Status != verify.StatusSkipped || v.Reason != verify.ReasonCreationFailed {
+		t.Errorf("after the backoff: %s (%s); want skipped, creation-failed", v.Status, v.Reason)
+	}
+}
+
+// The import tasks are asked once per event, and counted.
+func TestImportLookupsCounted(t *testing.T) {
+	for sample, api := range map[string]string{"snapimport-key": "DescribeImportSnapshotTasks", "imageimport-key": "DescribeImportImageTasks"} {
+		w, it := load(t, sample)
+		v := verify.New(verify.Config{Clients: w}).Evaluate(context.Background(), it)
+		if v.Calls[api] != 1 {
+			t.Errorf("%s: %s called %d times; want 1 (calls %v)", sample, api, v.Calls[api], v.Calls)
+		}
+	}
+}
