@@ -214,8 +214,8 @@ type target struct {
 	zone string
 	// from says where the result comes from, for messages (", launched from ami-…").
 	from string
-	// container is the disk container a VM Import result comes from.
-	container *diskContainer
+	// containers are the disk containers of a VM Import request, for its fix.
+	containers []diskContainer
 	// note is what the reader must know about the judgement (formats.md §4).
 	note string
 }

@@ -192,7 +192,7 @@ func (importImage) targets(s *session, r *cloudtrail.Record) ([]target, error) {
 		return nil, err
 	}
 	base := func(c *diskContainer, device string) target {
-		t := target{region: region, parent: imageID, device: device, requestKey: req.KMSKeyID, container: c, image: imageID,
+		t := target{region: region, parent: imageID, device: device, requestKey: req.KMSKeyID, containers: req.Containers, image: imageID,
 			src: containerSource(s, region, c, snaps)}
 		t.in = rules.Input{Op: rules.ImportImage, Source: t.src.State, Owned: t.src.Owned, SameRegion: true,
 			Encrypted: req.Encrypted, KeyGiven: req.KMSKeyID != "", EBD: ebd, SourceKeyUnknown: t.src.keyUnknown}
@@ -321,5 +321,5 @@ func (importImage) fix(t target, key string) string {
 		what = "<the imported AMI>"
 	}
 	return fmt.Sprintf("import again with `aws ec2 import-image --region %s --disk-containers %s --encrypted --kms-key-id %s`, then deregister %s and delete its snapshots",
-		t.region, t.container.option(), key, what)
+		t.region, containersOption(t.containers), key, what)
 }

@@ -91,6 +91,19 @@ func (d *diskContainer) option() string {
 	return shellQuote(strings.Join(parts, ","))
 }
 
+// containersOption writes the containers as the CLI's shorthand, one word
+// each.
+func containersOption(cs []diskContainer) string {
+	if len(cs) == 0 {
+		return "<as before>"
+	}
+	out := make([]string, len(cs))
+	for i := range cs {
+		out[i] = cs[i].option()
+	}
+	return strings.Join(out, " ")
+}
+
 // importSnapshotResponse is ImportSnapshot's responseElements:
 // {"importTaskId": "import-snap-0a1", "snapshotTaskDetail": {...}}. The
 // detail is a hint only.
@@ -224,10 +237,13 @@ func (importSnapshot) targets(s *session, r *cloudtrail.Record) ([]target, error
 	if err != nil {
 		return nil, err
 	}
-	t := target{region: region, parent: snapID, requestKey: req.KMSKeyID, container: req.Container,
+	t := target{region: region, parent: snapID, requestKey: req.KMSKeyID,
 		src: source{Region: region, State: rules.EmptySource}}
 	t.in = rules.Input{Op: rules.ImportSnapshot, Source: rules.EmptySource, SameRegion: true,
 		Encrypted: req.Encrypted, KeyGiven: req.KMSKeyID != "", EBD: ebd}
+	if req.Container != nil {
+		t.containers = []diskContainer{*req.Container}
+	}
 	if snapID == "" {
 		return []target{t}, nil
 	}
@@ -249,7 +265,7 @@ func (importSnapshot) targets(s *session, r *cloudtrail.Record) ([]target, error
 
 func (importSnapshot) fix(t target, key string) string {
 	return fmt.Sprintf("import again with `aws ec2 import-snapshot --region %s --disk-container %s --encrypted --kms-key-id %s`, then delete %s",
-		t.region, t.container.option(), key, orPlaceholder(t.parent, "<the imported snapshot>"))
+		t.region, containersOption(t.containers), key, orPlaceholder(t.parent, "<the imported snapshot>"))
 }
 
 func orPlaceholder(s, placeholder string) string {

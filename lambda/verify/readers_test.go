@@ -54,3 +54,31 @@ func TestReadImportSnapshot(t *testing.T) {
 		t.Error("no importTaskId: no error")
 	}
 }
+
+// The fixes of the new kinds are commands a person can paste: every disk
+// container of the request, quoted for the shell.
+func TestImportAndCopyFixes(t *testing.T) {
+	got, err := readImportImage(record(t, `{"eventName":"ImportImage","requestParameters":{"diskContainerSet":{"items":[{"format":"VMDK","userBucket":{"s3Bucket":"b","s3Key":"d1.vmdk"},"deviceName":"/dev/sda1"},{"snapshotId":"snap-1"}]}},"responseElements":{"importTaskId":"import-ami-1"}}`))
+	if err != nil || len(got.Containers) != 2 {
+		t.Fatalf("readImportImage = %+v, %v", got, err)
+	}
+	fix := importImage{}.fix(target{region: "us-east-1", parent: "ami-1", containers: got.Containers}, "arn:aws:kms:us-east-1:222222222222:key/k")
+	want := "import again with `aws ec2 import-image --region us-east-1 --disk-containers 'Format=VMDK,UserBucket={S3Bucket=b,S3Key=d1.vmdk},DeviceName=/dev/sda1' SnapshotId=snap-1 --encrypted --kms-key-id arn:aws:kms:us-east-1:222222222222:key/k`, then deregister ami-1 and delete its snapshots"
+	if fix != want {
+		t.Errorf("ImportImage fix\n%s\nwant\n%s", fix, want)
+	}
+	for _, tt := range []struct{ list, n string }{
+		{`{"diskContainer":{"items":[{"url":"s3://b/1"},{"url":"s3://b/2"}]}}`, "2"},
+		{`{"diskContainers":[{"url":"s3://b/1"}]}`, "1"},
+		{`{"diskContainer":{"url":"s3://b/1"}}`, "1"},
+	} {
+		got, err := readImportImage(record(t, `{"eventName":"ImportImage","requestParameters":`+tt.list+`,"responseElements":{"importTaskId":"import-ami-1"}}`))
+		if err != nil || string(rune('0'+len(got.Containers))) != tt.n {
+			t.Errorf("%s: %+v, %v; want %s containers", tt.list, got, err, tt.n)
+		}
+	}
+	fix = copyVolumes{}.fix(target{region: "us-east-1", parent: "vol-2", src: source{SnapshotID: "vol-1"}}, "<a key of 222222222222>")
+	if want := "copy the volume again with `aws ec2 copy-volumes --region us-east-1 --source-volume-id vol-1 --encrypted --kms-key-id <a key of 222222222222>`, move its users to the new copy, then delete vol-2"; fix != want {
+		t.Errorf("CopyVolumes fix\n%s\nwant\n%s", fix, want)
+	}
+}
