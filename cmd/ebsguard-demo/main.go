@@ -271,7 +271,7 @@ func printNotification(out io.Writer, sample string, n localrun.Notification) {
 				break
 			}
 		}
-		fmt.Fprintf(out, "     %s\n", wrap(f.Message, 100, "     "))
+		fmt.Fprintf(out, "     %s\n", wrap(f.Text(), 100, "     "))
 	}
 }
 

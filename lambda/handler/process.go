@@ -56,6 +56,7 @@ func (h *Handler) process(ctx context.Context, log *slog.Logger, it cloudtrail.I
 	expired := len(pending) > 0 && v.Status != verify.StatusViolation && !v.Retryable && h.schedule.Expired(st.firstSeen, h.now())
 	if expired {
 		v.Status, v.Reason = verify.StatusError, "still-pending:"+recheck.Age(h.now().Sub(st.firstSeen))
+		v.ErrorClass = verify.ClassStillPending
 	}
 	logVerdict(log, v, h.now())
 

@@ -37,7 +37,7 @@ func copyVerdict() verify.Verdict {
 			{Resource: "snap-0ok", Parent: "ami-0new", Device: "/dev/xvdb", Source: "snap-0src2", Rule: "copy/encrypted/owned",
 				Actual: &rules.State{Encrypted: true, KMSKeyARN: srcKey}, Findings: []string{}},
 		},
-		Findings: []verify.Finding{{Code: "DEFAULT_KEY_FALLBACK", Severity: "high", Resource: "snap-0new", Message: explained + " Fix: " + fixText}},
+		Findings: []verify.Finding{{Code: "DEFAULT_KEY_FALLBACK", Severity: "high", Resource: "snap-0new", Message: explained, Fix: fixText}},
 	}
 }
 
@@ -152,7 +152,7 @@ func TestFindingIDStable(t *testing.T) {
 	later := env
 	later.Now = later.Now.Add(48 * time.Hour)
 	reworded := copyVerdict()
-	reworded.Findings[0].Message = "another wording. Fix: another fix."
+	reworded.Findings[0].Message, reworded.Findings[0].Fix = "another wording.", "another fix"
 	reworded.Findings[0].Severity = "medium"
 	otherCode, otherResource, otherEvent := copyVerdict(), copyVerdict(), copyVerdict()
 	otherCode.Findings[0].Code = "KEY_MISMATCH"
@@ -243,7 +243,7 @@ func TestFindingLimits(t *testing.T) {
 	v := copyVerdict()
 	v.EventID = strings.Repeat("e", 600)
 	long := strings.Repeat("snapshot snap-0new is wrong; ", 100)
-	v.Findings[0].Message = long + " Fix: " + strings.Repeat("do this; ", 100)
+	v.Findings[0].Message, v.Findings[0].Fix = long, strings.Repeat("do this; ", 100)
 	v.Principal = "arn:aws:sts::222222222222:assumed-role/ci/x\nAccount: 999" + strings.Repeat("p", 3000)
 	a, err := securityhub.Findings(v, env, nil)
 	if err != nil {

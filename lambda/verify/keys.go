@@ -141,10 +141,10 @@ func (s *session) describeKey(region, ref string) (keyAnswer, error) {
 			return keyAnswer{NotFound: true}, nil
 		}
 		if err != nil {
-			return keyAnswer{}, fmt.Errorf("describe key %s in %s: %w", ref, region, err)
+			return keyAnswer{}, &Error{Class: keyClass(err), Err: fmt.Errorf("describe key %s in %s: %w", ref, region, err)}
 		}
 		if out.KeyMetadata == nil || aws.ToString(out.KeyMetadata.Arn) == "" {
-			return keyAnswer{}, fmt.Errorf("describe key %s in %s: no key ARN in the answer", ref, region)
+			return keyAnswer{}, &Error{Class: ClassKeyNotFound, Err: fmt.Errorf("describe key %s in %s: no key ARN in the answer", ref, region)}
 		}
 		return keyAnswer{ARN: aws.ToString(out.KeyMetadata.Arn)}, nil
 	})
@@ -157,9 +157,20 @@ func (s *session) mustResolve(region, ref string) (string, error) {
 		return "", err
 	}
 	if a.NotFound {
-		return "", fmt.Errorf("KMS key %s in %s: %w", ref, region, ErrNotFound)
+		return "", &Error{Class: ClassKeyNotFound, Err: fmt.Errorf("KMS key %s in %s: %w", ref, region, ErrNotFound)}
 	}
 	return a.ARN, nil
+}
+
+// keyClass is the class of a failure to resolve a key reference: the AWS
+// error's when it says more (denied, throttled), else key-not-found.
+func keyClass(err error) Class {
+	switch c := ClassOf(err); c {
+	case ClassNotFound, ClassMalformed, ClassLookupFailed, ClassInternal, "":
+		return ClassKeyNotFound
+	default:
+		return c
+	}
 }
 
 // errIsPermanentLookup tells a lookup answer that is final (not found, a
