@@ -143,7 +143,7 @@ func (e *Engine) evaluate(ctx context.Context, it cloudtrail.Item, c Check, v *V
 	case !ok:
 		return &Error{Class: ClassMalformed, Err: fmt.Errorf("invalid eventTime %q: not a timestamp", v.EventTime)}
 	}
-	s := &session{ctx: ctx, clients: e.clients, cache: e.cache, kind: k, account: v.Account, region: v.Region, when: when, check: c,
+	s := &session{ctx: withCounter(ctx, v.Calls), clients: e.clients, cache: e.cache, kind: k, account: v.Account, region: v.Region, when: when, check: c,
 		now: e.now, calls: v.Calls, memo: map[string]any{}, reused: map[string]bool{}}
 	if err := e.judgeAll(s, k, impl, r, v); err != nil {
 		return err

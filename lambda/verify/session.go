@@ -126,14 +126,14 @@ func (s *session) gone() bool {
 	return s.check.Attempt > 0 && s.now().Sub(s.when) > goneAfter
 }
 
-func (s *session) count(api string) { s.calls[api]++ }
-
+// ec2 returns the EC2 client of the account in region, as an SDK client
+// whose middleware counts its calls (sdk.go).
 func (s *session) ec2(region string) (EC2API, error) {
 	c, err := s.clients.EC2(s.ctx, s.account, region)
 	if err != nil {
 		return nil, fmt.Errorf("ec2 client for %s in %s: %w", s.account, region, err)
 	}
-	return &countingEC2{EC2API: c, s: s}, nil
+	return SDKEC2(c, region), nil
 }
 
 // imageAnswer is an image as DescribeImages gives it; only an available

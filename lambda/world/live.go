@@ -87,6 +87,7 @@ func (l *Live) view(account, region string, q call) *Region {
 		}
 	}
 	out := *base
+	out.index = nil // a view of its own, indexed on its first lookup
 	out.Images, out.Snapshots = slices.Clone(base.Images), slices.Clone(base.Snapshots)
 	out.Volumes, out.Instances = slices.Clone(base.Volumes), slices.Clone(base.Instances)
 	for i, e := range base.Later {

@@ -48,6 +48,9 @@ type Region struct {
 	// Events are CloudTrail records, as CloudTrail writes them, that
 	// LookupEvents answers in this account and Region.
 	Events []json.RawMessage `json:"events,omitempty"`
+
+	// index answers lookups by ID and filter (index.go).
+	index *regionIndex
 }
 
 // Later is a change to a Region that holds once both of its conditions do:
