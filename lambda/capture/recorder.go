@@ -125,4 +125,3 @@ func (r *Recorder) update(account, region string, f func(*world.Region)) {
 	}
 	f(reg)
 }
-

@@ -12,8 +12,8 @@ import (
 // time: built once per Region (on its first lookup after loading), so that
 // the cost of a describe call does not grow with the size of the world.
 type regionIndex struct {
-	images    map[string]int // ImageId → index in Images
-	snapshots map[string]int // SnapshotId → index in Snapshots
+	images     map[string]int   // ImageId → index in Images
+	snapshots  map[string]int   // SnapshotId → index in Snapshots
 	volumeByID map[string]int   // VolumeId → index in Volumes
 	byInstance map[string][]int // attached InstanceId → indexes in Volumes, ascending
 	// attach are the attachments of volumes that list none, from the
