@@ -1,22 +1,19 @@
 package deployment
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/ebsguard/ebsguard/lambda/verify"
+)
 
 // EngineReadActions are exactly the read-only calls the engine makes in an
-// account (lambda/verify's EC2API and KMSAPI): the central function's role
-// needs them for its own account, the reader role for every other. None
-// supports resource-level permissions, so they are granted on "*".
-// ec2:DescribeInstances is not among them: the engine finds an instance's
-// volumes with DescribeVolumes filtered by attachment.instance-id.
-var EngineReadActions = []string{
-	"ec2:DescribeImages",
-	"ec2:DescribeLaunchTemplateVersions",
-	"ec2:DescribeSnapshots",
-	"ec2:DescribeVolumes",
-	"ec2:GetEbsDefaultKmsKeyId",
-	"ec2:GetEbsEncryptionByDefault",
-	"kms:DescribeKey",
-}
+// account: one per method of lambda/verify's EC2API and KMSAPI, derived from
+// the interfaces (verify.ReadActions). The central function's role needs them
+// for its own account, the reader role for every other. None supports
+// resource-level permissions, so they are granted on "*". template.yaml's
+// list and docs/permissions.md are generated from it
+// (`go test ./internal/deployment -run TestGeneratedPermissions -update`).
+var EngineReadActions = verify.ReadActions()
 
 // AuditActions are what `ebsguard audit` needs beyond the engine, through the
 // reader role: CloudTrail event history. LookupEvents supports no

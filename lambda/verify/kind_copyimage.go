@@ -16,10 +16,6 @@ type copyImage struct{}
 
 func (copyImage) quick() bool { return false }
 
-func (copyImage) calls() []string {
-	return []string{"ec2:DescribeImages", "ec2:DescribeSnapshots"}
-}
-
 // copyImageParameters is CopyImage's requestParameters:
 //
 //	{"sourceRegion": "us-east-1", "sourceImageId": "ami-0a1", "name": "web",

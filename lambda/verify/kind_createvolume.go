@@ -16,10 +16,6 @@ type createVolume struct{}
 
 func (createVolume) quick() bool { return true }
 
-func (createVolume) calls() []string {
-	return []string{"ec2:DescribeSnapshots", "ec2:DescribeVolumes"}
-}
-
 // createVolumeParameters is CreateVolume's requestParameters; CloudTrail names
 // the Availability Zone "zone":
 //
