@@ -144,8 +144,8 @@ func Parse(r io.Reader) (*World, error) {
 			}
 		}
 	}
-	var w World
-	if err := json.Unmarshal(b, &w); err != nil {
+	w, err := decodeShape(shape.Accounts, shape.Organization)
+	if err != nil {
 		return nil, fmt.Errorf("parse: %w", err)
 	}
 	for acct, regions := range w.Accounts {
@@ -165,7 +165,7 @@ func Parse(r io.Reader) (*World, error) {
 			}
 		}
 	}
-	return &w, nil
+	return w, nil
 }
 
 // known reports a field of an object that is not one of want.
