@@ -202,3 +202,28 @@ func (s *session) policy(p Policy, region string, actual rules.State) (rules.Pol
 	}
 	return pol, nil
 }
+
+// actual reads the encryption state of a result, which EC2 normally gives
+// with a key ARN already.
+func (s *session) actual(region string, encrypted *bool, keyID *string) (rules.State, error) {
+	if !isEncrypted(encrypted, keyID) {
+		return rules.State{}, nil
+	}
+	if aws.ToString(keyID) == "" {
+		return rules.State{Encrypted: true}, nil
+	}
+	arn, err := s.mustResolve(region, aws.ToString(keyID))
+	if err != nil {
+		return rules.State{}, err
+	}
+	return rules.EncryptedWith(arn), nil
+}
+
+// isEncrypted reads EC2's Encrypted flag; a hand-written world that names a
+// key but omits the flag means encrypted.
+func isEncrypted(encrypted *bool, keyID *string) bool {
+	if encrypted != nil {
+		return *encrypted
+	}
+	return aws.ToString(keyID) != ""
+}

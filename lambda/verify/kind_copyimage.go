@@ -219,37 +219,3 @@ func copiedSnapshots(s *session, region string, img *ec2types.Image) (map[string
 	}
 	return out, nil
 }
-
-// ebsSnapshots returns the mappings of an AMI that are EBS snapshots.
-func ebsSnapshots(ms []ec2types.BlockDeviceMapping) []ec2types.BlockDeviceMapping {
-	var out []ec2types.BlockDeviceMapping
-	for _, m := range ms {
-		if m.Ebs != nil && aws.ToString(m.Ebs.SnapshotId) != "" && m.NoDevice == nil {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-func snapshotIDs(ms []ec2types.BlockDeviceMapping) []string {
-	var ids []string
-	for _, m := range ms {
-		ids = append(ids, aws.ToString(m.Ebs.SnapshotId))
-	}
-	return ids
-}
-
-// sourceOf describes the source of one AMI mapping: from the snapshot when
-// the account can see it, else from the AMI's mapping and owner.
-func sourceOf(s *session, region string, img ec2types.Image, m ec2types.BlockDeviceMapping, snaps map[string]ec2types.Snapshot) source {
-	src := source{SnapshotID: aws.ToString(m.Ebs.SnapshotId), Region: region, State: rules.UnencryptedSource}
-	encrypted, key, owner := isEncrypted(m.Ebs.Encrypted, m.Ebs.KmsKeyId), aws.ToString(m.Ebs.KmsKeyId), aws.ToString(img.OwnerId)
-	if snap, ok := snaps[src.SnapshotID]; ok {
-		encrypted, key, owner = isEncrypted(snap.Encrypted, snap.KmsKeyId), aws.ToString(snap.KmsKeyId), aws.ToString(snap.OwnerId)
-	}
-	if encrypted {
-		src.State, src.KeyRef = rules.EncryptedSource, key
-	}
-	src.Owned = owner == s.account
-	return src
-}

@@ -152,13 +152,3 @@ func zoneOption(req createVolumeRequest) string {
 	}
 	return ""
 }
-
-// snapshotSource describes a source snapshot the account can see.
-func snapshotSource(s *session, region string, snap ec2types.Snapshot) source {
-	src := source{SnapshotID: aws.ToString(snap.SnapshotId), Region: region, State: rules.UnencryptedSource,
-		Owned: aws.ToString(snap.OwnerId) == s.account}
-	if isEncrypted(snap.Encrypted, snap.KmsKeyId) {
-		src.State, src.KeyRef = rules.EncryptedSource, aws.ToString(snap.KmsKeyId)
-	}
-	return src
-}
