@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ebsguard/ebsguard/internal/deployment"
+	"github.com/ebsguard/ebsguard/lambda/rules"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
 
@@ -145,8 +146,24 @@ func TestDurationPattern(t *testing.T) {
 }
 
 func TestEventDescriptions(t *testing.T) {
-	if got, want := deployment.EventList(), "RunInstances, CopyImage, CreateVolume and CopySnapshot"; got != want {
-		t.Errorf("EventList = %q; want %q", got, want)
+	// Every kind of the registry, in its order, the last after "and".
+	names, list := rules.EventNames(), deployment.EventList()
+	rest := list
+	for i, n := range names {
+		sep := ", "
+		switch {
+		case i == 0:
+			sep = ""
+		case i == len(names)-1:
+			sep = " and "
+		}
+		if !strings.HasPrefix(rest, sep+n) {
+			t.Fatalf("EventList = %q; want the registry's %v in order", list, names)
+		}
+		rest = rest[len(sep+n):]
+	}
+	if rest != "" {
+		t.Errorf("EventList = %q ends with %q beyond the registry's kinds", list, rest)
 	}
 	for _, n := range deployment.EventNames {
 		if !strings.Contains(deployment.FunctionDescription(), n) {

@@ -1,8 +1,11 @@
 package world
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"sync"
 )
@@ -57,9 +60,7 @@ func decodeShape(accounts map[string]map[string]map[string]json.RawMessage, org 
 			continue
 		}
 		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if err := json.Unmarshal(j.raw, j.into); err != nil {
+			if err := decodeList(j.raw, j.into, sem); err != nil {
 				errs[i] = fmt.Errorf("%s: %w", j.where, err)
 			}
 		})
@@ -71,6 +72,88 @@ func decodeShape(accounts map[string]map[string]map[string]json.RawMessage, org 
 		}
 	}
 	return w, nil
+}
+
+// chunkBytes is the size of a list's part decoded on its own.
+const chunkBytes = 1 << 20
+
+// decodeList decodes raw into into; a large JSON array of objects is split
+// into parts decoded in parallel (at most cap(sem) at once), then joined in
+// order.
+func decodeList(raw json.RawMessage, into any, sem chan struct{}) error {
+	parts := splitArray(raw, chunkBytes)
+	rv := reflect.ValueOf(into).Elem()
+	if len(parts) < 2 || rv.Kind() != reflect.Slice {
+		sem <- struct{}{}
+		defer func() { <-sem }()
+		return json.Unmarshal(raw, into)
+	}
+	out := make([]reflect.Value, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, p := range parts {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			v := reflect.New(rv.Type())
+			errs[i] = json.Unmarshal(p, v.Interface())
+			out[i] = v.Elem()
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	n := 0
+	for _, v := range out {
+		n += v.Len()
+	}
+	all := reflect.MakeSlice(rv.Type(), 0, n)
+	for _, v := range out {
+		all = reflect.AppendSlice(all, v)
+	}
+	rv.Set(all)
+	return nil
+}
+
+// splitArray cuts a JSON array into arrays of about size bytes each, between
+// its elements, with one pass over the bytes that tracks only nesting and
+// strings. It returns nil when raw is not an array or is small; a malformed
+// array is left for the decoder to report.
+func splitArray(raw []byte, size int) [][]byte {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) < 2*size || raw[0] != '[' {
+		return nil
+	}
+	var parts [][]byte
+	depth, inString, escaped := 0, false, false
+	start := 1 // first byte of the current part's elements
+	for i, c := range raw {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+		case c == ']' || c == '}':
+			depth--
+		case c == ',' && depth == 1 && i-start >= size:
+			parts = append(parts, append(append([]byte{'['}, raw[start:i]...), ']'))
+			start = i + 1
+		}
+	}
+	if depth != 0 || inString || len(parts) == 0 {
+		return nil
+	}
+	return append(parts, append([]byte{'['}, raw[start:]...))
 }
 
 // regionField is where a Region's field of the file goes (the names Parse
