@@ -30,6 +30,39 @@ var generatedRegions = []generated{
 		return b.String()
 	}},
 	{"../../docs/permissions.md", "<!-- permissions:begin", "<!-- permissions:end", permissionsTable},
+	// The kinds of the registry, in the SAM template's descriptions and
+	// pattern (the CDK app builds them from the registry at synth time).
+	{"../../template.yaml", "# template-description:begin", "# template-description:end", func() string {
+		return "Description: >-\n" + wrap("ebsguard, single-account quick start: evaluates the "+deployment.EventList()+
+			" calls of this account and Region against the documented EBS encryption rules, checks again later what is"+
+			" not visible yet, and publishes violations to an encrypted SNS topic. For an organization, deploy the CDK app in infra/cdk instead.", "  ", 76)
+	}},
+	{"../../template.yaml", "# function-description:begin", "# function-description:end", func() string {
+		return "      Description: >-\n" + wrap(deployment.FunctionDescription(), "        ", 76)
+	}},
+	{"../../template.yaml", "# event-names:begin", "# event-names:end", func() string {
+		return "                eventName: [" + strings.Join(deployment.EventNames, ", ") + "]\n"
+	}},
+}
+
+// wrap folds s into lines of at most width characters, each indented: a
+// YAML folded scalar that reads back as s.
+func wrap(s, indent string, width int) string {
+	var b, line strings.Builder
+	for _, w := range strings.Fields(s) {
+		if line.Len() > 0 && len(indent)+line.Len()+1+len(w) > width {
+			b.WriteString(indent + line.String() + "\n")
+			line.Reset()
+		}
+		if line.Len() > 0 {
+			line.WriteByte(' ')
+		}
+		line.WriteString(w)
+	}
+	if line.Len() > 0 {
+		b.WriteString(indent + line.String() + "\n")
+	}
+	return b.String()
 }
 
 // permissionsTable documents every role's actions, from the lists the
@@ -68,7 +101,7 @@ func permissionsTable() string {
 // the documentation.
 func TestGeneratedPermissions(t *testing.T) {
 	for _, g := range generatedRegions {
-		t.Run(g.path, func(t *testing.T) {
+		t.Run(g.path+" "+g.begin, func(t *testing.T) {
 			old, err := os.ReadFile(g.path)
 			if err != nil {
 				t.Fatal(err)
