@@ -10,7 +10,7 @@ export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/$(BUILD)/jsii-cache
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: all build build-cli build-GuardrailFunction test lint fuzz update-golden verify replay-samples clean
+.PHONY: all build build-cli build-GuardrailFunction test test-short lint fuzz update-golden verify replay-samples clean
 
 all: lint test
 
@@ -31,6 +31,11 @@ build-GuardrailFunction: build
 test:
 	$(GO) test -race ./...
 	cd $(CDK) && $(GO) test ./...
+
+## test-short: the quick loop while editing: skips the fault tally and the other end-to-end
+## tests that take seconds (testing.Short); under a minute warm on 2 cores
+test-short:
+	$(GO) test -short ./...
 
 ## lint: formatting and vet, both modules
 lint:

@@ -35,6 +35,7 @@ func sameVerdicts(t *testing.T, what, got, want string, principals bool) {
 // world and records that replay alone turns into the live verdicts; redacted,
 // the same but for the principals, which are gone from the files.
 func TestCaptureThroughLocalAWS(t *testing.T) {
+	skipLong(t)
 	w, _ := auditWorld(t, false)
 	startLocal(t, w)
 	dir := t.TempDir()

@@ -194,6 +194,9 @@ func TestSAMEncryption(t *testing.T) {
 
 // cfn-lint (with the SAM translator) when the machine has it.
 func TestCfnLint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cfn-lint takes seconds; run without -short (make test, CI)")
+	}
 	path, err := exec.LookPath("cfn-lint")
 	if err != nil {
 		t.Skip("cfn-lint is not installed")
