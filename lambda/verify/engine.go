@@ -19,6 +19,7 @@ type Engine struct {
 	clients Clients
 	policy  Policy
 	cache   *cache
+	sdk     *sdkClients
 	now     func() time.Time
 }
 
@@ -40,7 +41,7 @@ func New(cfg Config) *Engine {
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine{clients: cfg.Clients, policy: cfg.Policy, cache: newCache(cfg.CacheTTL, now), now: now}
+	return &Engine{clients: cfg.Clients, policy: cfg.Policy, cache: newCache(cfg.CacheTTL, now), sdk: &sdkClients{}, now: now}
 }
 
 // Check says which look at a record this is: the first (Attempt 0, as in
@@ -143,7 +144,7 @@ func (e *Engine) evaluate(ctx context.Context, it cloudtrail.Item, c Check, v *V
 	case !ok:
 		return &Error{Class: ClassMalformed, Err: fmt.Errorf("invalid eventTime %q: not a timestamp", v.EventTime)}
 	}
-	s := &session{ctx: withCounter(ctx, v.Calls), clients: e.clients, cache: e.cache, kind: k, account: v.Account, region: v.Region, when: when, check: c,
+	s := &session{ctx: withCounter(ctx, v.Calls), clients: e.clients, cache: e.cache, sdk: e.sdk, kind: k, account: v.Account, region: v.Region, when: when, check: c,
 		now: e.now, calls: v.Calls, memo: map[string]any{}, reused: map[string]bool{}}
 	if err := e.judgeAll(s, k, impl, r, v); err != nil {
 		return err

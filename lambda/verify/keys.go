@@ -135,7 +135,7 @@ func (s *session) describeKey(region, ref string) (keyAnswer, error) {
 		if err != nil {
 			return keyAnswer{}, fmt.Errorf("kms client for %s in %s: %w", s.account, region, err)
 		}
-		out, err := SDKKMS(c, region).DescribeKey(s.ctx, &kms.DescribeKeyInput{KeyId: aws.String(ref)})
+		out, err := s.sdkKMS(c, region).DescribeKey(s.ctx, &kms.DescribeKeyInput{KeyId: aws.String(ref)})
 		if isNotFound(err) {
 			return keyAnswer{NotFound: true}, nil
 		}

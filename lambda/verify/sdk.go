@@ -107,3 +107,56 @@ func SDKKMS(c KMSAPI, region string) *kms.Client {
 	opts, retryer := inProcessOptions(region, c)
 	return kms.New(kms.Options{Region: region, Credentials: aws.AnonymousCredentials{}, APIOptions: opts, Retryer: retryer})
 }
+
+// sdkClients keeps the in-process SDK clients an engine built, one per
+// implementation (by pointer) and Region: building an SDK client costs far
+// more than one in-process call. A Clients that returns a new implementation
+// for every call gets a new SDK client every time; the cache then starts
+// over when full.
+type sdkClients struct {
+	mu sync.Mutex
+	m  map[sdkKey]any
+}
+
+type sdkKey struct {
+	impl   any
+	region string
+}
+
+const maxSDKClients = 1024
+
+// get returns the cached client of impl in region, building it with build.
+// Only a pointer implementation is cached: its identity is the key.
+func (c *sdkClients) get(impl any, region string, build func() any) any {
+	if c == nil || reflect.ValueOf(impl).Kind() != reflect.Pointer {
+		return build()
+	}
+	k := sdkKey{impl, region}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.m[k]; ok {
+		return v
+	}
+	if c.m == nil || len(c.m) >= maxSDKClients {
+		c.m = map[sdkKey]any{}
+	}
+	v := build()
+	c.m[k] = v
+	return v
+}
+
+// sdkEC2 is SDKEC2, reusing the engine's clients.
+func (s *session) sdkEC2(c EC2API, region string) EC2API {
+	if sc, ok := c.(*ec2.Client); ok {
+		return sc
+	}
+	return s.sdk.get(c, region, func() any { return SDKEC2(c, region) }).(*ec2.Client)
+}
+
+// sdkKMS is SDKKMS, reusing the engine's clients.
+func (s *session) sdkKMS(c KMSAPI, region string) KMSAPI {
+	if sc, ok := c.(*kms.Client); ok {
+		return sc
+	}
+	return s.sdk.get(c, region, func() any { return SDKKMS(c, region) }).(*kms.Client)
+}

@@ -37,6 +37,7 @@ type session struct {
 	ctx     context.Context
 	clients Clients
 	cache   *cache
+	sdk     *sdkClients
 	kind    rules.Kind // the kind of the record being evaluated
 	account string
 	region  string // the Region of the call (awsRegion)
@@ -117,5 +118,5 @@ func (s *session) ec2(region string) (EC2API, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ec2 client for %s in %s: %w", s.account, region, err)
 	}
-	return SDKEC2(c, region), nil
+	return s.sdkEC2(c, region), nil
 }

@@ -17,6 +17,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
@@ -28,6 +29,11 @@ import (
 type World struct {
 	Accounts     map[string]map[string]*Region `json:"accounts"`
 	Organization *Organization                 `json:"organization,omitempty"`
+
+	// views keeps one EC2 and one KMS view per account and Region, so that
+	// a client built around a view (verify's in-process SDK client) is built
+	// once.
+	views sync.Map
 }
 
 // Region is what the EC2 and KMS APIs return when called from one account in
