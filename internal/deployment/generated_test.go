@@ -5,10 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ebsguard/ebsguard/internal/deployment"
+	"github.com/ebsguard/ebsguard/lambda/verify"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated permission lists of template.yaml and docs/permissions.md")
@@ -22,9 +24,16 @@ type generated struct {
 }
 
 var generatedRegions = []generated{
+	{"permissions.go", "// engine-reads:begin", "// engine-reads:end", func() string {
+		var b strings.Builder
+		for _, a := range verify.ReadActions() {
+			fmt.Fprintf(&b, "\t%q,\n", a)
+		}
+		return b.String()
+	}},
 	{"../../template.yaml", "# engine-reads:begin", "# engine-reads:end", func() string {
 		var b strings.Builder
-		for _, a := range deployment.EngineReadActions {
+		for _, a := range verify.ReadActions() {
 			fmt.Fprintf(&b, "              - %s\n", a)
 		}
 		return b.String()
@@ -70,12 +79,16 @@ func wrap(s, indent string, width int) string {
 func permissionsTable() string {
 	var b strings.Builder
 	b.WriteString("\n| action | central function's role | member accounts' reader role |\n|---|---|---|\n")
+	// From the interfaces, not EngineReadActions: one -update run writes
+	// both.
+	readerActions := append(verify.ReadActions(), deployment.AuditActions...)
+	slices.Sort(readerActions)
 	reader := map[string]bool{}
-	for _, a := range deployment.ReaderRoleActions() {
+	for _, a := range readerActions {
 		reader[a] = true
 	}
 	engine := map[string]bool{}
-	for _, a := range deployment.EngineReadActions {
+	for _, a := range verify.ReadActions() {
 		engine[a] = true
 	}
 	mark := func(ok bool) string {
@@ -84,7 +97,7 @@ func permissionsTable() string {
 		}
 		return "–"
 	}
-	for _, a := range deployment.ReaderRoleActions() {
+	for _, a := range readerActions {
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", a, mark(engine[a]), mark(reader[a]))
 	}
 	for _, l := range [][]string{deployment.RecheckSendActions, deployment.RecheckConsumeActions, deployment.SecurityHubActions} {

@@ -1,19 +1,28 @@
 package deployment
 
-import (
-	"slices"
-
-	"github.com/ebsguard/ebsguard/lambda/verify"
-)
+import "slices"
 
 // EngineReadActions are exactly the read-only calls the engine makes in an
-// account: one per method of lambda/verify's EC2API and KMSAPI, derived from
-// the interfaces (verify.ReadActions). The central function's role needs them
-// for its own account, the reader role for every other. None supports
-// resource-level permissions, so they are granted on "*". template.yaml's
-// list and docs/permissions.md are generated from it
-// (`go test ./internal/deployment -run TestGeneratedPermissions -update`).
-var EngineReadActions = verify.ReadActions()
+// account: one per method of lambda/verify's EC2API and KMSAPI
+// (verify.ReadActions derives them from the interfaces). The central
+// function's role needs them for its own account, the reader role for every
+// other. None supports resource-level permissions, so they are granted on
+// "*". The list is generated, as are template.yaml's and
+// docs/permissions.md's (`go test ./internal/deployment -run
+// TestGeneratedPermissions -update`): written out rather than computed so
+// that the CDK module, which builds this package, does not depend on the
+// engine and the EC2 SDK.
+var EngineReadActions = []string{
+	// engine-reads:begin: generated from verify.ReadActions() by `go test ./internal/deployment -run TestGeneratedPermissions -update`; do not edit
+	"ec2:DescribeImages",
+	"ec2:DescribeLaunchTemplateVersions",
+	"ec2:DescribeSnapshots",
+	"ec2:DescribeVolumes",
+	"ec2:GetEbsDefaultKmsKeyId",
+	"ec2:GetEbsEncryptionByDefault",
+	"kms:DescribeKey",
+	// engine-reads:end
+}
 
 // AuditActions are what `ebsguard audit` needs beyond the engine, through the
 // reader role: CloudTrail event history. LookupEvents supports no
