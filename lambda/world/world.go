@@ -123,10 +123,13 @@ func Parse(r io.Reader) (*World, error) {
 		Accounts     map[string]map[string]map[string]json.RawMessage `json:"accounts"`
 		Organization map[string]json.RawMessage                       `json:"organization"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&shape); err != nil {
-		return nil, fmt.Errorf("parse: %w", err)
+	var ok bool
+	if shape.Accounts, shape.Organization, ok = fastShape(b); !ok {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&shape); err != nil {
+			return nil, fmt.Errorf("parse: %w", err)
+		}
 	}
 	if err := known("organization", shape.Organization, organizationFields); err != nil {
 		return nil, err
