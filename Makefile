@@ -114,10 +114,21 @@ SAM_ENV ?=
 sam-invoke: sam-build
 	sam local invoke GuardrailFunction -e $(EVENT) $(if $(SAM_ENV),--env-vars $(SAM_ENV))
 
-## local-endpoints: serve localaws + SNS for WORLD and write .build/sam-env.json, for `sam local invoke --docker-network host`
+## local-endpoints: serve localaws + SNS for WORLD and write .build/sam-env.json (and .env for a shell) once they answer,
+## for `sam local invoke --docker-network host`; Ctrl-C stops them and removes both files
 local-endpoints: build-local
 	@test -n "$(WORLD)" || { echo "set WORLD=events/samples/<x>/world.json"; exit 2; }
 	$(BUILD)/ebsguard-demo -world $(WORLD) -serve $(BUILD)/sam-env.json
+
+## local: one ebsguard command against the local endpoints serving WORLD, which stop when it ends; your shell's
+## environment is not touched (docs/local.md), e.g. make local ARGS='replay --format text events/samples'
+## local-audit: the day-one audit of every account and Region of events/day-one/world.json, locally
+.PHONY: local local-audit
+LOCAL_WORLD ?= events/day-one/world.json
+ARGS ?= audit --since 90d --accounts all --regions all --format text
+local: build-local build-cli
+	@$(BUILD)/ebsguard-demo -world $(if $(WORLD),$(WORLD),$(LOCAL_WORLD)) -- $(BUILD)/ebsguard $(ARGS)
+local-audit: local
 
 ## bench: the benchmarks of issue 10 (replay vs jq and zcat, AWS calls per event, cold start vs
 ## hello-world), one line per figure with the load average; a few minutes, not part of test or CI
