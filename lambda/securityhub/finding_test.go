@@ -22,7 +22,7 @@ var env = securityhub.Env{Partition: "aws", Region: "us-east-1", Account: "11111
 const (
 	awsManaged = "arn:aws:kms:eu-west-1:222222222222:key/0a1b-aws-ebs"
 	srcKey     = "arn:aws:kms:us-east-1:111111111111:key/src"
-	fixText    = "deregister ami-0new and copy again with `aws ec2 copy-image --region eu-west-1 --source-region us-east-1 --source-image-id ami-0src --name <name> --encrypted --kms-key-id <a key of eu-west-1>`."
+	fixText    = "deregister ami-0new and copy again with `aws ec2 copy-image --region eu-west-1 --source-region us-east-1 --source-image-id ami-0src --name <a name for the copy> --encrypted --kms-key-id <a key of 222222222222 in eu-west-1>`."
 	explained  = "snapshot snap-0new (/dev/xvda of ami-0new) is encrypted with the AWS managed key aws/ebs instead of the intended key " + srcKey + " (rule copy/encrypted/shared)."
 )
 
