@@ -116,6 +116,12 @@ func run(ctx context.Context, rie, bootstrap, events, worldPath string, settings
 		fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
 		return 1
 	}
+	// Events arrive now, as in a live account (restamp), led by the story.
+	now := time.Now()
+	for i := range samples {
+		samples[i].Event = restamp(samples[i].Event, now)
+	}
+	samples = leadWith(samples, leadSamples)
 	var fnOut io.Writer
 	if verbose {
 		fnOut = os.Stderr
@@ -124,6 +130,8 @@ func run(ctx context.Context, rie, bootstrap, events, worldPath string, settings
 	// What a first-time reader needs to follow the re-check lines below.
 	fmt.Fprintf(out, "A result not visible yet (a copy still pending) is checked again through the re-check queue, here after seconds\n")
 	fmt.Fprintf(out, "instead of minutes: the function's own settings %s (deployed: 1m,2m,5m,10m,15m and 49h).\n", strings.Join(settings, " "))
+	fmt.Fprintf(out, "Each event is sent as if its call had just been made (its eventTime set to now), first the silent fall-back to a\n")
+	fmt.Fprintf(out, "default key caught at once, then one caught on a re-check once the copy is visible.\n")
 	fmt.Fprintf(out, "Sending %s through the function:\n\n", count(len(samples), "event file"))
 	results, _, err := localrun.Run(ctx, localrun.Options{
 		RIE: rie, Bootstrap: bootstrap, Samples: samples, FunctionOutput: fnOut, Settings: settings,
@@ -221,6 +229,7 @@ func report(out io.Writer, results []localrun.Result) int {
 	for _, c := range codes {
 		fmt.Fprintf(out, "  %-22s %d\n", c, findings[c])
 	}
+	writeStory(out, results)
 	if failed > 0 {
 		return 1
 	}
