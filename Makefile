@@ -4,7 +4,7 @@ GO    ?= go
 BUILD := .build
 CDK   := infra/cdk
 
-# CDK/jsii on this Node.js, offline and quiet (see README, "Deploy").
+# CDK/jsii on this Node.js, offline and quiet (see docs/deploy.md).
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/$(BUILD)/jsii-cache
 export CDK_DISABLE_CLI_TELEMETRY := true
@@ -83,7 +83,7 @@ demo: build-local
 	@$(BUILD)/ebsguard-demo -rie $(BUILD)/aws-lambda-rie -bootstrap $(BUILD)/local/bootstrap -events $(EVENTS) $(if $(WORLD),-world $(WORLD)) \
 	  -recheck-backoff $(RECHECK_BACKOFF) -recheck-deadline $(RECHECK_DEADLINE)
 
-## infrastructure (README, "Deploy"): synthesis needs Node.js; the CDK CLI is pinned in infra/cdk/package.json
+## infrastructure (docs/deploy.md): synthesis needs Node.js; the CDK CLI is pinned in infra/cdk/package.json
 .PHONY: cdk-cli synth deploy sam-build sam-invoke local-endpoints
 # The CLI is installed under .build (pinned by infra/cdk/package-lock.json): Go
 # ignores dot folders, while a node_modules inside infra/cdk would be walked by

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -26,5 +28,26 @@ func TestExecLocal(t *testing.T) {
 	}
 	if code := execLocal(context.Background(), "no-such-world.json", []string{"/bin/true"}, strings.NewReader(""), &out, &errOut); code != 2 {
 		t.Errorf("a missing world: exit %d; want 2", code)
+	}
+}
+
+// docs/local.md shows the unset line that undoes the shell file: the
+// variables the endpoints set, every one of them.
+func TestLocalDocUnset(t *testing.T) {
+	b, err := os.ReadFile("../../docs/local.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, err := startEndpoints("../../events/day-one/world.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	exports, unset := ep.shellFile()
+	if !strings.Contains(string(b), "\n"+unset+"\n") {
+		t.Errorf("docs/local.md does not show\n%s", unset)
+	}
+	if n := strings.Count(exports, "export "); !strings.Contains(string(b), fmt.Sprintf("exports %d variables", n)) {
+		t.Errorf("docs/local.md does not say the file exports %d variables", n)
 	}
 }
