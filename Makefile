@@ -126,7 +126,8 @@ local-endpoints: build-local
 .PHONY: local local-audit
 LOCAL_WORLD ?= events/day-one/world.json
 ARGS ?= audit --since 90d --accounts all --regions all --format text
-local: build-local build-cli
+local:
+	@$(MAKE) --no-print-directory -s build-local build-cli >&2   # stdout is the command's alone
 	@$(BUILD)/ebsguard-demo -world $(if $(WORLD),$(WORLD),$(LOCAL_WORLD)) -- $(BUILD)/ebsguard $(ARGS)
 local-audit: local
 
