@@ -53,6 +53,10 @@ func NewCentralStack(scope constructs.Construct, id string, props *CentralProps)
 		Retention: awslogs.RetentionDays_THREE_MONTHS, RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 
+	// The bus the members forward to; the function also puts its finding
+	// events and operational notices on it (docs/integrations.md).
+	bus := awsevents.NewEventBus(stack, jsii.String("Bus"), &awsevents.EventBusProps{EventBusName: jsii.String(BusName)})
+
 	fn := awslambda.NewFunction(stack, jsii.String("Function"), &awslambda.FunctionProps{
 		Description:     jsii.String(deployment.FunctionDescription()),
 		Runtime:         awslambda.Runtime_PROVIDED_AL2023(),
@@ -73,6 +77,7 @@ func NewCentralStack(scope constructs.Construct, id string, props *CentralProps)
 			deployment.EnvRecheckQueueURL: recheck.QueueUrl(),
 			deployment.EnvRecheckDeadline: deadline.ValueAsString(),
 			deployment.EnvSecurityHub:     securityHubOn.ValueAsString(),
+			deployment.EnvEventBus:        bus.EventBusName(),
 		},
 	})
 
@@ -92,11 +97,13 @@ func NewCentralStack(scope constructs.Construct, id string, props *CentralProps)
 		Sid: jsii.String("EncryptFindings"), Actions: jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"), Resources: jsii.Strings(*key.KeyArn()),
 	}))
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("PutFindingEvents"), Actions: jsii.Strings(deployment.FindingEventActions...), Resources: jsii.Strings(*bus.EventBusArn()),
+	}))
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid: jsii.String("Logs"), Actions: jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"), Resources: jsii.Strings(*logs.LogGroupArn()),
 	}))
 	consumeRechecks(stack, fn, role, recheck)
 
-	bus := awsevents.NewEventBus(stack, jsii.String("Bus"), &awsevents.EventBusProps{EventBusName: jsii.String(BusName)})
 	bus.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("OrganizationPutsEvents"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},

@@ -139,6 +139,7 @@ func TestEnvironment(t *testing.T) {
 		deployment.EnvRecheckQueueURL: cfntest.Ref(d.ID(t, "AWS::SQS::Queue", "Recheck")),
 		deployment.EnvRecheckDeadline: cfntest.Ref(deployment.RecheckDeadlineParameter.Name),
 		deployment.EnvSecurityHub:     cfntest.Ref(deployment.EnableSecurityHubParameter.Name),
+		deployment.EnvEventBus:        cfntest.Ref(d.ID(t, "AWS::Events::EventBus", "Bus")),
 	}
 	if cfntest.JSON(env) != cfntest.JSON(want) {
 		t.Errorf("environment %s\nwant %s", cfntest.JSON(env), cfntest.JSON(want))
@@ -188,6 +189,7 @@ func TestFunctionPermissions(t *testing.T) {
 				DeadLetters:  cfntest.GetAtt(d.ID(t, "AWS::SQS::Queue", "DeadLetters"), "Arn"),
 				Recheck:      cfntest.GetAtt(d.ID(t, "AWS::SQS::Queue", "Recheck"), "Arn"),
 				AssumeReader: readerARN,
+				EventBus:     cfntest.GetAtt(d.ID(t, "AWS::Events::EventBus", "Bus"), "Arn"),
 			})
 			if got := cfntest.Grants(stmts); !slices.Equal(got, want) {
 				t.Errorf("the function's role allows\n%s\nwant\n%s", cfntest.Lines(got), cfntest.Lines(want))

@@ -86,6 +86,7 @@ func TestSAMEnvironment(t *testing.T) {
 		deployment.EnvRecheckQueueURL: cfntest.Ref(samRecheck),
 		deployment.EnvRecheckDeadline: cfntest.Ref(deployment.RecheckDeadlineParameter.Name),
 		deployment.EnvSecurityHub:     cfntest.Ref(deployment.EnableSecurityHubParameter.Name),
+		deployment.EnvEventBus:        deployment.SAMEventBus,
 	}
 	if cfntest.JSON(env) != cfntest.JSON(want) {
 		t.Errorf("environment %s\nwant %s", cfntest.JSON(env), cfntest.JSON(want))
@@ -158,6 +159,7 @@ func TestSAMPermissions(t *testing.T) {
 			want := cfntest.FunctionGrants(on == "true", cfntest.FunctionResources{
 				Topic: cfntest.Ref(samTopic), Key: cfntest.GetAtt(samKey, "Arn"), Logs: cfntest.Sub("${" + samLogs + ".Arn}"),
 				DeadLetters: cfntest.GetAtt(samDLQ, "Arn"), Recheck: cfntest.GetAtt(samRecheck, "Arn"),
+				EventBus: cfntest.Sub(deployment.SAMEventBusARNSub),
 			})
 			if !slices.Equal(got, want) {
 				t.Errorf("the function's role allows\n%s\nwant\n%s", cfntest.Lines(got), cfntest.Lines(want))

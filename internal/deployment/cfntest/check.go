@@ -200,6 +200,9 @@ func (d *Deployment) TrustedPrincipals(t testing.TB, roleID string) (principals 
 // granted on.
 type FunctionResources struct {
 	Topic, Key, Logs, DeadLetters, Recheck any
+	// EventBus is the bus finding events are put on (the only resource of
+	// events:PutEvents).
+	EventBus any
 	// AssumeReader is the reader roles' ARN pattern; nil where the function
 	// watches its own account only (SAM).
 	AssumeReader any
@@ -220,6 +223,9 @@ func FunctionGrants(securityHub bool, r FunctionResources) []Grant {
 		stmt(r.DeadLetters, "sqs:SendMessage"),
 		stmt(r.Recheck, deployment.RecheckSendActions...),
 		stmt(r.Recheck, deployment.RecheckConsumeActions...),
+	}
+	if r.EventBus != nil {
+		stmts = append(stmts, stmt(r.EventBus, deployment.FindingEventActions...))
 	}
 	if r.AssumeReader != nil {
 		stmts = append(stmts, stmt(r.AssumeReader, "sts:AssumeRole"))
