@@ -39,35 +39,20 @@ func Fit(v verify.Verdict, limit int, dest string, encode func(verify.Verdict) (
 	return b, fmt.Errorf("verdict too large for %s even when cut: %d bytes", dest, len(b))
 }
 
-// encodeStructured is the SNS message of MessageStructure json, a message
-// per protocol: e-mail gets the text, https (the chat service's
-// subscription) the chat notification, and SQS, Lambda and every other
-// protocol ("default") the verdict JSON. SNS's 256 KB applies to the whole
-// structure, so Fit cuts it whole.
-func encodeStructured(v verify.Verdict) ([]byte, error) {
-	body, err := v.JSON()
-	if err != nil {
-		return nil, err
-	}
+// protocols is the SNS message of MessageStructure json, a message per
+// protocol: e-mail gets the text, https (the chat service's subscription)
+// the chat notification, and SQS, Lambda and every other protocol
+// ("default") the verdict JSON. SNS's 256 KB applies to the whole
+// structure, so the cut applies to it whole.
+func protocols(v verify.Verdict, verdictJSON string) map[string]string {
 	chat, err := json.Marshal(ChatMessage(v))
 	if err != nil {
-		return nil, err
+		// Only strings and string slices: cannot fail; the verdict still
+		// reaches every subscriber.
+		chat = []byte(verdictJSON)
 	}
-	return json.Marshal(map[string]string{
-		"default": string(body), "sqs": string(body), "lambda": string(body),
+	return map[string]string{
+		"default": verdictJSON, "sqs": verdictJSON, "lambda": verdictJSON,
 		"email": Text(v), "https": string(chat),
-	})
-}
-
-// findingsOf counts the leading findings that belong to the given resources.
-func findingsOf(findings []verify.Finding, res []verify.Resource) int {
-	keep := map[string]bool{}
-	for _, r := range res {
-		keep[r.Resource] = true
 	}
-	n := 0
-	for n < len(findings) && keep[findings[n].Resource] {
-		n++
-	}
-	return n
 }
