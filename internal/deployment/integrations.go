@@ -1,5 +1,7 @@
 package deployment
 
+import "time"
+
 // EventBridge finding events (lambda/findingevents): the function puts one
 // event per published verdict on a bus, for rules to route.
 const (
@@ -22,3 +24,25 @@ func EventBusARN(partition, region, account, bus string) string {
 
 // SAMEventBusARNSub is the default bus's ARN as template.yaml writes it, in Fn::Sub.
 var SAMEventBusARNSub = EventBusARN("${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}", SAMEventBus)
+
+// Notice windows (lambda/noticewindow): a permanent error of one class in
+// one account and Region is published once per window. The window's state
+// is an item of a DynamoDB table whose key attributes are those of the
+// delivery table (pk, sk, TTL on expiresAt), so that one table can hold
+// both.
+const (
+	// EnvNoticeWindowTable names the table; unset, every notice goes out
+	// on its own.
+	EnvNoticeWindowTable = "NOTICE_WINDOW_TABLE"
+	// EnvNoticeWindow is the window's length, a Go duration (default 1h).
+	EnvNoticeWindow     = "NOTICE_WINDOW"
+	DefaultNoticeWindow = time.Hour
+
+	NoticeWindowPartitionKey = "pk"
+	NoticeWindowSortKey      = "sk"
+	NoticeWindowTTLAttribute = "expiresAt"
+)
+
+// NoticeWindowActions are what the function needs on the table, on that
+// table only: atomic counting and the close's conditional update.
+var NoticeWindowActions = []string{"dynamodb:UpdateItem"}

@@ -16,6 +16,8 @@
 //	RECHECK_DEADLINE  how long re-checks go on (default 49h)
 //	SECURITY_HUB      "true" imports findings into Security Hub
 //	EVENT_BUS_NAME    the EventBridge bus findings and notices are put on (optional)
+//	NOTICE_WINDOW_TABLE the DynamoDB table of notice windows (optional; needs RECHECK_QUEUE_URL)
+//	NOTICE_WINDOW     how long notices of one error class, account and Region are aggregated (default 1h)
 //	LOG_LEVEL         DEBUG, INFO (default), WARN or ERROR
 package main
 
@@ -30,6 +32,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	awssecurityhub "github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -38,6 +41,7 @@ import (
 	"github.com/ebsguard/ebsguard/internal/deployment"
 	"github.com/ebsguard/ebsguard/lambda/accounts"
 	"github.com/ebsguard/ebsguard/lambda/findingevents"
+	"github.com/ebsguard/ebsguard/lambda/noticewindow"
 	"github.com/ebsguard/ebsguard/lambda/notify"
 	"github.com/ebsguard/ebsguard/lambda/recheck"
 	"github.com/ebsguard/ebsguard/lambda/securityhub"
@@ -54,13 +58,16 @@ type Config struct {
 	Schedule        recheck.Schedule
 	SecurityHub     bool
 	EventBus        string
+	NoticeTable     string
+	NoticeWindow    time.Duration
 	LogLevel        slog.Level
 }
 
 // configFromEnv reads and validates the configuration.
 func configFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{TopicARN: getenv(deployment.EnvTopicARN), ReaderRole: getenv(deployment.EnvReaderRole), CacheTTL: 10 * time.Minute,
-		RecheckQueueURL: getenv(deployment.EnvRecheckQueueURL), EventBus: getenv(deployment.EnvEventBus)}
+		RecheckQueueURL: getenv(deployment.EnvRecheckQueueURL), EventBus: getenv(deployment.EnvEventBus),
+		NoticeTable: getenv(deployment.EnvNoticeWindowTable), NoticeWindow: deployment.DefaultNoticeWindow}
 	if c.TopicARN == "" {
 		return c, fmt.Errorf("%s is not set", deployment.EnvTopicARN)
 	}
@@ -90,6 +97,16 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 	if c.Schedule.Deadline > deployment.MaxRecheckDeadline {
 		// The re-check queue would drop a message before its deadline.
 		return c, fmt.Errorf("%s %s: at most %s, the re-check queue's retention less a day", deployment.EnvRecheckDeadline, c.Schedule.Deadline, deployment.MaxRecheckDeadline)
+	}
+	if s := getenv(deployment.EnvNoticeWindow); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < time.Minute {
+			return c, fmt.Errorf("%s %q: a duration of at least 1m", deployment.EnvNoticeWindow, s)
+		}
+		c.NoticeWindow = d
+	}
+	if c.NoticeTable != "" && c.RecheckQueueURL == "" {
+		return c, fmt.Errorf("%s needs %s: a window's notice is sent when the queue brings its close", deployment.EnvNoticeWindowTable, deployment.EnvRecheckQueueURL)
 	}
 	if s := getenv("LOG_LEVEL"); s != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {
@@ -133,6 +150,13 @@ func main() {
 		h.queue = recheck.NewQueue(sqs.NewFromConfig(awsCfg), cfg.RecheckQueueURL)
 	} else {
 		log.Warn("no re-check queue configured: results not visible at the first look are not checked again", "variable", deployment.EnvRecheckQueueURL)
+	}
+	if cfg.NoticeTable != "" {
+		agg := noticewindow.NewAggregator(h.publisher, noticewindow.NewTable(dynamodb.NewFromConfig(awsCfg), cfg.NoticeTable, cfg.NoticeWindow),
+			sqs.NewFromConfig(awsCfg), cfg.RecheckQueueURL, time.Now, log)
+		h.publisher = agg
+		lambda.Start(withWindows{h: h, agg: agg, log: log}.Handle)
+		return
 	}
 	lambda.Start(h.Handle)
 }
