@@ -26,12 +26,18 @@ func (noReader) err(account string) error {
 		"https response error StatusCode: 403, RequestID: 5b2c, api error AccessDenied: not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::%s:role/ebsguard-reader", account)
 }
 
-func (n noReader) EC2(_ context.Context, account, _ string) (verify.EC2API, error) { return nil, n.err(account) }
-func (n noReader) KMS(_ context.Context, account, _ string) (verify.KMSAPI, error) { return nil, n.err(account) }
+func (n noReader) EC2(_ context.Context, account, _ string) (verify.EC2API, error) {
+	return nil, n.err(account)
+}
+func (n noReader) KMS(_ context.Context, account, _ string) (verify.KMSAPI, error) {
+	return nil, n.err(account)
+}
 
 // windowTable is the one item the aggregator's two updates need, kept in
 // memory: the count, first and last, the stored notice and the close.
-type windowTable struct{ item map[string]ddbtypes.AttributeValue }
+type windowTable struct {
+	item map[string]ddbtypes.AttributeValue
+}
 
 func (w *windowTable) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	if w.item == nil {
