@@ -32,16 +32,12 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	awssecurityhub "github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/ebsguard/ebsguard/internal/deployment"
 	"github.com/ebsguard/ebsguard/lambda/accounts"
-	"github.com/ebsguard/ebsguard/lambda/findingevents"
-	"github.com/ebsguard/ebsguard/lambda/noticewindow"
 	"github.com/ebsguard/ebsguard/lambda/notify"
 	"github.com/ebsguard/ebsguard/lambda/recheck"
 	"github.com/ebsguard/ebsguard/lambda/securityhub"
@@ -132,31 +128,23 @@ func main() {
 	// Every call, SNS and SQS included, has a bounded attempt: a slow API
 	// ends as a retryable error, not as "Task timed out".
 	awsCfg.HTTPClient = accounts.HTTPClient(awsCfg.HTTPClient, accounts.DefaultTimeouts)
+	// The destinations' clients stay within a delivery's budget (budget.go).
+	dcfg := deliveryConfig(awsCfg)
 	h := &Handler{
 		engine:    verify.New(verify.Config{Clients: accounts.New(awsCfg, cfg.ReaderRole), Policy: cfg.Policy, CacheTTL: cfg.CacheTTL}),
-		publisher: notify.New(sns.NewFromConfig(awsCfg), cfg.TopicARN),
+		publisher: notify.New(sns.NewFromConfig(dcfg), cfg.TopicARN),
 		schedule:  cfg.Schedule,
 		log:       log,
 		now:       time.Now,
 		sleep:     sleepContext,
 	}
-	if cfg.EventBus != "" {
-		h.publisher = withEvents{Publisher: h.publisher, events: findingevents.New(eventbridge.NewFromConfig(awsCfg), cfg.EventBus), log: log}
-	}
 	if cfg.SecurityHub {
-		h.hub = &hub{importer: securityhub.NewImporter(awssecurityhub.NewFromConfig(awsCfg)), sts: sts.NewFromConfig(awsCfg), region: awsCfg.Region, now: time.Now}
+		h.hub = &hub{importer: securityhub.NewImporter(awssecurityhub.NewFromConfig(dcfg)), sts: sts.NewFromConfig(awsCfg), region: awsCfg.Region, now: time.Now}
 	}
 	if cfg.RecheckQueueURL != "" {
-		h.queue = recheck.NewQueue(sqs.NewFromConfig(awsCfg), cfg.RecheckQueueURL)
+		h.queue = recheck.NewQueue(sqs.NewFromConfig(dcfg), cfg.RecheckQueueURL)
 	} else {
 		log.Warn("no re-check queue configured: results not visible at the first look are not checked again", "variable", deployment.EnvRecheckQueueURL)
 	}
-	if cfg.NoticeTable != "" {
-		agg := noticewindow.NewAggregator(h.publisher, noticewindow.NewTable(dynamodb.NewFromConfig(awsCfg), cfg.NoticeTable, cfg.NoticeWindow),
-			sqs.NewFromConfig(awsCfg), cfg.RecheckQueueURL, time.Now, log)
-		h.publisher = agg
-		lambda.Start(withWindows{h: h, agg: agg, log: log}.Handle)
-		return
-	}
-	lambda.Start(h.Handle)
+	lambda.Start(integrate(h, cfg, dcfg, log))
 }
