@@ -18,9 +18,9 @@ import (
 // succeed: each delivery runs to the edge of its budget. They record when
 // each call ended and the deadline it was given.
 type slowDestinations struct {
-	mu        sync.Mutex
-	ends      map[string]time.Time
-	given     map[string]time.Duration // the time the deadline left at the start
+	mu    sync.Mutex
+	ends  map[string]time.Time
+	given map[string]time.Duration // the time the deadline left at the start
 }
 
 func (s *slowDestinations) wait(ctx context.Context, name string) error {
