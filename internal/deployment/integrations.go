@@ -46,3 +46,30 @@ const (
 // NoticeWindowActions are what the function needs on the table, on that
 // table only: atomic counting and the close's conditional update.
 var NoticeWindowActions = []string{"dynamodb:UpdateItem"}
+
+// `ebsguard doctor` (docs/doctor.md): the names it looks for in every member
+// account, and what it may read, through the auditor's role only.
+const (
+	// ForwardRuleName is the member stacks' forwarding rule, on the default bus.
+	ForwardRuleName = "ebsguard-forward"
+	// DoctorRoleName is the member role the auditor assumes to read the
+	// forwarding rule; it exists only when the member stack names an
+	// auditor (AuditorRoleArn), and trusts that role alone.
+	DoctorRoleName = "ebsguard-doctor"
+)
+
+// DoctorMemberActions are the doctor role's, on the forwarding rule only.
+var DoctorMemberActions = []string{"events:DescribeRule", "events:ListTargetsByRule"}
+
+// DoctorCentralActions are what the auditor reads in the central account:
+// the function and its event source mapping, the queues, the topic's
+// subscription count, the alarms and Security Hub. For the auditor's role
+// (the central stack's DoctorPolicy), never the function's.
+var DoctorCentralActions = []string{
+	"cloudwatch:DescribeAlarms",
+	"lambda:GetFunction",
+	"lambda:ListEventSourceMappings",
+	"securityhub:DescribeHub",
+	"sns:GetTopicAttributes",
+	"sqs:GetQueueAttributes",
+}
