@@ -82,10 +82,10 @@ func TestDoctorCentral(t *testing.T) {
 	opts := doctorOptions{function: "ebsguard-fn", topic: "arn:aws:sns:us-east-1:444444444444:findings", queues: []string{"https://q/recheck", "https://q/dlq"},
 		alarmsPfx: "ebsguard-central", securityHub: true}
 	tests := []struct {
-		name  string
+		name    string
 		breakIt func(*central)
-		check string
-		fix   string
+		check   string
+		fix     string
 	}{
 		{"healthy", func(*central) {}, "", ""},
 		{"no function", func(c *central) { c.function = nil }, "function", "no function ebsguard-fn: deploy the central stack"},
