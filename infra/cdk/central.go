@@ -136,6 +136,22 @@ func NewCentralStack(scope constructs.Construct, id string, props *CentralProps)
 		deployment.WatchRecheckDeadLetters: recheckDLQ.QueueName(),
 	})
 
+	doctor := doctorPolicy(stack, orgID, map[string][]*string{
+		"lambda:GetFunction":     {fn.FunctionArn()},
+		"sqs:GetQueueAttributes": {dlq.QueueArn(), recheck.QueueArn(), recheckDLQ.QueueArn()},
+		"sns:GetTopicAttributes": {topic.TopicArn()},
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("DoctorPolicyArn"), &awscdk.CfnOutputProps{
+		Value: doctor.ManagedPolicyArn(), Description: jsii.String("Attach to the auditor role, for ebsguard doctor (docs/doctor.md)"),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("DoctorCommand"), &awscdk.CfnOutputProps{
+		Description: jsii.String("ebsguard doctor with this stack's resources; add --accounts all --regions all"),
+		Value: awscdk.Fn_Join(jsii.String(""), &[]*string{
+			jsii.String("ebsguard doctor --function "), fn.FunctionName(), jsii.String(" --topic "), topic.TopicArn(),
+			jsii.String(" --queues "), recheck.QueueUrl(), jsii.String(","), recheckDLQ.QueueUrl(), jsii.String(","), dlq.QueueUrl(),
+			jsii.String(" --alarm-prefix "), stack.StackName(), jsii.String(" --bus "), bus.EventBusArn(),
+		}),
+	})
 	awscdk.NewCfnOutput(stack, jsii.String("FunctionRoleArn"), &awscdk.CfnOutputProps{
 		Value: role.RoleArn(), Description: jsii.String("Pass to the member stack as CentralFunctionRoleArn"),
 	})
