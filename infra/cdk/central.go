@@ -129,12 +129,13 @@ func NewCentralStack(scope constructs.Construct, id string, props *CentralProps)
 		EventPattern: eventPattern(), Targets: &[]awsevents.IRuleTarget{target()},
 	})
 
-	alarms(stack, topic, map[deployment.Watched]*string{
+	all := alarms(stack, topic, map[deployment.Watched]*string{
 		deployment.WatchFunction:           fn.FunctionName(),
 		deployment.WatchDeadLetters:        dlq.QueueName(),
 		deployment.WatchRecheckQueue:       recheck.QueueName(),
 		deployment.WatchRecheckDeadLetters: recheckDLQ.QueueName(),
 	})
+	dashboard(stack, fn, logs, recheck, all)
 
 	doctor := doctorPolicy(stack, orgID, map[string][]*string{
 		"lambda:GetFunction":     {fn.FunctionArn()},
