@@ -69,6 +69,18 @@ func reserveFor(hub, bus, queue, windows bool) time.Duration {
 	return time.Duration(n)*DeliveryBudget.Total() + evalMargin
 }
 
+// evalReserve is the time an evaluation leaves before the deadline dl: the
+// deliveries' reserve, but never more than half of the invocation's time
+// left (a function with a short timeout still evaluates; its deliveries
+// then have what their budgets' contexts and the deadline leave), nor less
+// than evalMargin.
+func (h *Handler) evalReserve(dl time.Time) time.Duration {
+	if h.reserve <= 0 {
+		return evalMargin
+	}
+	return min(h.reserve, max(time.Until(dl)/2, evalMargin))
+}
+
 // within bounds a delivery by its budget.
 func within(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, DeliveryBudget.Total())

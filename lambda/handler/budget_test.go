@@ -163,3 +163,23 @@ func TestReserve(t *testing.T) {
 		t.Errorf("deliveries reserve %s of the function's 60 s: too little is left to evaluate", total)
 	}
 }
+
+// The reserve never takes more than half of what is left, nor less than
+// the former margin: a function with a short timeout still evaluates.
+func TestEvalReserve(t *testing.T) {
+	tests := []struct {
+		reserve, left, want time.Duration
+	}{
+		{0, 60 * time.Second, evalMargin},
+		{23 * time.Second, 60 * time.Second, 23 * time.Second},
+		{23 * time.Second, 30 * time.Second, 15 * time.Second},
+		{23 * time.Second, 6 * time.Second, evalMargin},
+	}
+	for _, tt := range tests {
+		h := &Handler{reserve: tt.reserve}
+		got := h.evalReserve(time.Now().Add(tt.left))
+		if d := got - tt.want; d > 10*time.Millisecond || d < -10*time.Millisecond {
+			t.Errorf("reserve %s, %s left: %s; want %s", tt.reserve, tt.left, got, tt.want)
+		}
+	}
+}
