@@ -139,3 +139,33 @@ func TestBurstWithoutReaderRole(t *testing.T) {
 		t.Errorf("the e-mail or the chat message does not say the count:\n%s\n%s", structured["email"], structured["https"])
 	}
 }
+
+// The bus and the notice windows from the environment.
+func TestIntegrationsConfig(t *testing.T) {
+	tests := []struct {
+		env     map[string]string
+		bus     string
+		table   string
+		window  time.Duration
+		wantErr bool
+	}{
+		{env: map[string]string{}, window: time.Hour},
+		{env: map[string]string{"EVENT_BUS_NAME": "ebsguard"}, bus: "ebsguard", window: time.Hour},
+		{env: map[string]string{"NOTICE_WINDOW_TABLE": "w", "RECHECK_QUEUE_URL": "https://q"}, table: "w", window: time.Hour},
+		{env: map[string]string{"NOTICE_WINDOW_TABLE": "w", "RECHECK_QUEUE_URL": "https://q", "NOTICE_WINDOW": "15m"}, table: "w", window: 15 * time.Minute},
+		{env: map[string]string{"NOTICE_WINDOW_TABLE": "w"}, wantErr: true},
+		{env: map[string]string{"NOTICE_WINDOW": "30s"}, wantErr: true},
+		{env: map[string]string{"NOTICE_WINDOW": "hourly"}, wantErr: true},
+	}
+	for _, tt := range tests {
+		tt.env["TOPIC_ARN"] = "arn:aws:sns:us-east-1:1:t"
+		c, err := configFromEnv(func(k string) string { return tt.env[k] })
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%v: %v; want error %v", tt.env, err, tt.wantErr)
+			continue
+		}
+		if err == nil && (c.EventBus != tt.bus || c.NoticeTable != tt.table || c.NoticeWindow != tt.window) {
+			t.Errorf("%v: bus %q, table %q, window %s", tt.env, c.EventBus, c.NoticeTable, c.NoticeWindow)
+		}
+	}
+}
