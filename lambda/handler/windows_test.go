@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go"
 	"github.com/ebsguard/ebsguard/lambda/noticewindow"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
@@ -22,8 +23,11 @@ import (
 type noReader struct{}
 
 func (noReader) err(account string) error {
-	return fmt.Errorf("get identity: get credentials: failed to refresh cached credentials, operation error STS: AssumeRole, "+
-		"https response error StatusCode: 403, RequestID: 5b2c, api error AccessDenied: not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::%s:role/ebsguard-reader", account)
+	// As the SDK's credential provider fails: an STS AssumeRole operation
+	// error with the API error AccessDenied, wrapped.
+	denied := &smithy.OperationError{ServiceID: "STS", OperationName: "AssumeRole", Err: &smithy.GenericAPIError{Code: "AccessDenied",
+		Message: "not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::" + account + ":role/ebsguard-reader", Fault: smithy.FaultClient}}
+	return fmt.Errorf("get identity: get credentials: failed to refresh cached credentials, %w", denied)
 }
 
 func (n noReader) EC2(_ context.Context, account, _ string) (verify.EC2API, error) {
