@@ -99,6 +99,7 @@ type checkResult struct {
 	scope, check string
 	ok           bool
 	detail       string // what was found; for a failure, what to fix
+	notEnabled   bool   // the account has not enabled the Region
 }
 
 // doctorAPIs opens the clients of the doctor's reads: the members' through
@@ -206,6 +207,12 @@ func runDoctor(ctx context.Context, o doctorOptions, targets []audit.Target, api
 			done.Add(1)
 			r2 := checkReader(ctx, apis, o.readerRole, t)
 			done.Add(1)
+			if t.Discovered && r2.notEnabled {
+				// --regions all: a Region the account has not enabled has
+				// nothing to forward, as the audit counts it.
+				r1 = checkResult{check: r1.check, ok: true, detail: "Region not enabled by the account: nothing to check"}
+				r2 = checkResult{check: r2.check, ok: true, detail: r1.detail}
+			}
 			r1.scope, r2.scope = scope, scope
 			results[i] = []checkResult{r1, r2}
 		})
@@ -275,6 +282,7 @@ func checkReader(ctx context.Context, apis doctorAPIs, role string, t audit.Targ
 	if err == nil {
 		_, err = api.GetEbsEncryptionByDefault(ctx, &ec2.GetEbsEncryptionByDefaultInput{})
 	}
+	r.notEnabled = audit.IsNotEnabled(err)
 	switch {
 	case err == nil:
 		r.ok, r.detail = true, "assumed; GetEbsEncryptionByDefault answered"

@@ -116,3 +116,16 @@ func TestParseDoctor(t *testing.T) {
 		t.Errorf("exit %d, %s", code, stderr)
 	}
 }
+
+// The organization's accounts and the partition's Regions, found as the
+// audit finds them: the suspended account is left out.
+func TestDoctorAllAccountsAllRegions(t *testing.T) {
+	s := doctorLocal(t)
+	for _, region := range []string{"us-east-1", "eu-west-1"} {
+		s.SetRule(securityAccount, region, localaws.EventRule{Name: deployment.ForwardRuleName, State: "ENABLED", Targets: []string{centralBus}})
+	}
+	code, stdout, stderr := cli(t, "doctor", "--accounts", "all", "--regions", "all")
+	if code != 0 || !strings.Contains(stdout, "12 checks, 0 failed") || strings.Contains(stdout, "555555555555") {
+		t.Errorf("exit %d:\n%s\n%s", code, stdout, stderr)
+	}
+}
