@@ -25,15 +25,18 @@ const (
 	SearchVerdictsByStatus = `SEARCH('{` + deployment.MetricsNamespace + `,` + deployment.DimensionStatus + `} MetricName="` + deployment.MetricVerdicts + `"', 'Sum', 300)`
 	// SearchLookupErrors graphs the failed lookups by AWS error code.
 	SearchLookupErrors = `SEARCH('{` + deployment.MetricsNamespace + `,errorCode} MetricName="LookupErrors"', 'Sum', 300)`
+	// The function's log lines are JSON with the message under "message"
+	// (lambdacontext.ReplaceAttr renames slog's "msg").
+
 	// TopAccountsQuery is the ten accounts with the most findings: the
 	// metrics have no account dimension (one per account would cost a
 	// metric each), the "evaluated" log line has the account.
-	TopAccountsQuery = `filter msg = "evaluated" and status = "violation"
+	TopAccountsQuery = `filter message = "evaluated" and status = "violation"
 | stats sum(findings) as findingCount by account
 | sort findingCount desc
 | limit 10`
 	// NotEvaluatedQuery lists the operational notices by reason.
-	NotEvaluatedQuery = `filter msg like /not evaluated/
+	NotEvaluatedQuery = `filter message like /not evaluated/
 | stats count() as notices by reason, class
 | sort notices desc
 | limit 20`

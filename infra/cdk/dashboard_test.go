@@ -28,7 +28,7 @@ func TestDashboard(t *testing.T) {
 		"findings by code":      `{ebsguard,code} MetricName=`,
 		"verdicts by status":    `{ebsguard,status} MetricName=`,
 		"lookup errors":         `{ebsguard,errorCode} MetricName=`,
-		"top 10 accounts":       `stats sum(findings) as findingCount by account`,
+		"top 10 accounts":       `filter message = "evaluated" and status = "violation"`,
 		"re-check age":          deployment.MetricRecheckAge,
 		"queue age":             "ApproximateAgeOfOldestMessage",
 		"AWS calls per event":   `"AWSCalls"`,
