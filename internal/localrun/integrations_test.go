@@ -3,12 +3,14 @@ package localrun_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ebsguard/ebsguard/internal/localaws"
 	"github.com/ebsguard/ebsguard/internal/localrun"
@@ -109,5 +111,53 @@ func TestFindingEventAndChatEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(structure["https"], detail.Findings[0].Code) || !strings.Contains(structure["https"], "ebsguard-"+detail.EventID) {
 		t.Errorf("the chat notification lacks the finding code or the event's thread: %s", structure["https"])
+	}
+}
+
+// GIVEN the function with a 20 s timeout, one EC2 answer that takes 3 s, and
+// the topic answering every attempt of the publish after 3 s (the slow-API
+// fault on the evaluation and on the delivery) WHEN a violation arrives THEN
+// the invocation fails within its budget, as an error Lambda retries, not as
+// "Task timed out", and without a verdict cut short: the evaluation had its
+// time, the delivery its two bounded attempts.
+func TestDeliveryBudgetEndToEnd(t *testing.T) {
+	bootstrap, rie := binaries(t)
+	samples, err := localrun.LoadSamples("../../events/samples/launch-unencrypted-plain", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fnOut strings.Builder
+	start := time.Now()
+	results, _, err := localrun.Run(context.Background(), localrun.Options{RIE: rie, Bootstrap: bootstrap, Samples: samples,
+		FunctionOutput: &fnOut, Settings: append([]string{"AWS_LAMBDA_FUNCTION_TIMEOUT=20"}, recheckFast...),
+		BeforeSample: func(_ int, _ localrun.Sample, aws *localaws.Server, sns *localrun.SNS) {
+			aws.Inject(localaws.Fault{API: "DescribeVolumes", Kind: "slow", Delay: 3 * time.Second})
+			sns.Gateway.Inject(localaws.Fault{API: "Publish", Kind: "slow", Delay: 3 * time.Second, Count: 2})
+		}})
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, fnOut.String())
+	}
+	if len(results) != 1 {
+		t.Fatalf("%d results", len(results))
+	}
+	r := results[0]
+	var fe *localrun.FunctionError
+	if !errors.As(r.Err, &fe) {
+		t.Fatalf("first invocation: %v; want a function error (the publish could not be made in its budget)\n%s", r.Err, fnOut.String())
+	}
+	if strings.Contains(strings.ToLower(fe.Type+fe.Message), "timed out") || strings.Contains(fnOut.String(), "Task timed out") {
+		t.Errorf("the invocation timed out: %v", fe)
+	}
+	if !strings.Contains(fe.Message, "Publish") {
+		t.Errorf("function error %q; want the publish's", fe.Message)
+	}
+	if len(r.Verdicts) != 1 || !strings.Contains(string(r.Verdicts[0]), `"status":"violation"`) {
+		t.Errorf("verdicts %s; want the whole violation, evaluated before the delivery", r.Verdicts)
+	}
+	// Two attempts of at most 2 s and a wait, after a 3 s evaluation: far
+	// from the 20 s timeout.
+	if took > 18*time.Second {
+		t.Errorf("the run took %s", took)
 	}
 }

@@ -3,11 +3,15 @@ package main
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/ebsguard/ebsguard/lambda/notify"
 	"github.com/ebsguard/ebsguard/lambda/recheck"
@@ -181,5 +185,37 @@ func TestEvalReserve(t *testing.T) {
 		if d := got - tt.want; d > 10*time.Millisecond || d < -10*time.Millisecond {
 			t.Errorf("reserve %s, %s left: %s; want %s", tt.reserve, tt.left, got, tt.want)
 		}
+	}
+}
+
+// The destinations' clients keep to the budget: against an endpoint that
+// answers after 3 s, a publish makes two attempts of at most 2 s and fails
+// within the budget's 4.5 s.
+func TestDeliveryClientKeepsTheBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for two attempts to time out")
+	}
+	var attempts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		attempts.Add(1)
+		select {
+		case <-time.After(3 * time.Second):
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", ""), BaseEndpoint: aws.String(srv.URL)}
+	client := sns.NewFromConfig(deliveryConfig(cfg))
+	start := time.Now()
+	_, err := client.Publish(context.Background(), &sns.PublishInput{TopicArn: aws.String("arn:aws:sns:us-east-1:111111111111:t"), Message: aws.String("m")})
+	took := time.Since(start)
+	if err == nil {
+		t.Fatal("a publish to an endpoint that answers after 3 s succeeded")
+	}
+	if n := attempts.Load(); n != int32(DeliveryBudget.Attempts) {
+		t.Errorf("%d attempts; want %d", n, DeliveryBudget.Attempts)
+	}
+	if took > DeliveryBudget.Total()+500*time.Millisecond {
+		t.Errorf("the publish took %s; the budget is %s", took, DeliveryBudget.Total())
 	}
 }

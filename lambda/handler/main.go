@@ -125,11 +125,12 @@ func main() {
 		log.Error("load AWS configuration", "error", err)
 		os.Exit(1)
 	}
+	// The destinations' clients stay within a delivery's budget (budget.go),
+	// from the configuration as loaded: a bounded client is not bounded again.
+	dcfg := deliveryConfig(awsCfg)
 	// Every call, SNS and SQS included, has a bounded attempt: a slow API
 	// ends as a retryable error, not as "Task timed out".
 	awsCfg.HTTPClient = accounts.HTTPClient(awsCfg.HTTPClient, accounts.DefaultTimeouts)
-	// The destinations' clients stay within a delivery's budget (budget.go).
-	dcfg := deliveryConfig(awsCfg)
 	h := &Handler{
 		engine:    verify.New(verify.Config{Clients: accounts.New(awsCfg, cfg.ReaderRole), Policy: cfg.Policy, CacheTTL: cfg.CacheTTL}),
 		publisher: notify.New(sns.NewFromConfig(dcfg), cfg.TopicARN),
