@@ -1,0 +1,12 @@
+package notify
+
+import "github.com/ebsguard/ebsguard/lambda/verify"
+
+// ErrorClass is the class of a permanent error verdict, the value of the
+// message's "error" attribute: "reader-role", "access-denied",
+// "key-not-found", "not-found", "malformed", "still-pending",
+// "inconsistent-record" or "lookup-failed". Notices of one class in one
+// account and Region are aggregated (lambda/noticewindow).
+func ErrorClass(v verify.Verdict) string {
+	return classify(v).kind
+}
