@@ -142,7 +142,7 @@ func (h *Handler) queueRecheck(ctx context.Context, log *slog.Logger, v verify.V
 // margin, so that a slow API ends as a retryable error the function reports.
 func (h *Handler) evaluationContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	if dl, ok := ctx.Deadline(); ok {
-		return context.WithDeadline(ctx, dl.Add(-evalMargin))
+		return context.WithDeadline(ctx, dl.Add(-h.evalReserve(dl)))
 	}
 	return context.WithCancel(ctx)
 }

@@ -22,7 +22,7 @@ var env = securityhub.Env{Partition: "aws", Region: "us-east-1", Account: "11111
 const (
 	awsManaged = "arn:aws:kms:eu-west-1:222222222222:key/0a1b-aws-ebs"
 	srcKey     = "arn:aws:kms:us-east-1:111111111111:key/src"
-	fixText    = "deregister ami-0new and copy again with `aws ec2 copy-image --region eu-west-1 --source-region us-east-1 --source-image-id ami-0src --name <name> --encrypted --kms-key-id <a key of eu-west-1>`."
+	fixText    = "deregister ami-0new and copy again with `aws ec2 copy-image --region eu-west-1 --source-region us-east-1 --source-image-id ami-0src --name <a name for the copy> --encrypted --kms-key-id <a key of 222222222222 in eu-west-1>`."
 	explained  = "snapshot snap-0new (/dev/xvda of ami-0new) is encrypted with the AWS managed key aws/ebs instead of the intended key " + srcKey + " (rule copy/encrypted/shared)."
 )
 
@@ -320,24 +320,24 @@ func TestEnvFromCaller(t *testing.T) {
 	}
 }
 
-// The finding the README shows is the one Findings builds for the same
-// verdict, without the fields it leaves empty.
-func TestREADMEFinding(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+// The finding docs/securityhub.md shows is the one Findings builds for the
+// same verdict, without the fields it leaves empty.
+func TestDocFinding(t *testing.T) {
+	readme, err := os.ReadFile("../../docs/securityhub.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	doc := string(readme)
 	i := strings.Index(doc, "A finding as imported")
 	if i < 0 {
-		t.Fatal("README shows no finding")
+		t.Fatal("docs/securityhub.md shows no finding")
 	}
 	block := doc[i:]
 	start := strings.Index(block, "```json\n") + len("```json\n")
 	block = block[start : start+strings.Index(block[start:], "```")]
 	var shown any
 	if err := json.Unmarshal([]byte(block), &shown); err != nil {
-		t.Fatalf("README's finding is not JSON: %v", err)
+		t.Fatalf("docs/securityhub.md's finding is not JSON: %v", err)
 	}
 	fs, err := securityhub.Findings(copyVerdict(), env, nil)
 	if err != nil {
@@ -348,7 +348,7 @@ func TestREADMEFinding(t *testing.T) {
 		t.Fatal(err)
 	}
 	if g, w := asJSON(t, withoutEmpty(built)), asJSON(t, shown); g != w {
-		t.Errorf("Findings builds\n%s\nthe README shows\n%s", g, w)
+		t.Errorf("Findings builds\n%s\ndocs/securityhub.md shows\n%s", g, w)
 	}
 }
 

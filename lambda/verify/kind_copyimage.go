@@ -159,7 +159,7 @@ func (copyImage) targets(s *session, r *cloudtrail.Record) ([]target, error) {
 }
 
 func (copyImage) fix(t target, key string) string {
-	return fmt.Sprintf("deregister %s and copy again with `aws ec2 copy-image --region %s --source-region %s --source-image-id %s --name <name> --encrypted --kms-key-id %s`",
+	return fmt.Sprintf("deregister %s and copy again with `aws ec2 copy-image --region %s --source-region %s --source-image-id %s --name <a name for the copy> --encrypted --kms-key-id %s`",
 		t.parent, t.region, t.src.Region, t.image, key)
 }
 

@@ -78,27 +78,16 @@ func describeState(s rules.State, k rules.Keys) string {
 }
 
 // usableKey returns the key to name in a fix: the intended key when the
-// account can use it where the resource lives, else a placeholder. A KMS key
+// account can use it where the resource lives, else a placeholder naming the
+// account and Region whose key it must be, always in the same form. A KMS key
 // belongs to one Region, and the key of an account that shared a snapshot or
 // AMI is the owner's, not one the caller should encrypt its copy with.
 func usableKey(arn, account, region string) string {
-	ref, err := rules.ParseKeyRef(arn)
-	var where []string
-	switch {
-	case arn == "" || err != nil:
-		where = []string{account}
-	default:
-		if ref.Account != "" && ref.Account != account {
-			where = append(where, account)
-		}
-		if ref.Region != "" && ref.Region != region {
-			where = append(where, region)
-		}
-	}
-	if len(where) == 0 {
+	if ref, err := rules.ParseKeyRef(arn); arn != "" && err == nil &&
+		(ref.Account == "" || ref.Account == account) && (ref.Region == "" || ref.Region == region) {
 		return arn
 	}
-	return "<a key of " + strings.Join(where, " in ") + ">"
+	return "<a key of " + account + " in " + region + ">"
 }
 
 // shellQuote quotes a word for a POSIX shell unless it is made only of
