@@ -256,7 +256,8 @@ func checkForwarding(ctx context.Context, apis doctorAPIs, bus string, t audit.T
 	rule, err := api.DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String(deployment.ForwardRuleName)})
 	switch code := errorCode(err); {
 	case code == "ResourceNotFoundException":
-		r.detail = fmt.Sprintf("no rule %s %s: deploy the member stack there (add the account or Region to the StackSet's instances)", deployment.ForwardRuleName, where)
+		r.detail = fmt.Sprintf("no rule %s %s: deploy the member stack there (add the account or Region to the StackSet's instances; "+
+			"a service-managed StackSet skips the management account, which needs a stack of its own)", deployment.ForwardRuleName, where)
 		return r
 	case isAssumeDenied(err):
 		r.detail = fmt.Sprintf("cannot assume the %s role %s: deploy the member stack with AuditorRoleArn set to the role you run as (%v)", deployment.DoctorRoleName, where, err)
