@@ -10,10 +10,12 @@ import (
 // Fit encodes a verdict for a destination with a size limit (SNS's message,
 // EventBridge's entry): a launch of hundreds of instances can exceed it, and
 // a call that always fails would be retried to the dead-letter queue. The
-// copy sent then keeps only resources with findings and, if need be, the
-// first of them, and says so in reason; the function's log keeps the whole
-// verdict. Every destination cuts by this one rule, so that the SNS message
-// and the EventBridge event of a verdict carry the same findings.
+// copy sent then keeps only resources with findings (for a notice, with an
+// error) and, if need be, the first of them, and says so in reason (a
+// notice, in a warning); the function's log keeps the whole
+// verdict. Every destination cuts by this one rule, so both keep the first
+// resources with findings; the SNS message, which also carries the text and
+// the chat notification, may keep fewer than the EventBridge event.
 func Fit(v verify.Verdict, limit int, dest string, encode func(verify.Verdict) ([]byte, error)) ([]byte, error) {
 	b, err := encode(v)
 	if err != nil || len(b) <= limit {
