@@ -256,3 +256,54 @@ func TestTableErrorsCarryContext(t *testing.T) {
 		t.Errorf("error %v; want the table, class, account and Region named", err)
 	}
 }
+
+// GIVEN 100 events each delivered twice (EventBridge and SQS deliver at
+// least once; a failed record is retried), the repeat after the next event,
+// and a repeat after the window's close WHEN the window closes THEN its one
+// notice counts 100 with the first and last event IDs, and the repeat after
+// the close publishes nothing (the notice counted it).
+func TestRepeatedDeliveriesCountOnce(t *testing.T) {
+	r := newRig()
+	ctx := context.Background()
+	for i := range 100 {
+		for _, j := range []int{i, i - 1} {
+			if j < 0 {
+				continue
+			}
+			if id, err := r.agg.Publish(ctx, readerRole(j, "222222222222")); err != nil || id != "" {
+				t.Fatalf("event %d: Publish = %q, %v; want held", j, id, err)
+			}
+		}
+		r.now = r.now.Add(30 * time.Second)
+	}
+	r.deliver(t, r.now.Add(2*time.Hour))
+	if len(r.topic.got) != 1 {
+		t.Fatalf("%d notices; want 1", len(r.topic.got))
+	}
+	if w := strings.Join(r.topic.got[0].Warnings, " "); !strings.Contains(w, "stands for 100 events") ||
+		!strings.Contains(w, "first event ID e-000, last event ID e-099") {
+		t.Errorf("notice warnings %q; want 100 events, e-000 to e-099", w)
+	}
+	r.now = time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC) // a repeat that lands in the closed window
+	if id, err := r.agg.Publish(ctx, readerRole(42, "222222222222")); err != nil || id != "" || len(r.topic.got) != 1 || len(r.queue.sent) != 0 {
+		t.Errorf("repeat after the close: Publish = %q, %v, %d notices, %d closes queued; want nothing", id, err, len(r.topic.got), len(r.queue.sent))
+	}
+}
+
+// GIVEN a window whose set of counted IDs fills its item (DynamoDB's 400 KB)
+// WHEN more events come THEN they are still counted, without their IDs.
+func TestCountBeyondTheIDSet(t *testing.T) {
+	r := newRig()
+	r.db.maxSet = 10
+	ctx := context.Background()
+	for i := range 30 {
+		if _, err := r.agg.Publish(ctx, readerRole(i, "222222222222")); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+		r.now = r.now.Add(time.Minute)
+	}
+	r.deliver(t, r.now.Add(2*time.Hour))
+	if len(r.topic.got) != 1 || !strings.Contains(strings.Join(r.topic.got[0].Warnings, " "), "stands for 30 events") {
+		t.Errorf("notices %+v; want one counting 30", r.topic.got)
+	}
+}

@@ -17,12 +17,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 )
 
 // DynamoDBAPI is the part of DynamoDB the table calls.
@@ -47,6 +51,10 @@ const (
 	attrNotice    = "notice"
 	attrClosed    = "closedAt"
 	attrScheduled = "closeScheduledAt"
+	// attrEvents is the set of the event IDs counted, so that an event
+	// delivered twice (EventBridge and SQS deliver at least once, a failed
+	// record is retried) counts once.
+	attrEvents = "eventIds"
 )
 
 // Key is one class of error in one account and Region.
@@ -67,6 +75,9 @@ type State struct {
 	Notice []byte
 	// Scheduled tells that the window's close is on the queue.
 	Scheduled bool
+	// Repeated tells that the event was counted before (a repeated
+	// delivery): the window is as it was.
+	Repeated bool
 }
 
 // Table keeps windows in a DynamoDB table.
@@ -103,37 +114,81 @@ var ErrClosed = errors.New("the window was closed")
 
 // Note adds an event to the window of now, storing notice (the first
 // event's verdict) with the first event. It returns the window as updated:
-// while its close is not Scheduled, the caller schedules it.
+// while its close is not Scheduled, the caller schedules it. An event
+// counted before (its ID is in the window's set) is not counted again: the
+// window comes back as it was, Repeated, and Scheduled when it was closed
+// already (its notice went out, counting this event).
 func (t *Table) Note(ctx context.Context, k Key, eventID string, notice []byte, now time.Time) (State, error) {
 	start := t.start(now)
-	out, err := t.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(t.name),
-		Key:       t.key(k, start),
-		UpdateExpression: aws.String("ADD #count :one SET #first = if_not_exists(#first, :id), #firstSeen = if_not_exists(#firstSeen, :now), " +
-			"#notice = if_not_exists(#notice, :notice), #last = :id, #lastSeen = :now, #exp = if_not_exists(#exp, :exp)"),
-		ConditionExpression: aws.String("attribute_not_exists(#closed)"),
-		ExpressionAttributeNames: map[string]string{
-			"#count": attrCount, "#first": attrFirst, "#firstSeen": attrFirstSeen, "#notice": attrNotice,
-			"#last": attrLast, "#lastSeen": attrLastSeen, "#exp": AttrExpiresAt, "#closed": attrClosed,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":one":    &types.AttributeValueMemberN{Value: "1"},
-			":id":     &types.AttributeValueMemberS{Value: eventID},
-			":now":    number(now.Unix()),
-			":notice": &types.AttributeValueMemberB{Value: notice},
-			// A day after the window: the close has long run by then.
-			":exp": number(start.Add(t.window + 24*time.Hour).Unix()),
-		},
-		ReturnValues: types.ReturnValueAllNew,
-	})
+	names := map[string]string{
+		"#count": attrCount, "#first": attrFirst, "#firstSeen": attrFirstSeen, "#notice": attrNotice,
+		"#last": attrLast, "#lastSeen": attrLastSeen, "#exp": AttrExpiresAt, "#closed": attrClosed,
+	}
+	values := map[string]types.AttributeValue{
+		":one":    &types.AttributeValueMemberN{Value: "1"},
+		":id":     &types.AttributeValueMemberS{Value: eventID},
+		":now":    number(now.Unix()),
+		":notice": &types.AttributeValueMemberB{Value: notice},
+		// A day after the window: the close has long run by then.
+		":exp": number(start.Add(t.window + 24*time.Hour).Unix()),
+	}
+	set := "SET #first = if_not_exists(#first, :id), #firstSeen = if_not_exists(#firstSeen, :now), " +
+		"#notice = if_not_exists(#notice, :notice), #last = :id, #lastSeen = :now, #exp = if_not_exists(#exp, :exp)"
+	in := &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(t.name),
+		Key:                                 t.key(k, start),
+		UpdateExpression:                    aws.String("ADD #count :one " + set),
+		ConditionExpression:                 aws.String("attribute_not_exists(#closed)"),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+	counted := *in
+	if eventID != "" {
+		// The ID joins the window's set, unless it is there already.
+		counted.UpdateExpression = aws.String("ADD #count :one, #ids :ids " + set)
+		counted.ConditionExpression = aws.String("attribute_not_exists(#closed) AND NOT contains(#ids, :id)")
+		counted.ExpressionAttributeNames = maps.Clone(names)
+		counted.ExpressionAttributeNames["#ids"] = attrEvents
+		counted.ExpressionAttributeValues = maps.Clone(values)
+		counted.ExpressionAttributeValues[":ids"] = &types.AttributeValueMemberSS{Value: []string{eventID}}
+	}
+	out, err := t.db.UpdateItem(ctx, &counted)
+	if itemTooLarge(err) {
+		// The window's IDs fill its item (400 KB: thousands of events):
+		// count the rest without them.
+		out, err = t.db.UpdateItem(ctx, in)
+	}
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		return State{}, ErrClosed
+		if !inSet(ccf.Item, eventID) {
+			return State{}, ErrClosed
+		}
+		st, err := t.state(k, start, ccf.Item)
+		st.Repeated = true
+		if _, closed := ccf.Item[attrClosed]; closed {
+			st.Scheduled = true
+		}
+		return st, err
 	}
 	if err != nil {
 		return State{}, fmt.Errorf("note event %s in the %s window of %s in table %s: %w", eventID, k, start.Format(time.RFC3339), t.name, err)
 	}
 	return t.state(k, start, out.Attributes)
+}
+
+// inSet reports whether an item's set of counted events holds eventID.
+func inSet(item map[string]types.AttributeValue, eventID string) bool {
+	ids, ok := item[attrEvents].(*types.AttributeValueMemberSS)
+	return ok && eventID != "" && slices.Contains(ids.Value, eventID)
+}
+
+// itemTooLarge reports DynamoDB's refusal of an update that would make the
+// item larger than 400 KB.
+func itemTooLarge(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "ValidationException" && strings.Contains(ae.ErrorMessage(), "size")
 }
 
 // Close claims a window's notice: it returns the window's state once, and
