@@ -12,13 +12,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go"
 )
 
 // fakeDB is DynamoDB's UpdateItem over a map, for the expression forms the
 // table writes: SET a = v, SET a = if_not_exists(a, v), ADD a n, ADD a
 // string-set, REMOVE a; conditions attribute_exists(a), attribute_not_exists(a)
-// and NOT contains(a, v) joined by AND; ReturnValuesOnConditionCheckFailure
+// NOT contains(a, v) and (attribute_not_exists(a) OR size(a) < n) joined by AND; ReturnValuesOnConditionCheckFailure
 // ALL_OLD.
 // It rejects any other form, so a table change that writes one fails here
 // rather than passing untested.
@@ -27,9 +26,6 @@ type fakeDB struct {
 	items map[string]map[string]types.AttributeValue
 	calls int
 	err   error
-	// maxSet plays DynamoDB's 400 KB item limit: a string set of more
-	// members is refused as DynamoDB refuses an item too large.
-	maxSet int
 }
 
 func newFakeDB() *fakeDB { return &fakeDB{items: map[string]map[string]types.AttributeValue{}} }
@@ -37,6 +33,7 @@ func newFakeDB() *fakeDB { return &fakeDB{items: map[string]map[string]types.Att
 var (
 	condTerm   = regexp.MustCompile(`^(attribute_exists|attribute_not_exists)\((#\w+)\)$`)
 	notContain = regexp.MustCompile(`^NOT contains\((#\w+),\s*(:\w+)\)$`)
+	sizeBelow  = regexp.MustCompile(`^\(attribute_not_exists\((#\w+)\) OR size\((#\w+)\) < (:\w+)\)$`)
 	ifNotExist = regexp.MustCompile(`^if_not_exists\((#\w+),\s*(:\w+)\)$`)
 	clauseWord = regexp.MustCompile(`\b(SET|ADD|REMOVE)\b`)
 )
@@ -91,6 +88,17 @@ func (f *fakeDB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ .
 				}
 				continue
 			}
+			if m := sizeBelow.FindStringSubmatch(term); m != nil {
+				set, _ := item[name(m[2])].(*types.AttributeValueMemberSS)
+				limit, _ := strconv.Atoi(value(m[3]).(*types.AttributeValueMemberN).Value)
+				if m[1] != m[2] {
+					panic("size condition on two attributes " + term)
+				}
+				if set != nil && len(set.Value) >= limit {
+					return nil, failed()
+				}
+				continue
+			}
 			m := condTerm.FindStringSubmatch(term)
 			if m == nil {
 				panic("condition form " + term)
@@ -125,9 +133,6 @@ func (f *fakeDB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ .
 						if !slices.Contains(members, m) {
 							members = append(members, m)
 						}
-					}
-					if f.maxSet > 0 && len(members) > f.maxSet {
-						return nil, &smithy.GenericAPIError{Code: "ValidationException", Message: "Item size has exceeded the maximum allowed size"}
 					}
 					cur[a] = &types.AttributeValueMemberSS{Value: members}
 					continue

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/ebsguard/ebsguard/lambda/noticewindow"
 	"github.com/ebsguard/ebsguard/lambda/verify"
@@ -290,20 +291,25 @@ func TestRepeatedDeliveriesCountOnce(t *testing.T) {
 	}
 }
 
-// GIVEN a window whose set of counted IDs fills its item (DynamoDB's 400 KB)
-// WHEN more events come THEN they are still counted, without their IDs.
-func TestCountBeyondTheIDSet(t *testing.T) {
+// GIVEN a window of more events than its set of counted events holds (the
+// set is bounded: each write is paid by the item's size) WHEN they come THEN
+// every one is counted, and the set stays bounded.
+func TestCountBeyondTheSet(t *testing.T) {
 	r := newRig()
-	r.db.maxSet = 10
 	ctx := context.Background()
-	for i := range 30 {
+	for i := range 600 {
 		if _, err := r.agg.Publish(ctx, readerRole(i, "222222222222")); err != nil {
 			t.Fatalf("event %d: %v", i, err)
 		}
-		r.now = r.now.Add(time.Minute)
+		r.now = r.now.Add(5 * time.Second)
+	}
+	for _, item := range r.db.items {
+		if set, ok := item["countedEvents"].(*types.AttributeValueMemberSS); ok && len(set.Value) > 500 {
+			t.Errorf("set of %d counted events; want at most 500", len(set.Value))
+		}
 	}
 	r.deliver(t, r.now.Add(2*time.Hour))
-	if len(r.topic.got) != 1 || !strings.Contains(strings.Join(r.topic.got[0].Warnings, " "), "stands for 30 events") {
-		t.Errorf("notices %+v; want one counting 30", r.topic.got)
+	if len(r.topic.got) != 1 || !strings.Contains(strings.Join(r.topic.got[0].Warnings, " "), "stands for 600 events") {
+		t.Errorf("notices %+v; want one counting 600", r.topic.got)
 	}
 }

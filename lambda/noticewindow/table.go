@@ -15,18 +15,18 @@ package noticewindow
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go"
 )
 
 // DynamoDBAPI is the part of DynamoDB the table calls.
@@ -51,11 +51,23 @@ const (
 	attrNotice    = "notice"
 	attrClosed    = "closedAt"
 	attrScheduled = "closeScheduledAt"
-	// attrEvents is the set of the event IDs counted, so that an event
-	// delivered twice (EventBridge and SQS deliver at least once, a failed
-	// record is retried) counts once.
-	attrEvents = "eventIds"
+	// attrEvents is the set of the events counted (a digest of each ID),
+	// so that an event delivered twice (EventBridge and SQS deliver at
+	// least once, a failed record is retried) counts once.
+	attrEvents = "countedEvents"
 )
+
+// maxCounted bounds the set of events counted: each write of the item is
+// paid by its size, so the set stays under 10 KB (500 digests of 16
+// characters); past it, events are counted without it.
+const maxCounted = 500
+
+// countedID is the set member of an event: a digest, short and of one size
+// whatever the record holds.
+func countedID(eventID string) string {
+	h := sha256.Sum256([]byte(eventID))
+	return hex.EncodeToString(h[:8])
+}
 
 // Key is one class of error in one account and Region.
 type Key struct {
@@ -146,31 +158,34 @@ func (t *Table) Note(ctx context.Context, k Key, eventID string, notice []byte, 
 	}
 	counted := *in
 	if eventID != "" {
-		// The ID joins the window's set, unless it is there already.
+		// The event joins the window's set, unless it is there already or
+		// the set is full.
 		counted.UpdateExpression = aws.String("ADD #count :one, #ids :ids " + set)
-		counted.ConditionExpression = aws.String("attribute_not_exists(#closed) AND NOT contains(#ids, :id)")
+		counted.ConditionExpression = aws.String("attribute_not_exists(#closed) AND NOT contains(#ids, :idkey) AND (attribute_not_exists(#ids) OR size(#ids) < :cap)")
 		counted.ExpressionAttributeNames = maps.Clone(names)
 		counted.ExpressionAttributeNames["#ids"] = attrEvents
 		counted.ExpressionAttributeValues = maps.Clone(values)
-		counted.ExpressionAttributeValues[":ids"] = &types.AttributeValueMemberSS{Value: []string{eventID}}
+		counted.ExpressionAttributeValues[":ids"] = &types.AttributeValueMemberSS{Value: []string{countedID(eventID)}}
+		counted.ExpressionAttributeValues[":idkey"] = &types.AttributeValueMemberS{Value: countedID(eventID)}
+		counted.ExpressionAttributeValues[":cap"] = number(maxCounted)
 	}
 	out, err := t.db.UpdateItem(ctx, &counted)
-	if itemTooLarge(err) {
-		// The window's IDs fill its item (400 KB: thousands of events):
-		// count the rest without them.
-		out, err = t.db.UpdateItem(ctx, in)
-	}
 	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) && eventID != "" {
+		_, closed := ccf.Item[attrClosed]
+		switch {
+		case inSet(ccf.Item, eventID):
+			st, err := t.state(k, start, ccf.Item)
+			st.Repeated = true
+			st.Scheduled = st.Scheduled || closed
+			return st, err
+		case !closed && ccf.Item != nil:
+			// The set is full: count without it.
+			out, err = t.db.UpdateItem(ctx, in)
+		}
+	}
 	if errors.As(err, &ccf) {
-		if !inSet(ccf.Item, eventID) {
-			return State{}, ErrClosed
-		}
-		st, err := t.state(k, start, ccf.Item)
-		st.Repeated = true
-		if _, closed := ccf.Item[attrClosed]; closed {
-			st.Scheduled = true
-		}
-		return st, err
+		return State{}, ErrClosed
 	}
 	if err != nil {
 		return State{}, fmt.Errorf("note event %s in the %s window of %s in table %s: %w", eventID, k, start.Format(time.RFC3339), t.name, err)
@@ -181,14 +196,7 @@ func (t *Table) Note(ctx context.Context, k Key, eventID string, notice []byte, 
 // inSet reports whether an item's set of counted events holds eventID.
 func inSet(item map[string]types.AttributeValue, eventID string) bool {
 	ids, ok := item[attrEvents].(*types.AttributeValueMemberSS)
-	return ok && eventID != "" && slices.Contains(ids.Value, eventID)
-}
-
-// itemTooLarge reports DynamoDB's refusal of an update that would make the
-// item larger than 400 KB.
-func itemTooLarge(err error) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && ae.ErrorCode() == "ValidationException" && strings.Contains(ae.ErrorMessage(), "size")
+	return ok && eventID != "" && slices.Contains(ids.Value, countedID(eventID))
 }
 
 // Close claims a window's notice: it returns the window's state once, and
