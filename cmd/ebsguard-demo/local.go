@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ebsguard/ebsguard/internal/deployment"
 	"github.com/ebsguard/ebsguard/internal/localaws"
 	"github.com/ebsguard/ebsguard/internal/localrun"
 	"github.com/ebsguard/ebsguard/lambda/world"
@@ -33,6 +34,7 @@ func startEndpoints(worldPath string) (*endpoints, error) {
 		return nil, err
 	}
 	aws := localaws.New(w, localrun.CentralAccount)
+	memberStacks(aws, w)
 	if err := aws.Start(""); err != nil {
 		return nil, err
 	}
@@ -47,6 +49,43 @@ func startEndpoints(worldPath string) (*endpoints, error) {
 		vars[k] = v
 	}
 	return &endpoints{aws: aws, sns: sns, vars: vars}, nil
+}
+
+// memberStacks plays the member stack in every account of the world but
+// the central one (which has none, docs/deploy.md): its forwarding rule,
+// enabled and targeting the central bus, in each of the account's Regions
+// and in the local Region, so that ebsguard doctor finds a healthy
+// deployment (the reader roles, localaws assumes them).
+func memberStacks(s *localaws.Server, w *world.World) {
+	regions := map[string]map[string]bool{}
+	add := func(account, region string) {
+		if account == localrun.CentralAccount {
+			return
+		}
+		if regions[account] == nil {
+			regions[account] = map[string]bool{}
+		}
+		regions[account][region] = true
+	}
+	for account, rs := range w.Accounts {
+		for region := range rs {
+			add(account, region)
+		}
+		add(account, localrun.Region)
+	}
+	if w.Organization != nil {
+		for _, a := range w.Organization.Accounts {
+			if a.Id != nil {
+				add(*a.Id, localrun.Region)
+			}
+		}
+	}
+	bus := deployment.EventBusARN("aws", localrun.Region, localrun.CentralAccount, "ebsguard")
+	for account, rs := range regions {
+		for region := range rs {
+			s.SetRule(account, region, localaws.EventRule{Name: deployment.ForwardRuleName, State: "ENABLED", Targets: []string{bus}})
+		}
+	}
 }
 
 func (e *endpoints) Close() {

@@ -6,6 +6,13 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/ebsguard/ebsguard/internal/deployment"
+	"github.com/ebsguard/ebsguard/internal/localaws"
+	"github.com/ebsguard/ebsguard/internal/localrun"
 )
 
 // A command run against the local endpoints gets their environment, not the
@@ -49,5 +56,36 @@ func TestLocalDocUnset(t *testing.T) {
 	}
 	if n := strings.Count(exports, "export "); !strings.Contains(string(b), fmt.Sprintf("exports %d variables", n)) {
 		t.Errorf("docs/local.md does not say the file exports %d variables", n)
+	}
+}
+
+// The local endpoints play a deployed organization for ebsguard doctor
+// (docs/doctor.md): every member account of the world has the member
+// stack's forwarding rule, enabled and targeting the central bus; the
+// central account has none, as the deployment guide has it.
+func TestEndpointsHaveMemberStacks(t *testing.T) {
+	ep, err := startEndpoints("../../events/day-one/world.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	bus := deployment.EventBusARN("aws", localrun.Region, localrun.CentralAccount, "ebsguard")
+	for account, member := range map[string]bool{"222222222222": true, localrun.CentralAccount: false} {
+		c := eventbridge.NewFromConfig(aws.Config{Region: localrun.Region, BaseEndpoint: aws.String(ep.aws.URL()),
+			Credentials: credentials.NewStaticCredentialsProvider(localaws.AccessKeyFor(account), "local", "")})
+		rule, err := c.DescribeRule(context.Background(), &eventbridge.DescribeRuleInput{Name: aws.String(deployment.ForwardRuleName)})
+		if !member {
+			if err == nil {
+				t.Errorf("the central account %s has a forwarding rule", account)
+			}
+			continue
+		}
+		if err != nil || rule.State != "ENABLED" {
+			t.Fatalf("account %s: rule %+v, %v", account, rule, err)
+		}
+		targets, err := c.ListTargetsByRule(context.Background(), &eventbridge.ListTargetsByRuleInput{Rule: aws.String(deployment.ForwardRuleName)})
+		if err != nil || len(targets.Targets) != 1 || aws.ToString(targets.Targets[0].Arn) != bus {
+			t.Errorf("account %s: targets %+v, %v; want %s", account, targets, err, bus)
+		}
 	}
 }

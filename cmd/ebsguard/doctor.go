@@ -198,11 +198,23 @@ func runDoctor(ctx context.Context, o doctorOptions, targets []audit.Target, api
 	results := make([][]checkResult, len(targets))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, doctorParallel)
+	centralAccount := busAccount(o.bus)
 	for i, t := range targets {
 		wg.Go(func() {
+			scope := t.Account + " " + t.Region
+			if t.Account == centralAccount {
+				// The central account is no member (docs/deploy.md): its
+				// events reach the function through the central stack's own
+				// rule and are read with the function's role. A member stack
+				// there would evaluate them twice.
+				ok := "the central account: no member stack (its events reach the function through the central stack's own rule)"
+				results[i] = []checkResult{{scope: scope, check: "forwarding rule", ok: true, detail: ok},
+					{scope: scope, check: "reader role", ok: true, detail: "the central account: read with the function's own role"}}
+				done.Add(2)
+				return
+			}
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			scope := t.Account + " " + t.Region
 			r1 := checkForwarding(ctx, apis, o.bus, t)
 			done.Add(1)
 			r2 := checkReader(ctx, apis, o.readerRole, t)
@@ -244,7 +256,8 @@ func checkForwarding(ctx context.Context, apis doctorAPIs, bus string, t audit.T
 	rule, err := api.DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String(deployment.ForwardRuleName)})
 	switch code := errorCode(err); {
 	case code == "ResourceNotFoundException":
-		r.detail = fmt.Sprintf("no rule %s %s: deploy the member stack there (add the account or Region to the StackSet's instances)", deployment.ForwardRuleName, where)
+		r.detail = fmt.Sprintf("no rule %s %s: deploy the member stack there (add the account or Region to the StackSet's instances; "+
+			"a service-managed StackSet skips the management account, which needs a stack of its own)", deployment.ForwardRuleName, where)
 		return r
 	case isAssumeDenied(err):
 		r.detail = fmt.Sprintf("cannot assume the %s role %s: deploy the member stack with AuditorRoleArn set to the role you run as (%v)", deployment.DoctorRoleName, where, err)
@@ -292,6 +305,15 @@ func checkReader(ctx context.Context, apis doctorAPIs, role string, t audit.Targ
 		r.detail = fmt.Sprintf("%s in account %s, Region %s does not answer ec2:GetEbsEncryptionByDefault: check the SCPs and the role's policy (%v)", role, t.Account, t.Region, err)
 	}
 	return r
+}
+
+// busAccount is the account of a bus ARN (arn:aws:events:Region:account:event-bus/name),
+// the central account; "" for a name.
+func busAccount(bus string) string {
+	if parts := strings.SplitN(bus, ":", 6); len(parts) == 6 && parts[0] == "arn" {
+		return parts[4]
+	}
+	return ""
 }
 
 func isAssumeDenied(err error) bool {

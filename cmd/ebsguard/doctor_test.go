@@ -90,8 +90,8 @@ func TestDoctorDisabledRule(t *testing.T) {
 func TestDoctorMissingPieces(t *testing.T) {
 	t.Run("no member stack", func(t *testing.T) {
 		doctorLocal(t)
-		code, stdout, _ := cli(t, "doctor", "--accounts", securityAccount, "--regions", "us-east-1")
-		if code != 1 || !strings.Contains(stdout, "no rule ebsguard-forward in account 444444444444, Region us-east-1: deploy the member stack") {
+		code, stdout, _ := cli(t, "doctor", "--accounts", "222222222222", "--regions", "ap-southeast-2")
+		if code != 1 || !strings.Contains(stdout, "no rule ebsguard-forward in account 222222222222, Region ap-southeast-2: deploy the member stack") {
 			t.Errorf("exit %d:\n%s", code, stdout)
 		}
 	})
@@ -120,12 +120,30 @@ func TestParseDoctor(t *testing.T) {
 // The organization's accounts and the partition's Regions, found as the
 // audit finds them: the suspended account is left out.
 func TestDoctorAllAccountsAllRegions(t *testing.T) {
-	s := doctorLocal(t)
-	for _, region := range []string{"us-east-1", "eu-west-1"} {
-		s.SetRule(securityAccount, region, localaws.EventRule{Name: deployment.ForwardRuleName, State: "ENABLED", Targets: []string{centralBus}})
-	}
+	doctorLocal(t)
 	code, stdout, stderr := cli(t, "doctor", "--accounts", "all", "--regions", "all")
 	if code != 0 || !strings.Contains(stdout, "12 checks, 0 failed") || strings.Contains(stdout, "555555555555") {
 		t.Errorf("exit %d:\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+// GIVEN the organization's accounts, the central one among them, as the
+// deployment guide has it (no member stack in the central account: its own
+// rule brings its events, its function's role reads them) WHEN the doctor
+// runs THEN the central account passes, without asking for a member stack
+// there, and without reading it through the member roles.
+func TestDoctorCentralAccountIsNoMember(t *testing.T) {
+	s := doctorLocal(t)
+	code, stdout, stderr := cli(t, "doctor", "--accounts", "222222222222,"+securityAccount, "--regions", "us-east-1")
+	if code != 0 || !strings.Contains(stdout, "4 checks, 0 failed") {
+		t.Fatalf("exit %d:\n%s\n%s", code, stdout, stderr)
+	}
+	for _, l := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(l, securityAccount) && !strings.Contains(l, "the central account") {
+			t.Errorf("central account row %q", l)
+		}
+	}
+	if c := s.Counts(); c["DescribeRule"] != 1 || c["GetEbsEncryptionByDefault"] != 1 {
+		t.Errorf("calls %v; want the member's rule and reader probe only", c)
 	}
 }

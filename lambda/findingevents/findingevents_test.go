@@ -157,3 +157,26 @@ func TestPut(t *testing.T) {
 		})
 	}
 }
+
+// GIVEN a notice about thousands of volumes WHEN it is put THEN its entry is
+// cut to EventBridge's limit, keeping the notice's reason.
+func TestNoticeEntryFitsEventBridge(t *testing.T) {
+	v := verify.Verdict{EventID: "e-2", Account: "222222222222", Region: "eu-west-1", Status: verify.StatusError, Reason: "AssumeRole: AccessDenied"}
+	for i := range 3000 {
+		v.Resources = append(v.Resources, verify.Resource{Resource: fmt.Sprintf("vol-%05d", i), Error: strings.Repeat("e", 80), Findings: []string{}})
+	}
+	e, err := findingevents.Entry("ebsguard", v, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := entrySize(e); n > 256*1024 {
+		t.Fatalf("entry of %d bytes exceeds EventBridge's 256 KB", n)
+	}
+	var cut verify.Verdict
+	if err := json.Unmarshal([]byte(aws.ToString(e.Detail)), &cut); err != nil {
+		t.Fatal(err)
+	}
+	if cut.Reason != v.Reason || len(cut.Resources) == 0 || len(cut.Resources) >= 3000 {
+		t.Errorf("cut notice: %d resources, reason %q", len(cut.Resources), cut.Reason)
+	}
+}

@@ -173,3 +173,45 @@ func TestIntegrationsConfig(t *testing.T) {
 		}
 	}
 }
+
+// GIVEN a batch of window closes and less time left in the invocation than
+// a close's chain (claim, publish, reopen) WHEN it is handled THEN the first
+// close runs and the others come back later as batch item failures, never
+// claimed: a close cut off between its claim and its publish would lose the
+// window's notice.
+func TestClosesLeftForLater(t *testing.T) {
+	dir := samples + "launch-unencrypted-plain"
+	f := newFixture(t, dir)
+	f.h.engine = verify.New(verify.Config{Clients: noReader{}, Now: func() time.Time { return f.now }})
+	queue := &closeQueue{}
+	table := &windowTable{}
+	agg := noticewindow.NewAggregator(f.h.publisher, noticewindow.NewTable(table, "windows", time.Hour), queue, "https://sqs/recheck",
+		func() time.Time { return f.now }, f.h.log)
+	f.h.publisher = agg
+	entry := withWindows{h: f.h, agg: agg, log: f.h.log}
+	if _, err := entry.Handle(context.Background(), event(t, dir)); err != nil || len(queue.bodies) != 1 {
+		t.Fatalf("event: %v, %d closes queued", err, len(queue.bodies))
+	}
+	f.now = f.now.Add(time.Hour)
+	var records []events.SQSMessage
+	for i := range 3 {
+		records = append(records, events.SQSMessage{MessageId: fmt.Sprintf("c-%d", i), Body: queue.bodies[0], EventSource: "aws:sqs"})
+	}
+	batch, _ := json.Marshal(events.SQSEvent{Records: records})
+	ctx, cancel := context.WithTimeout(context.Background(), closeChain/2)
+	defer cancel()
+	resp, err := entry.Handle(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var later []string
+	for _, it := range resp.BatchItemFailures {
+		later = append(later, it.ItemIdentifier)
+	}
+	if strings.Join(later, ",") != "c-1,c-2" {
+		t.Errorf("left for later %v; want c-1,c-2", later)
+	}
+	if n := len(f.sns.inputs); n != 1 {
+		t.Errorf("%d notices; want the first close's", n)
+	}
+}

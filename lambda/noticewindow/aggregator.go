@@ -98,6 +98,10 @@ func (a *Aggregator) Publish(ctx context.Context, v verify.Verdict) (string, err
 	if err != nil {
 		return "", err
 	}
+	if st.Repeated {
+		a.log.Info("notice counted before in its window: a repeated delivery", "eventID", v.EventID, "class", class,
+			"account", v.Account, "region", v.Region, "windowStart", st.Start)
+	}
 	if !st.Scheduled {
 		// The window's first event (or a retry of it, or a concurrent
 		// first) schedules the close; Close is once-only, so two closes

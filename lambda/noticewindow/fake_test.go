@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,8 +15,10 @@ import (
 )
 
 // fakeDB is DynamoDB's UpdateItem over a map, for the expression forms the
-// table writes: SET a = v, SET a = if_not_exists(a, v), ADD a n, REMOVE a;
-// conditions attribute_exists(a) and attribute_not_exists(a) joined by AND.
+// table writes: SET a = v, SET a = if_not_exists(a, v), ADD a n, ADD a
+// string-set, REMOVE a; conditions attribute_exists(a), attribute_not_exists(a)
+// NOT contains(a, v) and (attribute_not_exists(a) OR size(a) < n) joined by AND; ReturnValuesOnConditionCheckFailure
+// ALL_OLD.
 // It rejects any other form, so a table change that writes one fails here
 // rather than passing untested.
 type fakeDB struct {
@@ -29,6 +32,8 @@ func newFakeDB() *fakeDB { return &fakeDB{items: map[string]map[string]types.Att
 
 var (
 	condTerm   = regexp.MustCompile(`^(attribute_exists|attribute_not_exists)\((#\w+)\)$`)
+	notContain = regexp.MustCompile(`^NOT contains\((#\w+),\s*(:\w+)\)$`)
+	sizeBelow  = regexp.MustCompile(`^\(attribute_not_exists\((#\w+)\) OR size\((#\w+)\) < (:\w+)\)$`)
 	ifNotExist = regexp.MustCompile(`^if_not_exists\((#\w+),\s*(:\w+)\)$`)
 	clauseWord = regexp.MustCompile(`\b(SET|ADD|REMOVE)\b`)
 )
@@ -67,14 +72,40 @@ func (f *fakeDB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ .
 		}
 	}
 	if c := aws.ToString(in.ConditionExpression); c != "" {
+		failed := func() error {
+			ccf := &types.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
+			if exists && in.ReturnValuesOnConditionCheckFailure == types.ReturnValuesOnConditionCheckFailureAllOld {
+				ccf.Item = item
+			}
+			return ccf
+		}
 		for _, term := range strings.Split(c, " AND ") {
-			m := condTerm.FindStringSubmatch(strings.TrimSpace(term))
+			term = strings.TrimSpace(term)
+			if m := notContain.FindStringSubmatch(term); m != nil {
+				set, _ := item[name(m[1])].(*types.AttributeValueMemberSS)
+				if set != nil && slices.Contains(set.Value, value(m[2]).(*types.AttributeValueMemberS).Value) {
+					return nil, failed()
+				}
+				continue
+			}
+			if m := sizeBelow.FindStringSubmatch(term); m != nil {
+				set, _ := item[name(m[2])].(*types.AttributeValueMemberSS)
+				limit, _ := strconv.Atoi(value(m[3]).(*types.AttributeValueMemberN).Value)
+				if m[1] != m[2] {
+					panic("size condition on two attributes " + term)
+				}
+				if set != nil && len(set.Value) >= limit {
+					return nil, failed()
+				}
+				continue
+			}
+			m := condTerm.FindStringSubmatch(term)
 			if m == nil {
 				panic("condition form " + term)
 			}
 			_, has := item[name(m[2])]
 			if (m[1] == "attribute_exists") != has {
-				return nil, &types.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
+				return nil, failed()
 			}
 		}
 	}
@@ -92,6 +123,20 @@ func (f *fakeDB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ .
 				delete(cur, name(part))
 			case "ADD":
 				fs := strings.Fields(part)
+				if ss, ok := value(fs[1]).(*types.AttributeValueMemberSS); ok {
+					a := name(fs[0])
+					var members []string
+					if x, ok := cur[a].(*types.AttributeValueMemberSS); ok {
+						members = slices.Clone(x.Value)
+					}
+					for _, m := range ss.Value {
+						if !slices.Contains(members, m) {
+							members = append(members, m)
+						}
+					}
+					cur[a] = &types.AttributeValueMemberSS{Value: members}
+					continue
+				}
 				a, add := name(fs[0]), value(fs[1]).(*types.AttributeValueMemberN)
 				n := int64(0)
 				if x, ok := cur[a].(*types.AttributeValueMemberN); ok {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/ebsguard/ebsguard/lambda/noticewindow"
 	"github.com/ebsguard/ebsguard/lambda/verify"
@@ -255,5 +256,61 @@ func TestTableErrorsCarryContext(t *testing.T) {
 	_, err := r.agg.Publish(context.Background(), readerRole(1, "222222222222"))
 	if err == nil || !strings.Contains(err.Error(), "ebsguard-windows") || !strings.Contains(err.Error(), "reader-role in 222222222222 eu-west-1") {
 		t.Errorf("error %v; want the table, class, account and Region named", err)
+	}
+}
+
+// GIVEN 100 events each delivered twice (EventBridge and SQS deliver at
+// least once; a failed record is retried), the repeat after the next event,
+// and a repeat after the window's close WHEN the window closes THEN its one
+// notice counts 100 with the first and last event IDs, and the repeat after
+// the close publishes nothing (the notice counted it).
+func TestRepeatedDeliveriesCountOnce(t *testing.T) {
+	r := newRig()
+	ctx := context.Background()
+	for i := range 100 {
+		for _, j := range []int{i, i - 1} {
+			if j < 0 {
+				continue
+			}
+			if id, err := r.agg.Publish(ctx, readerRole(j, "222222222222")); err != nil || id != "" {
+				t.Fatalf("event %d: Publish = %q, %v; want held", j, id, err)
+			}
+		}
+		r.now = r.now.Add(30 * time.Second)
+	}
+	r.deliver(t, r.now.Add(2*time.Hour))
+	if len(r.topic.got) != 1 {
+		t.Fatalf("%d notices; want 1", len(r.topic.got))
+	}
+	if w := strings.Join(r.topic.got[0].Warnings, " "); !strings.Contains(w, "stands for 100 events") ||
+		!strings.Contains(w, "first event ID e-000, last event ID e-099") {
+		t.Errorf("notice warnings %q; want 100 events, e-000 to e-099", w)
+	}
+	r.now = time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC) // a repeat that lands in the closed window
+	if id, err := r.agg.Publish(ctx, readerRole(42, "222222222222")); err != nil || id != "" || len(r.topic.got) != 1 || len(r.queue.sent) != 0 {
+		t.Errorf("repeat after the close: Publish = %q, %v, %d notices, %d closes queued; want nothing", id, err, len(r.topic.got), len(r.queue.sent))
+	}
+}
+
+// GIVEN a window of more events than its set of counted events holds (the
+// set is bounded: each write is paid by the item's size) WHEN they come THEN
+// every one is counted, and the set stays bounded.
+func TestCountBeyondTheSet(t *testing.T) {
+	r := newRig()
+	ctx := context.Background()
+	for i := range 600 {
+		if _, err := r.agg.Publish(ctx, readerRole(i, "222222222222")); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+		r.now = r.now.Add(5 * time.Second)
+	}
+	for _, item := range r.db.items {
+		if set, ok := item["countedEvents"].(*types.AttributeValueMemberSS); ok && len(set.Value) > 500 {
+			t.Errorf("set of %d counted events; want at most 500", len(set.Value))
+		}
+	}
+	r.deliver(t, r.now.Add(2*time.Hour))
+	if len(r.topic.got) != 1 || !strings.Contains(strings.Join(r.topic.got[0].Warnings, " "), "stands for 600 events") {
+		t.Errorf("notices %+v; want one counting 600", r.topic.got)
 	}
 }

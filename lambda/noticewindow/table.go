@@ -15,8 +15,12 @@ package noticewindow
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -47,7 +51,23 @@ const (
 	attrNotice    = "notice"
 	attrClosed    = "closedAt"
 	attrScheduled = "closeScheduledAt"
+	// attrEvents is the set of the events counted (a digest of each ID),
+	// so that an event delivered twice (EventBridge and SQS deliver at
+	// least once, a failed record is retried) counts once.
+	attrEvents = "countedEvents"
 )
+
+// maxCounted bounds the set of events counted: each write of the item is
+// paid by its size, so the set stays under 10 KB (500 digests of 16
+// characters); past it, events are counted without it.
+const maxCounted = 500
+
+// countedID is the set member of an event: a digest, short and of one size
+// whatever the record holds.
+func countedID(eventID string) string {
+	h := sha256.Sum256([]byte(eventID))
+	return hex.EncodeToString(h[:8])
+}
 
 // Key is one class of error in one account and Region.
 type Key struct {
@@ -67,6 +87,9 @@ type State struct {
 	Notice []byte
 	// Scheduled tells that the window's close is on the queue.
 	Scheduled bool
+	// Repeated tells that the event was counted before (a repeated
+	// delivery): the window is as it was.
+	Repeated bool
 }
 
 // Table keeps windows in a DynamoDB table.
@@ -103,30 +126,64 @@ var ErrClosed = errors.New("the window was closed")
 
 // Note adds an event to the window of now, storing notice (the first
 // event's verdict) with the first event. It returns the window as updated:
-// while its close is not Scheduled, the caller schedules it.
+// while its close is not Scheduled, the caller schedules it. An event
+// counted before (its ID is in the window's set) is not counted again: the
+// window comes back as it was, Repeated, and Scheduled when it was closed
+// already (its notice went out, counting this event).
 func (t *Table) Note(ctx context.Context, k Key, eventID string, notice []byte, now time.Time) (State, error) {
 	start := t.start(now)
-	out, err := t.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(t.name),
-		Key:       t.key(k, start),
-		UpdateExpression: aws.String("ADD #count :one SET #first = if_not_exists(#first, :id), #firstSeen = if_not_exists(#firstSeen, :now), " +
-			"#notice = if_not_exists(#notice, :notice), #last = :id, #lastSeen = :now, #exp = if_not_exists(#exp, :exp)"),
-		ConditionExpression: aws.String("attribute_not_exists(#closed)"),
-		ExpressionAttributeNames: map[string]string{
-			"#count": attrCount, "#first": attrFirst, "#firstSeen": attrFirstSeen, "#notice": attrNotice,
-			"#last": attrLast, "#lastSeen": attrLastSeen, "#exp": AttrExpiresAt, "#closed": attrClosed,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":one":    &types.AttributeValueMemberN{Value: "1"},
-			":id":     &types.AttributeValueMemberS{Value: eventID},
-			":now":    number(now.Unix()),
-			":notice": &types.AttributeValueMemberB{Value: notice},
-			// A day after the window: the close has long run by then.
-			":exp": number(start.Add(t.window + 24*time.Hour).Unix()),
-		},
-		ReturnValues: types.ReturnValueAllNew,
-	})
+	names := map[string]string{
+		"#count": attrCount, "#first": attrFirst, "#firstSeen": attrFirstSeen, "#notice": attrNotice,
+		"#last": attrLast, "#lastSeen": attrLastSeen, "#exp": AttrExpiresAt, "#closed": attrClosed,
+	}
+	values := map[string]types.AttributeValue{
+		":one":    &types.AttributeValueMemberN{Value: "1"},
+		":id":     &types.AttributeValueMemberS{Value: eventID},
+		":now":    number(now.Unix()),
+		":notice": &types.AttributeValueMemberB{Value: notice},
+		// A day after the window: the close has long run by then.
+		":exp": number(start.Add(t.window + 24*time.Hour).Unix()),
+	}
+	set := "SET #first = if_not_exists(#first, :id), #firstSeen = if_not_exists(#firstSeen, :now), " +
+		"#notice = if_not_exists(#notice, :notice), #last = :id, #lastSeen = :now, #exp = if_not_exists(#exp, :exp)"
+	in := &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(t.name),
+		Key:                                 t.key(k, start),
+		UpdateExpression:                    aws.String("ADD #count :one " + set),
+		ConditionExpression:                 aws.String("attribute_not_exists(#closed)"),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+	counted := *in
+	if eventID != "" {
+		// The event joins the window's set, unless it is there already or
+		// the set is full.
+		counted.UpdateExpression = aws.String("ADD #count :one, #ids :ids " + set)
+		counted.ConditionExpression = aws.String("attribute_not_exists(#closed) AND NOT contains(#ids, :idkey) AND (attribute_not_exists(#ids) OR size(#ids) < :cap)")
+		counted.ExpressionAttributeNames = maps.Clone(names)
+		counted.ExpressionAttributeNames["#ids"] = attrEvents
+		counted.ExpressionAttributeValues = maps.Clone(values)
+		counted.ExpressionAttributeValues[":ids"] = &types.AttributeValueMemberSS{Value: []string{countedID(eventID)}}
+		counted.ExpressionAttributeValues[":idkey"] = &types.AttributeValueMemberS{Value: countedID(eventID)}
+		counted.ExpressionAttributeValues[":cap"] = number(maxCounted)
+	}
+	out, err := t.db.UpdateItem(ctx, &counted)
 	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) && eventID != "" {
+		_, closed := ccf.Item[attrClosed]
+		switch {
+		case inSet(ccf.Item, eventID):
+			st, err := t.state(k, start, ccf.Item)
+			st.Repeated = true
+			st.Scheduled = st.Scheduled || closed
+			return st, err
+		case !closed && ccf.Item != nil:
+			// The set is full: count without it.
+			out, err = t.db.UpdateItem(ctx, in)
+		}
+	}
 	if errors.As(err, &ccf) {
 		return State{}, ErrClosed
 	}
@@ -134,6 +191,12 @@ func (t *Table) Note(ctx context.Context, k Key, eventID string, notice []byte, 
 		return State{}, fmt.Errorf("note event %s in the %s window of %s in table %s: %w", eventID, k, start.Format(time.RFC3339), t.name, err)
 	}
 	return t.state(k, start, out.Attributes)
+}
+
+// inSet reports whether an item's set of counted events holds eventID.
+func inSet(item map[string]types.AttributeValue, eventID string) bool {
+	ids, ok := item[attrEvents].(*types.AttributeValueMemberSS)
+	return ok && eventID != "" && slices.Contains(ids.Value, countedID(eventID))
 }
 
 // Close claims a window's notice: it returns the window's state once, and

@@ -70,13 +70,31 @@ func ChatMessage(v verify.Verdict) Chat {
 	} else {
 		chatFindings(&c, v)
 	}
-	c.Content.Title = cutRunes(oneLine(c.Content.Title), MaxChatTitle)
-	c.Content.Description = cutRunes(c.Content.Description, MaxChatDescription)
+	c.Content.Title = cutRunes(inert(oneLine(c.Content.Title)), MaxChatTitle)
+	c.Content.Description = cutRunes(inert(c.Content.Description), MaxChatDescription)
 	for i, s := range c.Content.NextSteps {
-		c.Content.NextSteps[i] = cutRunes(s, MaxChatStep)
+		c.Content.NextSteps[i] = cutRunes(inert(s), MaxChatStep)
 	}
+	for i, s := range c.Content.Keywords {
+		c.Content.Keywords[i] = inert(s)
+	}
+	for i, s := range c.Metadata.RelatedResources {
+		c.Metadata.RelatedResources[i] = inert(s)
+	}
+	c.Metadata.Summary = inert(c.Metadata.Summary)
 	return c
 }
+
+// inertText neutralizes what a chat client would act on rather than show:
+// Slack's control sequences (<!channel>, <!here>, <@U123>, <#C123>,
+// <https://x|a link>) and HTML are written between single angle quotation
+// marks, and a Markdown link [text](url), which Microsoft Teams renders, is
+// broken. Record fields (a device name, a key ID, an error message that
+// quotes the record) reach the text, and so do ebsguard's own placeholders
+// (<a key of ...>), which Slack would otherwise take for a link.
+var inertText = strings.NewReplacer("<", "‹", ">", "›", "](", "] (")
+
+func inert(s string) string { return inertText.Replace(s) }
 
 func chatFindings(c *Chat, v verify.Verdict) {
 	what := "EBS encryption finding"

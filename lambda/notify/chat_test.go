@@ -3,8 +3,10 @@ package notify_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,13 +81,15 @@ func TestChatPayloadValidates(t *testing.T) {
 				t.Errorf("structured message of %d bytes exceeds SNS's 256 KB", size)
 			}
 			msgs := structured(t, in)
-			for _, proto := range []string{"default", "sqs", "lambda", "email", "https"} {
+			for _, proto := range []string{"default", "email", "https"} {
 				if msgs[proto] == "" {
 					t.Errorf("no %s message", proto)
 				}
 			}
-			if msgs["sqs"] != msgs["default"] || msgs["lambda"] != msgs["default"] {
-				t.Error("sqs and lambda do not get the verdict JSON")
+			// SNS gives SQS and Lambda the default member: the verdict JSON
+			// once, not three times.
+			if len(msgs) != 3 {
+				t.Errorf("members %v; want default, email and https", slices.Collect(maps.Keys(msgs)))
 			}
 			var doc any
 			if err := json.Unmarshal([]byte(msgs["https"]), &doc); err != nil {
@@ -170,5 +174,49 @@ func TestChatSchemaRejects(t *testing.T) {
 	json.Unmarshal([]byte(`{"version":"1.0","source":"custom","content":{"description":"d"}}`), &ok)
 	if err := schema.Validate(ok); err != nil {
 		t.Errorf("the minimal notification is rejected: %v", err)
+	}
+}
+
+// GIVEN record fields that carry a chat client's control sequences, Markdown
+// links and control characters WHEN the chat notification is built THEN no
+// shown field holds a Slack control sequence (<!channel>, <@U1>, <url|text>),
+// a Markdown link or a raw control character, and no line is forged.
+func TestChatRecordFieldsAreInert(t *testing.T) {
+	hostile := []string{"<!channel>", "<!here|here>", "<@U0123>", "<#C0123>", "<https://evil.example|click>", "[click](https://evil.example)", "x\n*Account:* `999999999999`", "\x1b[31m", "\u202e"}
+	for i, h := range hostile {
+		t.Run(fmt.Sprintf("%d", i), func(t *testing.T) {
+			v := violation()
+			v.Account, v.Region, v.Principal, v.EventTime = "2222"+h, "eu-west-1"+h, "arn:aws:sts::2:assumed-role/r/"+h, "2026"+h
+			v.Resources[0].Resource, v.Resources[0].Device = "snap-1"+h, "/dev/xvda"+h
+			v.Resources[0].Actual.KMSKeyARN = "arn:aws:kms:eu-west-1:2:key/" + h
+			v.Findings[0].Resource = v.Resources[0].Resource
+			v.Findings[0].Message = "message " + h + verify.FixSeparator + "aws ec2 fix " + h
+			e := readerRoleError()
+			e.Reason, e.Warnings = "denied "+h, []string{"warning " + h}
+			for _, c := range []notify.Chat{notify.ChatMessage(v), notify.ChatMessage(e)} {
+				shown := append([]string{c.Content.Title, c.Content.Description, c.Metadata.Summary}, c.Content.NextSteps...)
+				shown = append(append(shown, c.Content.Keywords...), c.Metadata.RelatedResources...)
+				for _, s := range shown {
+					if strings.ContainsAny(s, "<>\x1b\u202e") || strings.Contains(s, "](") {
+						t.Errorf("shown field %q keeps the hostile text %q", s, h)
+					}
+				}
+				n := 0
+				for _, l := range strings.Split(c.Content.Description, "\n") {
+					if strings.HasPrefix(l, "*Account:*") {
+						n++
+					}
+				}
+				if n != 1 {
+					t.Errorf("%d Account lines in %q", n, c.Content.Description)
+				}
+			}
+		})
+	}
+	// ebsguard's own placeholders are not taken for links either.
+	v := violation()
+	v.Findings[0].Message = "fix" + verify.FixSeparator + "copy with KmsKeyId=<a key of 222222222222>"
+	if got := notify.ChatMessage(v).Content.NextSteps[0]; got != "copy with KmsKeyId=‹a key of 222222222222›" {
+		t.Errorf("next step %q", got)
 	}
 }

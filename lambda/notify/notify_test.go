@@ -541,3 +541,39 @@ func TestStillPendingShowsTheKindsResult(t *testing.T) {
 		}
 	}
 }
+
+// GIVEN a notice about a launch of thousands of volumes (each not visible
+// yet, or with no resource judged at all) WHEN it is encoded for SNS THEN it
+// is cut to fit rather than failing every attempt into the dead-letter
+// queue, and it keeps its reason (what classifies it) and its error class.
+func TestNoticeFitsSNS(t *testing.T) {
+	for name, withError := range map[string]bool{"resources with errors": true, "resources without errors": false} {
+		t.Run(name, func(t *testing.T) {
+			v := readerRoleError()
+			for i := range 3000 {
+				r := verify.Resource{Resource: fmt.Sprintf("vol-%05d", i), Parent: "i-1", Device: "/dev/sdb", Findings: []string{}}
+				if withError {
+					r.Error = "describe volume: " + strings.Repeat("e", 60)
+				}
+				v.Resources = append(v.Resources, r)
+			}
+			in, err := notify.Message(topic, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(aws.ToString(in.Message)); n > 256<<10 {
+				t.Fatalf("message of %d bytes exceeds SNS's limit", n)
+			}
+			var cut verify.Verdict
+			if err := json.Unmarshal([]byte(structured(t, in)["default"]), &cut); err != nil {
+				t.Fatal(err)
+			}
+			if cut.Reason != v.Reason || len(cut.Resources) >= 3000 || len(cut.Warnings) == 0 || !strings.HasPrefix(cut.Warnings[len(cut.Warnings)-1], "truncated for SNS") {
+				t.Errorf("cut notice: %d resources, reason %q, warnings %q", len(cut.Resources), cut.Reason, cut.Warnings)
+			}
+			if got := attrs(in)["error"]; got != "reader-role" {
+				t.Errorf("error attribute %q; want reader-role", got)
+			}
+		})
+	}
+}
