@@ -25,8 +25,6 @@ type copyVolumes struct{}
 // A copy is listed within seconds, as a new volume is.
 func (copyVolumes) quick() bool { return true }
 
-func (copyVolumes) calls() []string { return []string{"ec2:DescribeVolumes"} }
-
 // copyVolumesParameters is CopyVolumes' requestParameters:
 //
 //	{"sourceVolumeId": "vol-0a1" or "arn:aws:ec2:us-east-1:111111111111:volume/vol-0a1",

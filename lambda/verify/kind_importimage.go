@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -21,10 +22,6 @@ type importImage struct{}
 
 // An import takes minutes to hours: not worth a retry in the same invocation.
 func (importImage) quick() bool { return false }
-
-func (importImage) calls() []string {
-	return []string{"ec2:DescribeImportImageTasks", "ec2:DescribeImages", "ec2:DescribeSnapshots"}
-}
 
 // importImageParameters is ImportImage's requestParameters. CloudTrail may
 // write the disk containers as diskContainerSet.items[], diskContainer.items[]
@@ -227,7 +224,9 @@ func (importImage) targets(s *session, r *cloudtrail.Record) ([]target, error) {
 // them, matched by DeviceName; with neither, the AMI is gone.
 func importedResults(s *session, region, imageID string, details []ec2types.SnapshotDetail) ([]importedResult, error) {
 	if imageID == "" {
-		return nil, fmt.Errorf("the completed import task names no ImageId")
+		// An answer without the field it documents for a completed task:
+		// AWS answered, but not with what the lookup needs.
+		return nil, &Error{Class: ClassLookupFailed, Op: "describe import image task in " + region, Err: errors.New("the completed import task names no ImageId")}
 	}
 	img, err := s.image(region, imageID)
 	switch {

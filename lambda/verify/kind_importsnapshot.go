@@ -38,10 +38,6 @@ type importSnapshot struct{}
 // An import takes minutes to hours: not worth a retry in the same invocation.
 func (importSnapshot) quick() bool { return false }
 
-func (importSnapshot) calls() []string {
-	return []string{"ec2:DescribeImportSnapshotTasks", "ec2:DescribeSnapshots"}
-}
-
 // importSnapshotParameters is ImportSnapshot's requestParameters:
 //
 //	{"diskContainer": {"format": "VMDK", "userBucket": {"s3Bucket": "b", "s3Key": "disk.vmdk"}},

@@ -16,11 +16,16 @@ func (c *EC2) DescribeImportSnapshotTasks(_ context.Context, in *ec2.DescribeImp
 	if err := checkFilters(in.Filters); err != nil {
 		return nil, err
 	}
-	tasks := c.view(call{kind: "importSnapshotTasks", ids: in.ImportTaskIds}).ImportSnapshotTasks
+	reg := c.view(call{kind: "importSnapshotTasks", ids: in.ImportTaskIds})
 	out := &ec2.DescribeImportSnapshotTasksOutput{}
-	for _, t := range tasks {
-		if len(in.ImportTaskIds) == 0 || slices.Contains(in.ImportTaskIds, aws.ToString(t.ImportTaskId)) {
-			out.ImportSnapshotTasks = append(out.ImportSnapshotTasks, t)
+	if len(in.ImportTaskIds) == 0 {
+		out.ImportSnapshotTasks = reg.ImportSnapshotTasks
+		return out, nil
+	}
+	ix := reg.idx()
+	for _, id := range in.ImportTaskIds {
+		if i, ok := ix.importSnapshotTasks[id]; ok {
+			out.ImportSnapshotTasks = append(out.ImportSnapshotTasks, reg.ImportSnapshotTasks[i])
 		}
 	}
 	return out, nil
@@ -32,11 +37,16 @@ func (c *EC2) DescribeImportImageTasks(_ context.Context, in *ec2.DescribeImport
 	if err := checkFilters(in.Filters); err != nil {
 		return nil, err
 	}
-	tasks := c.view(call{kind: "importImageTasks", ids: in.ImportTaskIds}).ImportImageTasks
+	reg := c.view(call{kind: "importImageTasks", ids: in.ImportTaskIds})
 	out := &ec2.DescribeImportImageTasksOutput{}
-	for _, t := range tasks {
-		if len(in.ImportTaskIds) == 0 || slices.Contains(in.ImportTaskIds, aws.ToString(t.ImportTaskId)) {
-			out.ImportImageTasks = append(out.ImportImageTasks, t)
+	if len(in.ImportTaskIds) == 0 {
+		out.ImportImageTasks = reg.ImportImageTasks
+		return out, nil
+	}
+	ix := reg.idx()
+	for _, id := range in.ImportTaskIds {
+		if i, ok := ix.importImageTasks[id]; ok {
+			out.ImportImageTasks = append(out.ImportImageTasks, reg.ImportImageTasks[i])
 		}
 	}
 	return out, nil
