@@ -67,6 +67,17 @@ type Hit struct {
 // first) and reads every page of its results: two columns, the event ID and
 // the object's s3:// URL.
 func (q Query) Run(ctx context.Context) ([]Hit, QueryStatus, error) {
+	st, err := q.Exec(ctx)
+	if err != nil {
+		return nil, st, err
+	}
+	hits, err := q.results(ctx, st.ID)
+	return hits, st, err
+}
+
+// Exec starts the query and waits for it to succeed (StopQueryExecution if
+// ctx ends first), without reading its results: for a DDL statement.
+func (q Query) Exec(ctx context.Context) (QueryStatus, error) {
 	in := &athena.StartQueryExecutionInput{
 		QueryString:           aws.String(q.SQL),
 		QueryExecutionContext: &athenatypes.QueryExecutionContext{Database: aws.String(q.Database)},
@@ -79,7 +90,7 @@ func (q Query) Run(ctx context.Context) ([]Hit, QueryStatus, error) {
 	}
 	started, err := q.API.StartQueryExecution(ctx, in)
 	if err != nil {
-		return nil, QueryStatus{}, fmt.Errorf("start the Athena query: %w", err)
+		return QueryStatus{}, fmt.Errorf("start the Athena query: %w", err)
 	}
 	st := QueryStatus{ID: aws.ToString(started.QueryExecutionId), State: "QUEUED"}
 	poll := q.Poll
@@ -90,7 +101,7 @@ func (q Query) Run(ctx context.Context) ([]Hit, QueryStatus, error) {
 		out, err := q.API.GetQueryExecution(ctx, &athena.GetQueryExecutionInput{QueryExecutionId: aws.String(st.ID)})
 		if err != nil {
 			q.stop(st.ID)
-			return nil, st, fmt.Errorf("follow Athena query %s: %w", st.ID, err)
+			return st, fmt.Errorf("follow Athena query %s: %w", st.ID, err)
 		}
 		qe := out.QueryExecution
 		var reason string
@@ -109,15 +120,14 @@ func (q Query) Run(ctx context.Context) ([]Hit, QueryStatus, error) {
 		}
 		switch athenatypes.QueryExecutionState(st.State) {
 		case athenatypes.QueryExecutionStateSucceeded:
-			hits, err := q.results(ctx, st.ID)
-			return hits, st, err
+			return st, nil
 		case athenatypes.QueryExecutionStateFailed, athenatypes.QueryExecutionStateCancelled:
-			return nil, st, fmt.Errorf("Athena query %s %s: %s", st.ID, strings.ToLower(st.State), reason)
+			return st, fmt.Errorf("Athena query %s %s: %s", st.ID, strings.ToLower(st.State), reason)
 		}
 		select {
 		case <-ctx.Done():
 			q.stop(st.ID)
-			return nil, st, fmt.Errorf("Athena query %s stopped: %w", st.ID, ctx.Err())
+			return st, fmt.Errorf("Athena query %s stopped: %w", st.ID, ctx.Err())
 		case <-time.After(poll):
 		}
 	}

@@ -1,7 +1,9 @@
 package localathena
 
 import (
+	"compress/gzip"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,7 +45,7 @@ func fixture(t *testing.T) (*Server, orgtrail.Summary, string) {
 	sum, err := orgtrail.Write(root, orgtrail.Options{
 		Org: testOrg, Accounts: testAccounts, Regions: testRegions,
 		Days:        []time.Time{day("2024-01-15"), day("2024-01-31"), day("2024-02-10"), day("2024-03-05")},
-		FilesPerDay: 3, RecordsPerFile: 40, Relevant: 0.05, HotFiles: 0.3,
+		FilesPerDay: 4, RecordsPerFile: 40, Relevant: 0.1, HotFiles: 0.5,
 		SamplesDir: filepath.Join("..", "..", "events", "samples"),
 		Samples:    []string{"launch-encrypted-shared", "copy-encrypted-owned", "volume-unencrypted-plain"},
 		Seed:       1,
@@ -222,4 +224,17 @@ func TestAthenaErrors(t *testing.T) {
 	if _, st, err := q.Run(ctx); err == nil || st.State != "FAILED" {
 		t.Errorf("bad query: state %s, error %v", st.State, err)
 	}
+}
+
+func gunzip(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
 }

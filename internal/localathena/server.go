@@ -236,7 +236,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(target, "AWSGlue."):
 		s.serveGlue(w, r, strings.TrimPrefix(target, "AWSGlue."))
 	default:
-		if r.Method == http.MethodGet && strings.Count(strings.Trim(r.URL.Path, "/"), "/") >= 1 && r.URL.RawQuery == "" {
+		if q := r.URL.Query(); r.Method == http.MethodGet && strings.Count(strings.Trim(r.URL.Path, "/"), "/") >= 1 && !q.Has("list-type") && !q.Has("uploads") && !q.Has("versions") {
 			s.s3Gets.Add(1)
 			w = &countingWriter{ResponseWriter: w, n: &s.s3Bytes}
 		}
@@ -543,4 +543,10 @@ func (s *Server) serveGlue(w http.ResponseWriter, r *http.Request, op string) {
 			"storage.location.template":                           def.location.Template(),
 		},
 	}})
+}
+
+// ResetS3Reads zeroes the counts of S3Reads.
+func (s *Server) ResetS3Reads() {
+	s.s3Gets.Store(0)
+	s.s3Bytes.Store(0)
 }
