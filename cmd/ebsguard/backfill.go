@@ -196,7 +196,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if o.format == "text" {
 		out = &textOutput{w: stdout}
 	}
-	_, code := runBackfill(ctx, backfillEnv{athena: athena.NewFromConfig(cfg), s3: newS3(cfg), eval: eval}, o, out, sh, stderr)
+	_, code := runBackfill(ctx, backfillEnv{athena: athena.NewFromConfig(cfg), s3: newS3(cfg), eval: eval, stdoutTerminal: isTerminal(stdout)}, o, out, sh, stderr)
 	return code
 }
 
@@ -206,6 +206,9 @@ type backfillEnv struct {
 	s3     backfill.S3API
 	eval   audit.Evaluator
 	poll   time.Duration
+	// stdoutTerminal: the verdicts go to the terminal the progress line is
+	// drawn on.
+	stdoutTerminal bool
 }
 
 // backfillReport is what a backfill did.
@@ -229,7 +232,7 @@ func runBackfill(ctx context.Context, env backfillEnv, o backfillOptions, out ou
 	var qs atomic.Pointer[backfill.QueryStatus]
 	qs.Store(&backfill.QueryStatus{State: "STARTING"})
 	var evaluated, violations atomic.Int64
-	prog := startProgressLine(stderr, isTerminal(stderr), false, func(elapsed time.Duration) string {
+	prog := startProgressLine(stderr, isTerminal(stderr), env.stdoutTerminal, func(elapsed time.Duration) string {
 		q := qs.Load()
 		line := fmt.Sprintf("query %s  scanned %s (%s)", q.State, bytesText(q.Scanned), costText(q.Scanned))
 		if phase.Load() == "read" {

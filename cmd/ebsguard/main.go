@@ -4,6 +4,7 @@
 //
 //	ebsguard replay [--world FILE] [--policy FILE] [--format text|json] [--all] [--securityhub] PATH...
 //	ebsguard audit [--since 90d|DATE] [--until T] [--accounts ID,...|all] [--regions R,...|all] ...
+//	ebsguard backfill --athena-table DB.TABLE [--since AGE|DATE] ... (the trail in S3, through Athena)
 //	ebsguard world capture [--out FILE] [--records FILE] [--redact] (PATH... | --audit ...)
 package main
 
