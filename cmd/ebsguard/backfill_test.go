@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ebsguard/ebsguard/internal/backfill"
 )
 
 func TestParseBackfill(t *testing.T) {
@@ -64,6 +66,24 @@ func TestBackfillUsage(t *testing.T) {
 	out.Reset()
 	if code := run(context.Background(), []string{"backfill"}, strings.NewReader(""), &out, &errOut); code != 2 {
 		t.Errorf("no table: exit %d, want 2", code)
+	}
+}
+
+func TestBackfillLine(t *testing.T) {
+	var r backfill.ReadStats
+	r.Objects.Store(3)
+	r.Bytes.Store(2_500_000)
+	r.Records.Store(40)
+	q := backfill.QueryStatus{State: "RUNNING", Scanned: 2_000_000_000_000}
+	if got, want := backfillLine(q, false, &r, 0, 0, 12*time.Second), "query RUNNING  scanned 2.0 TB ($10.0000)  12s"; got != want {
+		t.Errorf("querying: %q, want %q", got, want)
+	}
+	q.State = "SUCCEEDED"
+	got := backfillLine(q, true, &r, 38, 2, 75*time.Second)
+	for _, want := range []string{"query SUCCEEDED", "objects 3/0", "read 2.5 MB", "records 40", "evaluated 38", "violations 2", "75s"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("reading: %q lacks %q", got, want)
+		}
 	}
 }
 

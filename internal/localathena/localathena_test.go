@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -237,4 +238,50 @@ func gunzip(path string) ([]byte, error) {
 		return nil, err
 	}
 	return io.ReadAll(zr)
+}
+
+// A query interrupted by the client is stopped (StopQueryExecution) and
+// ends CANCELLED; a finished one left its results as CSV at the output
+// location.
+func TestStopAndResults(t *testing.T) {
+	s, _, _ := fixture(t)
+	s.SetMinRunTime(5 * time.Second)
+	cfg := testConfig(s.URL())
+	api := athena.NewFromConfig(cfg)
+	plan := backfill.Plan{Table: backfill.Table{Database: "trail", Name: "cloudtrail"}, Window: backfill.Window{Start: day("2024-01-01"), End: day("2024-04-01")}, Events: backfill.Events()}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, st, err := backfill.Query{API: api, SQL: plan.SQL(), Database: "trail", Workgroup: "ebsguard", Poll: 20 * time.Millisecond}.Run(ctx)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out, err := api.GetQueryExecution(context.Background(), &athena.GetQueryExecutionInput{QueryExecutionId: aws.String(st.ID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if state := string(out.QueryExecution.Status.State); state == "CANCELLED" {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("state %s, want CANCELLED", state)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	s.SetMinRunTime(0)
+	hits, st, err := backfill.Query{API: api, SQL: plan.SQL(), Database: "trail", Workgroup: "ebsguard", Poll: 10 * time.Millisecond}.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).GetObject(context.Background(),
+		&s3.GetObjectInput{Bucket: aws.String("results"), Key: aws.String("athena/" + st.ID + ".csv")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Body.Close()
+	b, _ := io.ReadAll(got.Body)
+	if lines := strings.Count(string(b), "\n"); lines != len(hits)+1 || !strings.HasPrefix(string(b), "eventid,path\n") {
+		t.Errorf("results CSV: %d lines for %d hits:\n%.200s", lines, len(hits), b)
+	}
 }

@@ -65,6 +65,7 @@ type Server struct {
 	seq     int
 
 	s3Gets, s3Bytes atomic.Int64
+	minRunTime      atomic.Int64 // Config.MinRunTime, changed by SetMinRunTime
 
 	srv *http.Server
 	url string
@@ -99,6 +100,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Workgroups["primary"] = ""
 	}
 	s := &Server{cfg: cfg, queries: map[string]*query{}, tables: map[string]tableDef{}}
+	s.minRunTime.Store(int64(cfg.MinRunTime))
 	s.backend = s3mem.New()
 	s.s3 = gofakes3.New(s.backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
 	for _, b := range append([]string{cfg.Bucket}, cfg.Buckets...) {
@@ -372,7 +374,7 @@ func (s *Server) start(sql, database, workgroup, output string) *query {
 		if err == nil {
 			err = s.writeResult(q, res)
 		}
-		if wait := s.cfg.MinRunTime - time.Since(q.submitted); wait > 0 && err == nil {
+		if wait := time.Duration(s.minRunTime.Load()) - time.Since(q.submitted); wait > 0 && err == nil {
 			select {
 			case <-time.After(wait):
 			case <-ctx.Done():
@@ -544,6 +546,9 @@ func (s *Server) serveGlue(w http.ResponseWriter, r *http.Request, op string) {
 		},
 	}})
 }
+
+// SetMinRunTime changes Config.MinRunTime for the queries started next.
+func (s *Server) SetMinRunTime(d time.Duration) { s.minRunTime.Store(int64(d)) }
 
 // ResetS3Reads zeroes the counts of S3Reads.
 func (s *Server) ResetS3Reads() {
