@@ -262,25 +262,8 @@ func runBackfill(ctx context.Context, env backfillEnv, o backfillOptions, out ou
 	defer stop()
 	picked := make(chan backfill.Picked, 64)
 	go backfill.Read(run, env.s3, objects, rulesEventNames(plan), o.parallel, rep.read, picked)
-	// Evaluate on several workers; print from one goroutine.
-	type result struct {
-		v   verify.Verdict
-		err error
-	}
-	results := make(chan result, 64)
-	var wg sync.WaitGroup
-	for range max(8, runtime.NumCPU()) {
-		wg.Go(func() {
-			for p := range picked {
-				if p.Item.Err != nil && p.Item.Record == nil {
-					results <- result{err: p.Item.Err}
-					continue
-				}
-				results <- result{v: env.eval(run, p.Item)}
-			}
-		})
-	}
-	go func() { wg.Wait(); close(results) }()
+	// Evaluate on several workers, print in the order read.
+	results := evaluatePicked(run, picked, max(8, runtime.NumCPU()), env.eval)
 	var writeErr error
 	for r := range results {
 		if r.err != nil {
@@ -346,6 +329,54 @@ func backfillLine(q backfill.QueryStatus, reading bool, r *backfill.ReadStats, e
 			thousands(evaluated), thousands(violations))
 	}
 	return line + fmt.Sprintf("  %ds", int(elapsed.Seconds()))
+}
+
+// pickedResult is a picked record's verdict, or the error that kept an
+// object from being read.
+type pickedResult struct {
+	v   verify.Verdict
+	err error
+}
+
+// evaluatePicked evaluates on several workers and yields the verdicts in
+// the order of the records, at most a window of them in flight.
+func evaluatePicked(ctx context.Context, in <-chan backfill.Picked, workers int, eval audit.Evaluator) <-chan pickedResult {
+	type job struct {
+		p    backfill.Picked
+		done chan pickedResult
+	}
+	jobs := make(chan job, workers)
+	pending := make(chan chan pickedResult, 4*workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for j := range jobs {
+				if j.p.Item.Err != nil && j.p.Item.Record == nil {
+					j.done <- pickedResult{err: j.p.Item.Err}
+					continue
+				}
+				j.done <- pickedResult{v: eval(ctx, j.p.Item)}
+			}
+		})
+	}
+	go func() {
+		for p := range in {
+			done := make(chan pickedResult, 1)
+			pending <- done
+			jobs <- job{p, done}
+		}
+		close(jobs)
+		close(pending)
+		wg.Wait()
+	}()
+	out := make(chan pickedResult)
+	go func() {
+		defer close(out)
+		for done := range pending {
+			out <- <-done
+		}
+	}()
+	return out
 }
 
 func rulesEventNames(p backfill.Plan) []string {

@@ -85,57 +85,82 @@ type Picked struct {
 
 // Read reads the objects, at most parallel at once, decodes each with the
 // decoder replay and the Lambda use (scoped to the kinds' event names), and
-// sends the records whose event ID the query named. It closes out when done.
+// sends the records whose event ID the query named, in the order of the
+// objects and of the records in each: the output does not depend on which
+// download finishes first. At most parallel objects' picked records are held.
+// It closes out when done.
 func Read(ctx context.Context, api S3API, objects []Object, eventNames []string, parallel int, st *ReadStats, out chan<- Picked) {
 	defer close(out)
 	st.objectsAll.Store(int64(len(objects)))
 	if parallel <= 0 {
 		parallel = 8
 	}
-	jobs := make(chan Object)
+	type job struct {
+		o    Object
+		done chan []Picked
+	}
+	jobs := make(chan job)
+	order := make(chan job, parallel)
+	go func() {
+		defer close(order)
+		defer close(jobs)
+		for _, o := range objects {
+			j := job{o, make(chan []Picked, 1)}
+			select {
+			case order <- j:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case jobs <- j:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
 	var wg sync.WaitGroup
 	for range parallel {
 		wg.Go(func() {
-			for o := range jobs {
-				readObject(ctx, api, o, eventNames, st, out)
+			for j := range jobs {
+				j.done <- readObject(ctx, api, j.o, eventNames, st)
 			}
 		})
 	}
-	for _, o := range objects {
+	defer wg.Wait()
+	for j := range order {
+		var picked []Picked
 		select {
-		case jobs <- o:
+		case picked = <-j.done:
 		case <-ctx.Done():
+			return
 		}
-		if ctx.Err() != nil {
-			break
+		for _, p := range picked {
+			select {
+			case out <- p:
+			case <-ctx.Done():
+				return
+			}
 		}
 	}
-	close(jobs)
-	wg.Wait()
 }
 
-func readObject(ctx context.Context, api S3API, o Object, eventNames []string, st *ReadStats, out chan<- Picked) {
+// readObject returns the picked records of one object, or the error that
+// kept it from being read.
+func readObject(ctx context.Context, api S3API, o Object, eventNames []string, st *ReadStats) []Picked {
 	url := "s3://" + o.Bucket + "/" + o.Key
-	send := func(p Picked) {
-		select {
-		case out <- p:
-		case <-ctx.Done():
-		}
-	}
-	fail := func(err error) { send(Picked{Item: ct.Item{Err: err}, Object: url}) }
+	fail := func(err error) []Picked { return []Picked{{Item: ct.Item{Err: err}, Object: url}} }
 	got, err := api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(o.Key)})
 	if err != nil {
-		fail(fmt.Errorf("read %s: %w", url, err))
-		return
+		return fail(fmt.Errorf("read %s: %w", url, err))
 	}
 	defer got.Body.Close()
 	body := &countingReader{r: got.Body, n: &st.Bytes}
 	dec, err := ct.NewDecoder(body)
 	if err != nil {
-		fail(fmt.Errorf("read %s: %w", url, err))
-		return
+		return fail(fmt.Errorf("read %s: %w", url, err))
 	}
 	dec.Scope(eventNames)
+	var picked []Picked
 	found := 0
 	for {
 		it, ok := dec.Next()
@@ -145,7 +170,7 @@ func readObject(ctx context.Context, api S3API, o Object, eventNames []string, s
 		if it.Err != nil {
 			// A record the query named may be in the part that cannot be read.
 			it.Err = fmt.Errorf("%s: %w", url, it.Err)
-			send(Picked{Item: it, Object: url})
+			picked = append(picked, Picked{Item: it, Object: url})
 			continue
 		}
 		if it.Record == nil || !o.EventIDs[string(it.Record.EventID)] {
@@ -153,11 +178,12 @@ func readObject(ctx context.Context, api S3API, o Object, eventNames []string, s
 		}
 		found++
 		st.Records.Add(1)
-		send(Picked{Item: it, Object: url})
+		picked = append(picked, Picked{Item: it, Object: url})
 	}
 	io.Copy(io.Discard, body) // count what is left of the object: it was downloaded
-	st.Missing.Add(int64(len(o.EventIDs) - found))
+	st.Missing.Add(int64(max(0, len(o.EventIDs)-found)))
 	st.Objects.Add(1)
+	return picked
 }
 
 type countingReader struct {
