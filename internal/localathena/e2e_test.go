@@ -186,6 +186,24 @@ func TestBackfillAgreesWithReplay(t *testing.T) {
 		})
 	}
 
+	t.Run("Security Hub", func(t *testing.T) {
+		code, out, errOut := run("backfill", "--athena-table", "trail.cloudtrail", "--workgroup", "ebsguard", "--format", "json",
+			"--since", "2024-03-01", "--until", "2024-04-01", "--accounts", testAccounts[0], "--securityhub")
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, errOut)
+		}
+		findings := 0
+		for _, v := range verdicts(t, out) {
+			var f struct{ Findings []any }
+			json.Unmarshal([]byte(v.line), &f)
+			findings += len(f.Findings)
+		}
+		imported := aws.ImportedFindings()
+		if findings == 0 || len(imported) == 0 {
+			t.Errorf("%d findings in the verdicts, %d imported into Security Hub", findings, len(imported))
+		}
+	})
+
 	t.Run("dry run", func(t *testing.T) {
 		s.ResetS3Reads()
 		code, out, errOut := run("backfill", "--athena-table", "trail.cloudtrail", "--since", "2024-02-01", "--until", "2024-03-01", "--dry-run")

@@ -17,6 +17,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -82,7 +83,7 @@ func Write(root string, o Options) (Summary, error) {
 	world := map[string]map[string]json.RawMessage{}
 	// The rate of relevant records within a hot file.
 	hotRate := min(1, o.Relevant/o.HotFiles)
-	combo := 0
+	combo, fileIndex := 0, 0
 	for _, acct := range o.Accounts {
 		for _, region := range o.Regions {
 			s := samples[combo%len(samples)]
@@ -104,10 +105,12 @@ func Write(root string, o Options) (Summary, error) {
 				}
 				for f := range o.FilesPerDay {
 					at := day.Add(time.Duration(f) * 24 * time.Hour / time.Duration(o.FilesPerDay))
+					// Hot files are spread evenly: the share is exact.
 					rate := 0.0
-					if rng.Float64() < o.HotFiles {
+					if i := float64(fileIndex); math.Floor((i+1)*o.HotFiles) > math.Floor(i*o.HotFiles) {
 						rate = hotRate
 					}
+					fileIndex++
 					name := fmt.Sprintf("%s_CloudTrail_%s_%sZ_%016x.json.gz", acct, region, at.Format("20060102T1504"), rng.Uint64())
 					n, rel, size, err := writeLog(filepath.Join(dir, name), rng, o.RecordsPerFile, rate, event, acct, region, at)
 					if err != nil {
