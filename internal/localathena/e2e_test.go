@@ -186,6 +186,39 @@ func TestBackfillAgreesWithReplay(t *testing.T) {
 		})
 	}
 
+	// Evaluated as long past: a result gone since is skipped, where replay,
+	// reading the event as fresh, waits for it (pending).
+	t.Run("gone since", func(t *testing.T) {
+		var doc map[string]map[string]map[string]map[string]any
+		if err := json.Unmarshal(sum.World, &doc); err != nil {
+			t.Fatal(err)
+		}
+		// The third account and Region of the fixture hold the CreateVolume sample.
+		acct, region := testAccounts[1], testRegions[0]
+		doc["accounts"][acct][region]["volumes"] = []any{}
+		b, _ := json.Marshal(doc)
+		gone, err := world.Parse(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		aws.SetWorld(gone)
+		defer aws.SetWorld(w)
+		code, out, errOut := run("backfill", "--athena-table", "trail.cloudtrail", "--workgroup", "ebsguard", "--format", "json",
+			"--since", "2024-01-01", "--until", "2024-04-01", "--accounts", acct, "--regions", region)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, errOut)
+		}
+		got := verdicts(t, out)
+		if len(got) == 0 {
+			t.Fatal("no verdict")
+		}
+		for _, v := range got {
+			if v.Status != "skipped" || !strings.Contains(v.line, "gone") {
+				t.Errorf("%s", v.line)
+			}
+		}
+	})
+
 	t.Run("Security Hub", func(t *testing.T) {
 		code, out, errOut := run("backfill", "--athena-table", "trail.cloudtrail", "--workgroup", "ebsguard", "--format", "json",
 			"--since", "2024-03-01", "--until", "2024-04-01", "--accounts", testAccounts[0], "--securityhub")
