@@ -63,8 +63,8 @@ skipped). See docs/backfill.md.
   --apply            with --create-table: run the DDL in Athena
 
 Exit status: 0 when every named record was read and evaluated, 1 when the
-query failed, an object or record could not be read, or a verdict is
-"error", 2 on a usage error.
+query failed or scanned no data at all, an object or record could not be
+read, or a verdict is "error", 2 on a usage error.
 `
 
 type backfillOptions struct {
@@ -299,6 +299,13 @@ func runBackfill(ctx context.Context, env backfillEnv, o backfillOptions, out ou
 		return rep, 1
 	}
 	writeBackfillSummary(stderr, rep, plan)
+	if rep.query.Scanned == 0 {
+		// As replay of an empty folder: a table pointed at the wrong prefix,
+		// or a window before the trail, must not read as "all compliant".
+		fmt.Fprintf(stderr, "ebsguard backfill: the query scanned no data: %s holds no log for the window, accounts and Regions "+
+			"(check its LOCATION and projection: accounts, Regions, date range)\n", o.tableName)
+		failed = true
+	}
 	if n := rep.read.Missing.Load(); n > 0 {
 		fmt.Fprintf(stderr, "ebsguard backfill: %d events the query named were not found in their objects\n", n)
 		failed = true

@@ -237,6 +237,13 @@ func TestBackfillAgreesWithReplay(t *testing.T) {
 		}
 	})
 
+	t.Run("a window before the trail", func(t *testing.T) {
+		code, out, errOut := run("backfill", "--athena-table", "trail.cloudtrail", "--workgroup", "ebsguard", "--since", "2023-01-01", "--until", "2023-06-01")
+		if code != 1 || out != "" || !strings.Contains(errOut, "scanned no data") {
+			t.Errorf("exit %d, want 1 and a word on it\n%s%s", code, out, errOut)
+		}
+	})
+
 	t.Run("dry run", func(t *testing.T) {
 		s.ResetS3Reads()
 		code, out, errOut := run("backfill", "--athena-table", "trail.cloudtrail", "--since", "2024-02-01", "--until", "2024-03-01", "--dry-run")
