@@ -6,6 +6,7 @@
 //	ebsguard audit [--since 90d|DATE] [--until T] [--accounts ID,...|all] [--regions R,...|all] ...
 //	ebsguard backfill --athena-table DB.TABLE [--since AGE|DATE] ... (the trail in S3, through Athena)
 //	ebsguard world capture [--out FILE] [--records FILE] [--redact] (PATH... | --audit ...)
+//	ebsguard doctor [--accounts ID,...|all] [--regions R,...|all] [--function NAME] ...
 package main
 
 import (
@@ -22,7 +23,8 @@ const usage = `usage: ebsguard replay [--world FILE] [--policy FILE] [--format t
        ebsguard audit [--since 90d|DATE] [--accounts ID,...|all] [--regions R,...|all] ...
        ebsguard backfill --athena-table DB.TABLE [--since AGE|DATE] ... (through Athena, any age)
        ebsguard world capture [--out FILE] [--records FILE] [--redact] (PATH... | --audit ...)
-       ebsguard help audit | help backfill | help capture
+       ebsguard doctor [--accounts ID,...|all] [--regions R,...|all] [--function NAME] ...
+       ebsguard help audit | help backfill | help capture | help doctor
 
 replay evaluates CloudTrail records (files, folders read recursively, or - for
 standard input; JSON, JSON lines or gzip) and prints a verdict for each record
@@ -67,12 +69,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdBackfill(ctx, args[1:], stdout, stderr)
 	case "world":
 		return cmdWorld(ctx, args[1:], stdin, stdout, stderr)
+	case "doctor":
+		return cmdDoctor(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		switch {
 		case len(args) > 1 && args[1] == "audit":
 			fmt.Fprint(stdout, auditUsage)
 		case len(args) > 1 && args[1] == "backfill":
 			fmt.Fprint(stdout, backfillUsage)
+		case len(args) > 1 && args[1] == "doctor":
+			fmt.Fprint(stdout, doctorUsage)
 		case len(args) > 1 && (args[1] == "capture" || args[1] == "world"):
 			fmt.Fprint(stdout, captureUsage)
 		default:

@@ -163,7 +163,7 @@ func fit(v verify.Verdict) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		return json.Marshal(map[string]string{"default": string(body), "email": Text(v)})
+		return json.Marshal(protocols(v, string(body)))
 	}
 	b, err := encode(v)
 	if err != nil || len(b) <= maxMessage {
