@@ -15,6 +15,7 @@
 //	RECHECK_BACKOFF   delays between re-checks (default 1m,2m,5m,10m,15m; the last repeats)
 //	RECHECK_DEADLINE  how long re-checks go on (default 49h)
 //	SECURITY_HUB      "true" imports findings into Security Hub
+//	DELIVERY_TABLE    the DynamoDB table of published findings (exactly once per finding)
 //	LOG_LEVEL         DEBUG, INFO (default), WARN or ERROR
 package main
 
@@ -29,12 +30,14 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awssecurityhub "github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/ebsguard/ebsguard/internal/deployment"
 	"github.com/ebsguard/ebsguard/lambda/accounts"
+	"github.com/ebsguard/ebsguard/lambda/delivery"
 	"github.com/ebsguard/ebsguard/lambda/notify"
 	"github.com/ebsguard/ebsguard/lambda/recheck"
 	"github.com/ebsguard/ebsguard/lambda/securityhub"
@@ -50,13 +53,14 @@ type Config struct {
 	RecheckQueueURL string
 	Schedule        recheck.Schedule
 	SecurityHub     bool
+	DeliveryTable   string
 	LogLevel        slog.Level
 }
 
 // configFromEnv reads and validates the configuration.
 func configFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{TopicARN: getenv(deployment.EnvTopicARN), ReaderRole: getenv(deployment.EnvReaderRole), CacheTTL: 10 * time.Minute,
-		RecheckQueueURL: getenv(deployment.EnvRecheckQueueURL)}
+		RecheckQueueURL: getenv(deployment.EnvRecheckQueueURL), DeliveryTable: getenv(deployment.EnvDeliveryTable)}
 	if c.TopicARN == "" {
 		return c, fmt.Errorf("%s is not set", deployment.EnvTopicARN)
 	}
@@ -121,6 +125,11 @@ func main() {
 	}
 	if cfg.SecurityHub {
 		h.hub = &hub{importer: securityhub.NewImporter(awssecurityhub.NewFromConfig(awsCfg)), sts: sts.NewFromConfig(awsCfg), region: awsCfg.Region, now: time.Now}
+	}
+	if cfg.DeliveryTable != "" {
+		h.ledger = delivery.NewTable(dynamodb.NewFromConfig(awsCfg), cfg.DeliveryTable, deployment.DeliveryLease, cfg.Schedule.Deadline+deployment.DeliveryRetention, time.Now)
+	} else {
+		log.Warn("no delivery table configured: a duplicate delivery of an event may publish its findings twice", "variable", deployment.EnvDeliveryTable)
 	}
 	if cfg.RecheckQueueURL != "" {
 		h.queue = recheck.NewQueue(sqs.NewFromConfig(awsCfg), cfg.RecheckQueueURL)
