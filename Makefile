@@ -46,6 +46,13 @@ fuzz:
 	  $(GO) test ./lambda/cloudtrail -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
 	$(GO) test ./lambda/verify -run '^$$' -fuzz '^FuzzEvaluate$$' -fuzztime $(FUZZTIME)
 
+## soak: the pipeline's deterministic simulation over SEEDS seeds from FIRST (a failing seed prints its replay command)
+SEEDS ?= 20000
+FIRST ?= 1
+.PHONY: soak
+soak:
+	$(GO) test ./lambda/handler -run 'TestSimulation$$' -count=1 -timeout 0 -sim.seeds=$(SEEDS) -sim.first=$(FIRST)
+
 ## update-golden: rewrite events/samples/*/want.json from the engine
 update-golden:
 	$(GO) test ./cmd/ebsguard -run TestSamples -update
