@@ -54,6 +54,7 @@ const (
 	samRecheck    = "RecheckQueue"
 	samRecheckDLQ = "RecheckDeadLetterQueue"
 	samLogs       = "FunctionLogGroup"
+	samDelivery   = "DeliveryTable"
 )
 
 func TestSAMFunction(t *testing.T) {
@@ -86,6 +87,7 @@ func TestSAMEnvironment(t *testing.T) {
 		deployment.EnvRecheckQueueURL: cfntest.Ref(samRecheck),
 		deployment.EnvRecheckDeadline: cfntest.Ref(deployment.RecheckDeadlineParameter.Name),
 		deployment.EnvSecurityHub:     cfntest.Ref(deployment.EnableSecurityHubParameter.Name),
+		deployment.EnvDeliveryTable:   cfntest.Ref(samDelivery),
 	}
 	if cfntest.JSON(env) != cfntest.JSON(want) {
 		t.Errorf("environment %s\nwant %s", cfntest.JSON(env), cfntest.JSON(want))
@@ -142,6 +144,12 @@ func TestSAMParameters(t *testing.T) {
 func TestSAMRecheckQueue(t *testing.T) {
 	d := deploySAM(t, "false")
 	d.CheckRecheckQueues(t, d.ID(t, "AWS::SQS::Queue", samRecheck), d.ID(t, "AWS::SQS::Queue", samRecheckDLQ))
+	d.CheckRecheckSenders(t, samRecheck, cfntest.GetAtt(samRole, "Arn"))
+}
+
+func TestSAMDeliveryTable(t *testing.T) {
+	d := deploySAM(t, "false")
+	d.CheckDeliveryTable(t, d.ID(t, "AWS::DynamoDB::Table", samDelivery))
 }
 
 // The function's role, exactly, with Security Hub off and on: the engine's
@@ -158,6 +166,7 @@ func TestSAMPermissions(t *testing.T) {
 			want := cfntest.FunctionGrants(on == "true", cfntest.FunctionResources{
 				Topic: cfntest.Ref(samTopic), Key: cfntest.GetAtt(samKey, "Arn"), Logs: cfntest.Sub("${" + samLogs + ".Arn}"),
 				DeadLetters: cfntest.GetAtt(samDLQ, "Arn"), Recheck: cfntest.GetAtt(samRecheck, "Arn"),
+				Delivery: cfntest.GetAtt(samDelivery, "Arn"),
 			})
 			if !slices.Equal(got, want) {
 				t.Errorf("the function's role allows\n%s\nwant\n%s", cfntest.Lines(got), cfntest.Lines(want))

@@ -200,6 +200,8 @@ func (d *Deployment) TrustedPrincipals(t testing.TB, roleID string) (principals 
 // granted on.
 type FunctionResources struct {
 	Topic, Key, Logs, DeadLetters, Recheck any
+	// Delivery is the delivery table's ARN.
+	Delivery any
 	// AssumeReader is the reader roles' ARN pattern; nil where the function
 	// watches its own account only (SAM).
 	AssumeReader any
@@ -220,6 +222,7 @@ func FunctionGrants(securityHub bool, r FunctionResources) []Grant {
 		stmt(r.DeadLetters, "sqs:SendMessage"),
 		stmt(r.Recheck, deployment.RecheckSendActions...),
 		stmt(r.Recheck, deployment.RecheckConsumeActions...),
+		stmt(r.Delivery, deployment.DeliveryActions...),
 	}
 	if r.AssumeReader != nil {
 		stmts = append(stmts, stmt(r.AssumeReader, "sts:AssumeRole"))
