@@ -37,7 +37,7 @@ func TestREADMEDayOne(t *testing.T) {
 		"[Security Hub findings](#security-hub-findings)",
 		"`organizations:ListAccounts`", "`ec2:DescribeRegions`", "`sts:AssumeRole`", "`securityhub:BatchImportFindings`",
 	}
-	for _, a := range deployment.ReaderRoleActions() {
+	for _, a := range deployment.AuditorRoleActions() {
 		want = append(want, "`"+a+"`")
 	}
 	for _, w := range want {

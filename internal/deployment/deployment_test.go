@@ -23,13 +23,14 @@ func TestActions(t *testing.T) {
 		"ec2:GetEbsEncryptionByDefault",
 		"kms:DescribeKey",
 	}
-	reader := append([]string{"cloudtrail:LookupEvents"}, engine...)
+	auditor := append([]string{"cloudtrail:LookupEvents"}, engine...)
 	tests := []struct {
 		name      string
 		got, want []string
 	}{
 		{"engine", deployment.EngineReadActions, engine},
-		{"reader role", deployment.ReaderRoleActions(), reader},
+		{"reader role", deployment.ReaderRoleActions(), engine},
+		{"auditor role", deployment.AuditorRoleActions(), auditor},
 		{"re-check send", deployment.RecheckSendActions, []string{"sqs:SendMessage"}},
 		{"re-check consume", deployment.RecheckConsumeActions, []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}},
 		{"security hub", deployment.SecurityHubActions, []string{"securityhub:BatchImportFindings"}},
