@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/ebsguard/ebsguard/internal/deployment"
 	"github.com/ebsguard/ebsguard/lambda/delivery"
 	"github.com/ebsguard/ebsguard/lambda/notify"
 	"github.com/ebsguard/ebsguard/lambda/printable"
@@ -159,6 +160,15 @@ func (h *Handler) importHub(ctx context.Context, log *slog.Logger, led delivery.
 		return err
 	}
 	return nil
+}
+
+// countNotice counts a notice the evaluation's own "evaluated" line did not
+// (a rejected message, a still-pending or Security Hub notice next to a
+// violation) among the error verdicts, so that the alarm on error verdicts
+// fires for it too.
+func (h *Handler) countNotice(log *slog.Logger, v verify.Verdict) {
+	log.Warn("operational notice", "eventID", v.EventID, deployment.DimensionStatus, verify.StatusError, "reason", v.Reason,
+		emf(h.now(), metric{Name: deployment.MetricVerdicts, Unit: "Count", Dimension: deployment.DimensionStatus, Value: 1}))
 }
 
 // hubNotice is the operational notice of findings that did not reach

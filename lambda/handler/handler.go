@@ -166,6 +166,7 @@ func (h *Handler) reject(ctx context.Context, log *slog.Logger, msg events.SQSMe
 	}
 	log.Error("re-check message rejected", "messageId", msg.MessageId, "eventID", v.EventID, "reason", v.Reason,
 		emf(h.now(), metric{Name: metricRecheckRejected, Unit: "Count", Value: 1}))
+	h.countNotice(log, v)
 	return h.deliverNotice(ctx, log, h.ledgerFor(state{}), v)
 }
 

@@ -99,6 +99,7 @@ func (h *Handler) process(ctx context.Context, log *slog.Logger, it cloudtrail.I
 	if hubErr != nil && (st.hubFailures+1 > recheck.MaxHubRetries() || pastDeadline || h.queue == nil) {
 		// Retried enough (or cannot be): say so once, and stop retrying.
 		n := hubNotice(v, hubErr)
+		h.countNotice(log, n)
 		if err := h.deliverNotice(ctx, log, led, n); err != nil {
 			return err
 		}
@@ -119,6 +120,7 @@ func (h *Handler) process(ctx context.Context, log *slog.Logger, it cloudtrail.I
 		// a key alias), and the alarm on error verdicts fires.
 		return h.deliverNotice(ctx, log, led, v)
 	case notice != nil:
+		h.countNotice(log, *notice)
 		return h.deliverNotice(ctx, log, led, *notice)
 	case len(pending) > 0 || held || hubErr != nil:
 		return h.queueRecheck(ctx, log, led, v, raw, st)
@@ -165,6 +167,7 @@ func (h *Handler) queueRecheck(ctx context.Context, log *slog.Logger, led delive
 			n := v
 			n.Status, n.Reason, n.Findings, n.Warnings = verify.StatusError, "re-check-too-large: "+err.Error(), []verify.Finding{}, nil
 			n.Resources = v.Pending()
+			h.countNotice(log, n)
 			return h.deliverNotice(ctx, log, led, n)
 		}
 		log.Error("re-check not queued", "eventID", v.EventID, "error", err)

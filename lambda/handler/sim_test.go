@@ -631,8 +631,8 @@ func TestSimulation(t *testing.T) {
 		seeds = []uint64{*simSeed}
 	default:
 		n := *simSeeds
-		if testing.Short() {
-			n = min(n, 300)
+		if testing.Short() || raceEnabled {
+			n = min(n, 200)
 		}
 		for i := range uint64(n) {
 			seeds = append(seeds, *simFirst+i)
