@@ -42,7 +42,7 @@ func NewMemberStack(scope constructs.Construct, id string, props *awscdk.StackPr
 		Actions: jsii.Strings("events:PutEvents"), Resources: jsii.Strings(*busARN.ValueAsString()),
 	}))
 	awsevents.NewRule(stack, jsii.String("Forward"), &awsevents.RuleProps{
-		RuleName:    jsii.String(deployment.ForwardRuleName),
+		RuleName:     jsii.String(deployment.ForwardRuleName),
 		Description:  jsii.String("Forwards " + deployment.EventList() + " to the ebsguard bus"),
 		EventPattern: eventPattern(),
 		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewEventBus(
