@@ -47,6 +47,13 @@ fuzz:
 	  $(GO) test ./lambda/cloudtrail -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
 	$(GO) test ./lambda/verify -run '^$$' -fuzz '^FuzzEvaluate$$' -fuzztime $(FUZZTIME)
 
+## dynalite: the local DynamoDB (npm dynalite, pinned by internal/localrun/dynalite/package-lock.json) under .build
+.PHONY: dynalite
+dynalite:
+	mkdir -p $(BUILD)/dynalite
+	cp internal/localrun/dynalite/package.json internal/localrun/dynalite/package-lock.json $(BUILD)/dynalite/
+	cd $(BUILD)/dynalite && npm ci --no-audit --no-fund --loglevel=error
+
 ## soak: the pipeline's deterministic simulation over SEEDS seeds from FIRST (a failing seed prints its replay command)
 SEEDS ?= 20000
 FIRST ?= 1
