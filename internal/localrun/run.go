@@ -150,6 +150,10 @@ type Options struct {
 	// records its deliveries in a delivery table there, as deployed; when
 	// empty, its re-check messages carry them.
 	Dynalite string
+	// DynamoDB, when set, is a running dynalite (StartDynamoDB) whose table
+	// outlives the run: Lambda's retries, played as later runs, then see
+	// what the first run published. It wins over Dynalite.
+	DynamoDB *DynamoDB
 }
 
 // Run starts every part on loopback ports, sends the samples through the
@@ -168,7 +172,10 @@ func Run(ctx context.Context, o Options) ([]Result, *localaws.Server, error) {
 		return nil, aws, err
 	}
 	defer sns.Close()
-	if o.Dynalite != "" {
+	switch {
+	case o.DynamoDB != nil:
+		o.Settings = append(o.DynamoDB.Env(), o.Settings...)
+	case o.Dynalite != "":
 		db, err := StartDynamoDB(ctx, o.Dynalite)
 		if err != nil {
 			return nil, aws, err
