@@ -64,8 +64,8 @@ func TestViolationWithResultNeverSeenEndsAtDeadline(t *testing.T) {
 	if end := start.Add(recheck.DefaultSchedule.Deadline + 15*time.Minute); f.now.After(end) {
 		t.Errorf("last re-check at %s; want by %s (deadline plus one backoff)", f.now, end)
 	}
-	if n > recheck.DefaultSchedule.MaxAttempts() {
-		t.Errorf("%d re-checks; at most %d fit in the deadline", n, recheck.DefaultSchedule.MaxAttempts())
+	if most := int(recheck.DefaultSchedule.Deadline/(15*time.Minute)) + len(recheck.DefaultSchedule.Backoff) + 1; n > most {
+		t.Errorf("%d re-checks; at most %d fit in the deadline", n, most)
 	}
 	got := f.sns.published(t)
 	if len(got) != 2 || got[0].Status != verify.StatusViolation || len(got[0].Findings) != 2 {

@@ -190,9 +190,10 @@ func (s Schedule) Expired(firstSeen, now time.Time) bool {
 }
 
 // MaxAttempts is the largest attempt number a message of this schedule can
-// carry: the re-checks that fit in the deadline, the Security Hub retries
-// and the retries of failed deliveries, with room to spare. A larger one was
-// not written by the function.
+// carry: ten times the re-checks that fit in the deadline (a queue that
+// delivers early, as a local one may, or delays cut short at the deadline),
+// and at least 1,000. A larger one was not written by the function; the
+// bound only has to stop absurd values (the deadline ends every chain).
 func (s Schedule) MaxAttempts() int {
 	n, total := 0, time.Duration(0)
 	for total < s.Deadline && n < 100000 {
@@ -203,7 +204,7 @@ func (s Schedule) MaxAttempts() int {
 		}
 		total += d
 	}
-	return n + 2*maxHubRetries + 10
+	return max(10*(n+maxHubRetries), 1000)
 }
 
 // maxHubRetries is how many times a re-check retries Security Hub alone.
