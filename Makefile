@@ -30,7 +30,7 @@ build-GuardrailFunction: build
 ## test: every test (the README's test command), the CDK module's included
 test:
 	$(GO) test -race ./...
-	$(GO) test ./lambda/handler -run 'TestSimulation$$' -count=1 -sim.seeds=3000
+	$(GO) test ./lambda/handler -run 'TestSimulation$$' -count=1 -sim.seeds=2000
 	cd $(CDK) && $(GO) test ./...
 
 ## lint: formatting and vet, both modules
