@@ -42,6 +42,7 @@ func NewMemberStack(scope constructs.Construct, id string, props *awscdk.StackPr
 		Actions: jsii.Strings("events:PutEvents"), Resources: jsii.Strings(*busARN.ValueAsString()),
 	}))
 	awsevents.NewRule(stack, jsii.String("Forward"), &awsevents.RuleProps{
+		// Named, so that `ebsguard doctor` finds it in every account and Region.
 		RuleName:     jsii.String(deployment.ForwardRuleName),
 		Description:  jsii.String("Forwards " + deployment.EventList() + " to the ebsguard bus"),
 		EventPattern: eventPattern(),
@@ -101,6 +102,8 @@ func NewMemberStack(scope constructs.Construct, id string, props *awscdk.StackPr
 		AppliesTo: &[]interface{}{"Resource::*"},
 		Reason:    jsii.String("ec2:Describe*/GetEbs*, kms:DescribeKey and cloudtrail:LookupEvents support no resource-level permissions"),
 	}}, jsii.Bool(true))
+
+	doctorRole(stack, auditor, orgID, hasAuditor, inRoleRegion)
 
 	cdknag.NagSuppressions_AddResourceSuppressions(reader, &[]*cdknag.NagPackSuppression{{
 		Id:        jsii.String("AwsSolutions-IAM5"),

@@ -48,11 +48,6 @@ func EventPattern() map[string]any {
 	}
 }
 
-// ForwardRuleName is the member stack's EventBridge rule that forwards the
-// events to the central bus: a fixed name, so that the optional service
-// control policy (infra/scp/protect-ebsguard.json) can protect it.
-const ForwardRuleName = "ebsguard-forward"
-
 // ReaderRoleName is the role every member account lets the central Lambda assume.
 const ReaderRoleName = "ebsguard-reader"
 

@@ -181,6 +181,7 @@ func hubNotice(v verify.Verdict, err error) verify.Verdict {
 		reason = reason[:1024]
 	}
 	n.Reason = "security-hub-import-failed: " + reason
+	n.ErrorClass = verify.ClassSecurityHub
 	return n
 }
 

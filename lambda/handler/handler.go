@@ -49,6 +49,7 @@ type Handler struct {
 	log      *slog.Logger
 	now      func() time.Time
 	sleep    func(context.Context, time.Duration) error
+	reserve  time.Duration // kept free for deliveries after an evaluation (budget.go); 0: evalMargin
 }
 
 // Handle accepts every input shape of formats.md §1 (EventBridge delivers an
@@ -153,7 +154,7 @@ func (h *Handler) recheckOne(ctx context.Context, log *slog.Logger, msg events.S
 // operational notice (once per message) and a metric; it is not evaluated.
 func (h *Handler) reject(ctx context.Context, log *slog.Logger, msg events.SQSMessage, r *cloudtrail.Record, why string) error {
 	v := verify.Verdict{Status: verify.StatusError, Resources: []verify.Resource{}, Findings: []verify.Finding{},
-		Reason: "invalid re-check message " + printable.String(msg.MessageId) + ": " + why}
+		Reason: "invalid re-check message " + printable.String(msg.MessageId) + ": " + why, ErrorClass: verify.ClassRecheck}
 	if r != nil {
 		v.EventID, v.EventName, v.EventTime = printable.String(string(r.EventID)), string(r.EventName), r.Time()
 		v.Account, v.Region = r.Account(), string(r.AWSRegion)

@@ -79,6 +79,7 @@ func (h *Handler) process(ctx context.Context, log *slog.Logger, it cloudtrail.I
 		notice = &n
 	case expired:
 		v.Status, v.Reason, v.Retryable = verify.StatusError, stillPending+recheck.Age(now.Sub(st.firstSeen)), false
+		v.ErrorClass = verify.ClassStillPending
 	case v.Retryable && st.attempt > 0 && pastDeadline:
 		// A lookup still failing at the deadline ends here, as a notice,
 		// rather than in redeliveries past it.
@@ -141,7 +142,7 @@ const stillPending = "still-pending:"
 // waited.
 func stillPendingNotice(v verify.Verdict, pending []verify.Resource, waited time.Duration) verify.Verdict {
 	n := v
-	n.Status, n.Reason = verify.StatusError, stillPending+recheck.Age(waited)
+	n.Status, n.Reason, n.ErrorClass = verify.StatusError, stillPending+recheck.Age(waited), verify.ClassStillPending
 	n.Resources, n.Findings, n.Warnings = slices.Clone(pending), []verify.Finding{}, nil
 	return n
 }
@@ -171,6 +172,7 @@ func (h *Handler) queueRecheck(ctx context.Context, log *slog.Logger, led delive
 			log.Error("re-check does not fit in SQS", "eventID", v.EventID, "error", err)
 			n := v
 			n.Status, n.Reason, n.Findings, n.Warnings = verify.StatusError, "re-check-too-large: "+err.Error(), []verify.Finding{}, nil
+			n.ErrorClass = verify.ClassRecheck
 			n.Resources = v.Pending()
 			h.countNotice(log, n)
 			return h.deliverNotice(ctx, log, led, n)
@@ -186,7 +188,7 @@ func (h *Handler) queueRecheck(ctx context.Context, log *slog.Logger, led delive
 // margin, so that a slow API ends as a retryable error the function reports.
 func (h *Handler) evaluationContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	if dl, ok := ctx.Deadline(); ok {
-		return context.WithDeadline(ctx, dl.Add(-evalMargin))
+		return context.WithDeadline(ctx, dl.Add(-h.evalReserve(dl)))
 	}
 	return context.WithCancel(ctx)
 }

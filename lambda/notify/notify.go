@@ -152,54 +152,12 @@ func cut(s string, n int) string {
 // subject and attributes.
 const maxMessage = 240 << 10
 
-// fit encodes the structured message. A launch of hundreds of instances can
-// exceed SNS's limit, and a Publish that always fails would be retried to the
-// dead-letter queue. Findings are split by Parts before they get here; what
-// still does not fit is cut: first the resources (those with findings kept
-// first), then the warnings and the reason's length, and the reason says so.
-// An operational notice has no findings, so its resources are cut alike. The
-// function's log keeps the whole verdict.
+// fit encodes the structured message within SNS's limit (Fit). Findings
+// are split by Parts before they get here, so that every finding is
+// published; a notice is cut.
 func fit(v verify.Verdict) ([]byte, error) {
-	b, err := encodeMessage(v)
-	if err != nil || len(b) <= maxMessage {
-		return b, err
-	}
-	all, allFindings := len(v.Resources), len(v.Findings)
-	var flagged []verify.Resource
-	for _, r := range v.Resources {
-		if len(r.Findings) > 0 {
-			flagged = append(flagged, r)
-		}
-	}
-	if len(flagged) == 0 {
-		flagged = v.Resources
-	}
-	short := v
-	reason := cut(v.Reason, maxCutReason)
-	for n := len(flagged); ; n /= 2 {
-		short.Resources = flagged[:n]
-		short.Findings = v.Findings[:findingsOf(v.Findings, flagged[:n])]
-		if n == 0 {
-			short.Warnings = nil
-		}
-		short.Reason = fmt.Sprintf("truncated for SNS: %d of %d resources and %d of %d findings; the function's log has the whole verdict",
-			len(short.Resources), all, len(short.Findings), allFindings)
-		if reason != "" {
-			short.Reason = reason + " (" + short.Reason + ")"
-		}
-		if b, err = encodeMessage(short); err != nil || len(b) <= maxMessage || n == 0 {
-			break
-		}
-	}
-	if err == nil && len(b) > maxMessage {
-		err = fmt.Errorf("verdict too large for SNS even when cut: %d bytes", len(b))
-	}
-	return b, err
+	return Fit(v, maxMessage, "SNS", encodeMessage)
 }
-
-// maxCutReason bounds the reason of a cut message: an error text may quote
-// a whole response.
-const maxCutReason = 2 << 10
 
 // findingsOf counts the leading findings that belong to the given resources.
 func findingsOf(findings []verify.Finding, res []verify.Resource) int {

@@ -8,9 +8,9 @@ import (
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
 
-// encodeMessage is the structured message of a verdict: the verdict JSON
-// (with one dedupeKey per finding, in the findings' order, appended) for
-// every subscriber but e-mail, and the text for e-mail.
+// encodeMessage is the structured message of a verdict (protocols): the
+// verdict JSON carries one dedupeKey per finding, in the findings' order,
+// appended.
 func encodeMessage(v verify.Verdict) ([]byte, error) {
 	body, err := v.JSON()
 	if err != nil {
@@ -27,7 +27,7 @@ func encodeMessage(v verify.Verdict) ([]byte, error) {
 		}
 		body = append(append(append(body[:len(body)-1:len(body)-1], `,"dedupeKeys":`...), kb...), '}')
 	}
-	return json.Marshal(map[string]string{"default": string(body), "email": Text(v)})
+	return json.Marshal(protocols(v, string(body)))
 }
 
 // Parts splits a violation into verdicts whose messages each fit in SNS, so
