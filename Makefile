@@ -152,7 +152,14 @@ local:
 local-audit: local
 
 ## bench: the benchmarks of issue 10 (replay vs jq and zcat, AWS calls per event, cold start vs
-## hello-world), one line per figure with the load average; a few minutes, not part of test or CI
-.PHONY: bench
+## hello-world) and of issue 20 (backfill's S3 bytes and time vs replay of the whole prefix), one
+## line per figure with the load average; a few minutes, not part of test or CI
+.PHONY: bench backfill-local
 bench:
 	@bench/bench.sh
+
+## backfill-local: ebsguard backfill against a local Athena (DuckDB), Glue and S3 (gofakes3) serving a
+## generated organization trail, and localaws serving its world; fails unless its verdicts equal
+## replay's of the same files (GEN="..." sets the generator: see bench/backfill.sh)
+backfill-local:
+	@bench/backfill.sh check

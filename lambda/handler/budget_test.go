@@ -136,7 +136,9 @@ func TestSlowAPILeavesTheDeliveryBudget(t *testing.T) {
 	if err == nil {
 		t.Fatal("Handle returned nil for an evaluation cut short; the event would not be retried")
 	}
-	if left < f.h.reserve-20*time.Millisecond {
+	// The margin absorbs scheduling on a loaded machine; an evaluation that
+	// ignored the reserve would run to the deadline itself.
+	if left < f.h.reserve-150*time.Millisecond {
 		t.Errorf("the evaluation left %s before the deadline; the deliveries' budget is %s", left, f.h.reserve)
 	}
 	if len(f.sns.inputs)+len(bus.entries) != 0 {

@@ -190,7 +190,7 @@ func TestChatRecordFieldsAreInert(t *testing.T) {
 			v.Resources[0].Resource, v.Resources[0].Device = "snap-1"+h, "/dev/xvda"+h
 			v.Resources[0].Actual.KMSKeyARN = "arn:aws:kms:eu-west-1:2:key/" + h
 			v.Findings[0].Resource = v.Resources[0].Resource
-			v.Findings[0].Message = "message " + h + verify.FixSeparator + "aws ec2 fix " + h
+			v.Findings[0].Message, v.Findings[0].Fix = "message "+h, "aws ec2 fix "+h
 			e := readerRoleError()
 			e.Reason, e.Warnings = "denied "+h, []string{"warning " + h}
 			for _, c := range []notify.Chat{notify.ChatMessage(v), notify.ChatMessage(e)} {
@@ -215,7 +215,7 @@ func TestChatRecordFieldsAreInert(t *testing.T) {
 	}
 	// ebsguard's own placeholders are not taken for links either.
 	v := violation()
-	v.Findings[0].Message = "fix" + verify.FixSeparator + "copy with KmsKeyId=<a key of 222222222222>"
+	v.Findings[0].Message, v.Findings[0].Fix = "fix", "copy with KmsKeyId=<a key of 222222222222>"
 	if got := notify.ChatMessage(v).Content.NextSteps[0]; got != "copy with KmsKeyId=‹a key of 222222222222›" {
 		t.Errorf("next step %q", got)
 	}
