@@ -80,6 +80,24 @@ func (h *Handler) deliverFindings(ctx context.Context, log *slog.Logger, led del
 	for i, part := range parts {
 		keys := findingKeys(part)
 		id, err := h.publisher.Publish(ctx, part)
+		if err != nil && id != "" {
+			// The topic has it; a later destination (the bus) failed. The
+			// topic's copy is marked published, so that the retry this
+			// error causes does not repeat it.
+			log.Error("publish: a destination after the topic failed", "eventID", v.EventID, "messageId", id, "error", err)
+			if cerr := led.Confirm(context.WithoutCancel(ctx), keys); cerr != nil {
+				log.Error("delivery ledger: confirm failed", "eventID", v.EventID, "error", cerr,
+					emf(h.now(), metric{Name: metricDeliveryErrors, Unit: "Count", Value: 1}))
+			}
+			var rest []delivery.Key
+			for _, p := range parts[i+1:] {
+				rest = append(rest, findingKeys(p)...)
+			}
+			if rerr := led.Release(context.WithoutCancel(ctx), rest); rerr != nil {
+				log.Error("delivery ledger: release failed; the claims run out by their lease", "eventID", v.EventID, "error", rerr)
+			}
+			return false, err
+		}
 		if err != nil {
 			log.Error("publish failed", "eventID", v.EventID, "part", i+1, "parts", len(parts), "error", err)
 			var rest []delivery.Key
@@ -116,6 +134,14 @@ func (h *Handler) deliverNotice(ctx context.Context, log *slog.Logger, led deliv
 		return nil
 	}
 	id, err := h.publisher.Publish(ctx, v)
+	if err != nil && id != "" {
+		// The topic has the notice; a later destination failed.
+		log.Error("publish: a destination after the topic failed", "eventID", v.EventID, "messageId", id, "error", err)
+		if cerr := led.Confirm(context.WithoutCancel(ctx), claim.Admitted); cerr != nil {
+			log.Error("delivery ledger: confirm failed", "eventID", v.EventID, "error", cerr)
+		}
+		return err
+	}
 	if err != nil {
 		log.Error("publish failed", "eventID", v.EventID, "error", err)
 		if rerr := led.Release(context.WithoutCancel(ctx), claim.Admitted); rerr != nil {
