@@ -30,6 +30,7 @@ build-GuardrailFunction: build
 ## test: every test (the README's test command), the CDK module's included
 test:
 	$(GO) test -race ./...
+	$(GO) test ./lambda/handler -run 'TestSimulation$$' -count=1 -sim.seeds=2000
 	cd $(CDK) && $(GO) test ./...
 
 ## test-short: the quick loop while editing: skips the fault tally and the other end-to-end
@@ -50,6 +51,20 @@ fuzz:
 	for f in FuzzDecode FuzzSkip FuzzScanAgrees FuzzScopeAgrees; do \
 	  $(GO) test ./lambda/cloudtrail -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
 	$(GO) test ./lambda/verify -run '^$$' -fuzz '^FuzzEvaluate$$' -fuzztime $(FUZZTIME)
+
+## dynalite: the local DynamoDB (npm dynalite, pinned by internal/localrun/dynalite/package-lock.json) under .build
+.PHONY: dynalite
+dynalite:
+	mkdir -p $(BUILD)/dynalite
+	cp internal/localrun/dynalite/package.json internal/localrun/dynalite/package-lock.json $(BUILD)/dynalite/
+	cd $(BUILD)/dynalite && npm ci --no-audit --no-fund --loglevel=error
+
+## soak: the pipeline's deterministic simulation over SEEDS seeds from FIRST (a failing seed prints its replay command)
+SEEDS ?= 20000
+FIRST ?= 1
+.PHONY: soak
+soak:
+	$(GO) test ./lambda/handler -run 'TestSimulation$$' -count=1 -timeout 0 -sim.seeds=$(SEEDS) -sim.first=$(FIRST)
 
 ## update-golden: rewrite events/samples/*/want.json from the engine
 update-golden:
