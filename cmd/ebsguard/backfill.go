@@ -406,6 +406,9 @@ func writeBackfillSummary(w io.Writer, rep backfillReport, plan backfill.Plan) {
 		bytesText(rep.query.Scanned), costText(rep.query.Scanned), backfill.PricePerTB, count(rep.hits, "event"), count(rep.objects, "object"))
 	fmt.Fprintf(w, "read %s, %s (%d bytes) from S3, and evaluated %s, in %.1f s\n", count(int(rep.read.Objects.Load()), "object"), bytesText(rep.read.Bytes.Load()),
 		rep.read.Bytes.Load(), count(int(rep.read.Records.Load()), "record"), rep.readIn.Seconds())
+	if n := rep.read.Duplicates.Load(); n > 0 {
+		fmt.Fprintf(w, "%s of events already read (CloudTrail delivered them again) not evaluated twice\n", count(int(n), "record"))
+	}
 	fmt.Fprintf(w, "%s\n", rep.sum.statusCounts())
 }
 
