@@ -53,7 +53,7 @@ skipped). See docs/backfill.md.
   --format FORMAT    json (one verdict per line) or text; text on a terminal
   --policy FILE      the policy (requireEncryption, allowedKeys)
   --securityhub      import the findings into Security Hub, in the caller's account and Region
-  --parallel N       S3 objects read at once (default 16)
+  --parallel N       S3 objects read (or, with --dry-run, prefixes listed) at once (default 16)
   --dry-run          print the query, the partitions and an estimate of the bytes
                      Athena would scan (from the S3 sizes of the partitions' prefixes);
                      run nothing
@@ -438,17 +438,24 @@ func backfillDryRun(ctx context.Context, cfg aws.Config, o backfillOptions, stdo
 	if err == nil {
 		var prefixes []backfill.Prefix
 		if prefixes, err = plan.Prefixes(info); err == nil {
-			api := newS3(cfg)
+			sizes, err := backfill.Sizes(ctx, newS3(cfg), prefixes, o.parallel)
+			if err != nil {
+				fmt.Fprintf(stderr, "ebsguard backfill: %v\n", err)
+				return 1
+			}
 			var files, total int64
+			empty := 0
 			fmt.Fprintf(stdout, "-- partitions, by account, Region and month: objects, bytes\n")
-			for _, p := range prefixes {
-				n, b, err := p.Size(ctx, api)
-				if err != nil {
-					fmt.Fprintf(stderr, "ebsguard backfill: %v\n", err)
-					return 1
+			for _, p := range sizes {
+				files, total = files+p.Objects, total+p.Bytes
+				if p.Objects == 0 {
+					empty++
+					continue
 				}
-				files, total = files+n, total+b
-				fmt.Fprintf(stdout, "s3://%s/%s  days %s..%s  %s objects  %s\n", p.Bucket, p.Prefix, p.First[8:], p.Last[8:], thousands(n), bytesText(b))
+				fmt.Fprintf(stdout, "s3://%s/%s  days %s..%s  %s objects  %s\n", p.Bucket, p.Prefix.Prefix, p.First[8:], p.Last[8:], thousands(p.Objects), bytesText(p.Bytes))
+			}
+			if empty > 0 {
+				fmt.Fprintf(stdout, "(%s of %s account, Region and month prefixes hold no object of the window)\n", thousands(int64(empty)), thousands(int64(len(sizes))))
 			}
 			fmt.Fprintf(stdout, "\n-- estimate: Athena scans about %s in %s objects, %s at $%g/TB; nothing was run\n",
 				bytesText(total), thousands(files), costText(total), backfill.PricePerTB)
