@@ -266,7 +266,7 @@ func runBackfill(ctx context.Context, env backfillEnv, o backfillOptions, out ou
 		if err != nil {
 			rep.queryIn = time.Since(began)
 			prog.finish()
-			fmt.Fprintf(stderr, "ebsguard backfill: %v\n", err)
+			fmt.Fprintf(stderr, "ebsguard backfill: %v\n", athenaHint(err))
 			return rep, 1
 		}
 		hits = append(hits, h...)
@@ -341,6 +341,14 @@ func runBackfill(ctx context.Context, env backfillEnv, o backfillOptions, out ou
 		return rep, 1
 	}
 	return rep, 0
+}
+
+// athenaHint adds to an Athena error what the user can do about it.
+func athenaHint(err error) error {
+	if strings.Contains(err.Error(), "No output location provided") {
+		return fmt.Errorf("%w (name one with --output s3://BUCKET/PREFIX/, or use a workgroup that sets one: --workgroup)", err)
+	}
+	return err
 }
 
 // splitPlan cuts the plan into queries each under Athena's partition
@@ -553,7 +561,7 @@ func backfillCreateTable(ctx context.Context, cfg aws.Config, o backfillOptions,
 	q := backfill.Query{API: athena.NewFromConfig(cfg), SQL: ddl, Database: o.tableName.Database, Workgroup: o.workgroup, Output: o.output}
 	st, err := q.Exec(ctx)
 	if err != nil {
-		return fail(err)
+		return fail(athenaHint(err))
 	}
 	fmt.Fprintf(stderr, "ebsguard backfill: created %s (query %s)\n", o.tableName, st.ID)
 	return 0

@@ -19,9 +19,15 @@ import (
 )
 
 // splitAthena succeeds every query at once, scanning 1 GB, with no row.
-type splitAthena struct{ sql []string }
+type splitAthena struct {
+	sql      []string
+	startErr error
+}
 
 func (f *splitAthena) StartQueryExecution(_ context.Context, in *athena.StartQueryExecutionInput, _ ...func(*athena.Options)) (*athena.StartQueryExecutionOutput, error) {
+	if f.startErr != nil {
+		return nil, f.startErr
+	}
 	f.sql = append(f.sql, aws.ToString(in.QueryString))
 	return &athena.StartQueryExecutionOutput{QueryExecutionId: aws.String(fmt.Sprintf("q%d", len(f.sql)))}, nil
 }
@@ -79,13 +85,17 @@ func TestBackfillSplitsPastThePartitionLimit(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		args    []string
+		err     error
 		queries int
 		code    int
 		summary string
 	}{
-		{"two years, every account", []string{"--since", "2024-01-01"}, 2, 0, "2 queries (Athena projects at most 1000000 partitions a query), the last q2: SUCCEEDED"},
-		{"two years, two accounts", []string{"--since", "2024-01-01", "--accounts", "111111111111,222222222222"}, 1, 0, "query q1: SUCCEEDED"},
-		{"no such table", []string{"--athena-table", "trail.nope", "--since", "2024-01-01"}, 0, 1, "Table nope not found. (backfill --create-table writes the table)"},
+		{"two years, every account", []string{"--since", "2024-01-01"}, nil, 2, 0, "2 queries (Athena projects at most 1000000 partitions a query), the last q2: SUCCEEDED"},
+		{"two years, two accounts", []string{"--since", "2024-01-01", "--accounts", "111111111111,222222222222"}, nil, 1, 0, "query q1: SUCCEEDED"},
+		{"no such table", []string{"--athena-table", "trail.nope", "--since", "2024-01-01"}, nil, 0, 1, "Table nope not found. (backfill --create-table writes the table)"},
+		{"no output location", []string{"--since", "2024-01-01", "--accounts", "111111111111"},
+			fmt.Errorf("InvalidRequestException: No output location provided. An output location is required either through the Workgroup result configuration setting or as an API input."), 0, 1,
+			"as an API input. (name one with --output s3://BUCKET/PREFIX/, or use a workgroup that sets one: --workgroup)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"--athena-table", "trail.cloudtrail", "--format", "json"}, tc.args...)
@@ -93,7 +103,7 @@ func TestBackfillSplitsPastThePartitionLimit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			at := &splitAthena{}
+			at := &splitAthena{startErr: tc.err}
 			var stdout, stderr bytes.Buffer
 			rep, code := runBackfill(context.Background(), backfillEnv{athena: at, glue: orgTable{150, 17}, s3: noS3{}, eval: eval, poll: time.Millisecond},
 				o, &jsonOutput{w: &stdout}, nil, &stderr)
