@@ -4,8 +4,10 @@
 package accounts
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"regexp"
@@ -109,14 +111,38 @@ func HTTPClient(base aws.HTTPClient, t Timeouts) aws.HTTPClient {
 		return base
 	}
 	t = t.withDefaults()
-	return b.
+	return bodyCopy{b.
 		WithDialerOptions(func(d *net.Dialer) { d.Timeout = t.Connect }).
 		WithTransportOptions(func(tr *http.Transport) {
 			tr.TLSHandshakeTimeout = t.TLSHandshake
 			tr.ResponseHeaderTimeout = t.ResponseHeader
 		}).
 		WithTimeout(t.Attempt).
-		Freeze()
+		Freeze()}
+}
+
+// bodyCopy sends a copy of each request's body. The SDK closes the body it
+// gave once it has the answer, while net/http's transport may still be
+// reading it (to its end, after the answer came); that read fails, and the
+// transport closes the connection under the answer being read: "use of
+// closed network connection", retried by the SDK, and an error once every
+// attempt hit it (aws/aws-sdk-go-v2#2737; frequent on loopback with
+// DescribeVolumes of 200 instances). The engine's request bodies are small
+// Query or JSON forms: the copy costs nothing worth counting.
+type bodyCopy struct{ aws.HTTPClient }
+
+func (c bodyCopy) Do(req *http.Request) (*http.Response, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return c.HTTPClient.Do(req)
+	}
+	b, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read the request body: %w", err)
+	}
+	req.Body = io.NopCloser(bytes.NewReader(b))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	return c.HTTPClient.Do(req)
 }
 
 // Option configures a Provider.
