@@ -72,7 +72,7 @@ func serveInProcess(impl any) func(*middleware.Stack) error {
 				out, err, ok := dispatch(ctx, impl, in.Parameters)
 				switch {
 				case !ok:
-					return middleware.InitializeOutput{}, middleware.Metadata{}, fmt.Errorf("%T does not answer %s", impl, awsmiddleware.GetOperationName(ctx))
+					return middleware.InitializeOutput{}, middleware.Metadata{}, fmt.Errorf("%T does not answer %s (new to EC2API or KMSAPI? go test ./lambda/verify -run TestGeneratedDispatch -update-dispatch)", impl, awsmiddleware.GetOperationName(ctx))
 				case err != nil:
 					return middleware.InitializeOutput{}, middleware.Metadata{}, err
 				}
