@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -61,5 +62,27 @@ func TestDemoShowsRecheck(t *testing.T) {
 		if !regexp.MustCompile(want).MatchString(got) {
 			t.Errorf("output lacks %q\n%s", want, got)
 		}
+	}
+}
+
+// A result that never shows ends as still-pending, and the line that says so
+// is timed as its verdict is: a launch's re-check looks again for a few
+// seconds before it gives up, so "re-check #1, 4s after arrival: error
+// (still-pending:7s)" contradicted itself. The time after arrival is never
+// less than the age the verdict gives.
+func TestDemoRecheckTimeIsTheVerdicts(t *testing.T) {
+	rie, bootstrap := buildLocal(t)
+	var out strings.Builder
+	run(context.Background(), rie, bootstrap, "../../events/samples/launch-pending", "", localrun.FindDynalite("."),
+		recheckSettings(defaultBackoff, defaultDeadline), false, &out)
+	got := out.String()
+	m := regexp.MustCompile(`re-check #[0-9]+, ([0-9.]+)s after arrival: error \(still-pending:([0-9]+)s\)`).FindStringSubmatch(got)
+	if m == nil {
+		t.Fatalf("no still-pending re-check in\n%s", got)
+	}
+	after, _ := strconv.ParseFloat(m[1], 64)
+	age, _ := strconv.Atoi(m[2])
+	if after < float64(age)-0.5 { // the age is rounded to the second
+		t.Errorf("still-pending:%ds shown %.1fs after arrival\n%s", age, after, got)
 	}
 }
