@@ -261,7 +261,7 @@ func TestRedactor(t *testing.T) {
 			t.Errorf("redacted record still holds %q:\n%s", secret, b)
 		}
 	}
-	for _, kept := range []string{`"value":"lt-0d4"`, `"key":"Name"`, `"value":"REDACTED"`, `"noDevice":""`, `"accountId":"222222222222"`, `"type":"AssumedRole"`, "arn:aws:sts::222222222222:assumed-role/redacted-"} {
+	for _, kept := range []string{`"value":"lt-0d4"`, `"value":"REDACTED"`, `"noDevice":""`, `"accountId":"222222222222"`, `"type":"AssumedRole"`, "arn:aws:sts::222222222222:assumed-role/redacted-"} {
 		if !bytes.Contains(b, []byte(kept)) {
 			t.Errorf("redacted record lost %s:\n%s", kept, b)
 		}

@@ -165,8 +165,8 @@ func dropAbsent(v any) any {
 //   - free text: import tasks' status messages, by pseudonyms; Description
 //     fields, but those VM Import wrote ("Created by AWS-VMImport service
 //     for <task>"), which the engine reads, and tag values, but those of
-//     tags whose key starts with "aws:" (AWS sets them, and the engine reads
-//     aws:ec2launchtemplate:*), by REDACTED; tag keys stay.
+//     aws:ec2launchtemplate:* (the template's ID and version, which the
+//     engine reads), by REDACTED; tag keys but AWS's (aws:*), by pseudonyms.
 //
 // Network identifiers (addresses, DNS names, MACs), user data, key pairs,
 // instance profiles and error messages are not kept at all. IDs and ARNs of
@@ -190,6 +190,10 @@ func NewRedactor() *Redactor {
 	_, _ = rand.Read(salt) // crypto/rand.Read never fails
 	return &Redactor{salt: salt, replaced: map[string]string{}}
 }
+
+// keptTagPrefix starts the keys of the tags whose values the engine reads
+// (the launch template an instance came from): their values stay.
+const keptTagPrefix = "aws:ec2launchtemplate:"
 
 // Redacted is what replaces a tag value or a description.
 const Redacted = "REDACTED"
@@ -266,8 +270,12 @@ func (r *Redactor) walk(v any, key string) any {
 		for k, y := range x {
 			switch {
 			case isTag && (k == "Value" || k == "value"):
-				if _, ok := y.(string); ok && !strings.HasPrefix(tagKey, "aws:") {
+				if _, ok := y.(string); ok && !strings.HasPrefix(tagKey, keptTagPrefix) {
 					x[k] = Redacted
+				}
+			case isTag && (k == "Key" || k == "key"):
+				if s, ok := y.(string); ok && !strings.HasPrefix(s, "aws:") {
+					x[k] = r.pseudonym(s)
 				}
 			case k == "userIdentity":
 				x[k] = r.identity(y, "")
