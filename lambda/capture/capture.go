@@ -149,7 +149,9 @@ func same(live, offline verify.Verdict, red *Redactor) bool {
 	ja, err1 := live.JSON()
 	jb, err2 := offline.JSON()
 	if red != nil {
-		ja = []byte(red.Apply(string(ja)))
+		// Both sides: a short name that also occurs in other words is
+		// replaced alike in both, so only a redacted quote can differ.
+		ja, jb = []byte(red.Apply(string(ja))), []byte(red.Apply(string(jb)))
 	}
 	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
 }

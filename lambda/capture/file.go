@@ -228,7 +228,7 @@ func (r *Redactor) note(s, with string) string {
 
 // Replacements returns every value the redactor replaced by a pseudonym,
 // with the pseudonym: how a text that quotes them (a verdict) reads once
-// redacted. Values shorter than 4 characters are left out, as too likely to
+// redacted. Values shorter than 3 characters are left out, as too likely to
 // occur by chance; what became REDACTED is not listed (a verdict never
 // quotes a tag value or a description).
 func (r *Redactor) Replacements() map[string]string {
@@ -236,7 +236,7 @@ func (r *Redactor) Replacements() map[string]string {
 	defer r.mu.Unlock()
 	out := map[string]string{}
 	for k, v := range r.replaced {
-		if len(k) >= 4 {
+		if len(k) >= 3 {
 			out[k] = v
 		}
 	}
