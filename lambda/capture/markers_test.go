@@ -180,7 +180,7 @@ func TestNoMarkerOutsideKeptFields(t *testing.T) {
 var idMembers = []string{
 	"eventID", "eventName", "eventSource", "eventTime", "awsRegion", "recipientAccountId", "errorCode", "type", "accountId", "invokedBy",
 	"imageId", "instanceId", "snapshotId", "volumeId", "sourceImageId", "sourceSnapshotId", "sourceVolumeId", "sourceRegion", "importTaskId",
-	"kmsKeyId", "launchTemplateId", "version", "deviceName", "virtualName", "format", "noDevice",
+	"kmsKeyId", "launchTemplateId", "version", "deviceName", "virtualName", "format",
 	"zone", "availabilityZone", "availabilityZoneId", "destinationAvailabilityZone", "destinationAvailabilityZoneId", "outpostArn", "destinationOutpostArn",
 	"encrypted",
 }

@@ -56,13 +56,20 @@ func keepShape(v any, t reflect.Type) any {
 			return keepShape(x, t.Elem())
 		}
 		return v
+	case t.Kind() == reflect.Struct && custom && t.NumField() == 0:
+		// Presence is all it reads (noDevice): an empty value of the same
+		// JSON type.
+		switch v.(type) {
+		case string:
+			return ""
+		case map[string]any:
+			return map[string]any{}
+		}
+		return v
 	case t.Kind() == reflect.Struct:
 		x, ok := v.(map[string]any)
 		if !ok {
 			return v
-		}
-		if custom && t.NumField() == 0 {
-			return map[string]any{} // presence is what it reads (noDevice)
 		}
 		fields := jsonFields(t)
 		out := map[string]any{}
