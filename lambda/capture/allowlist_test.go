@@ -31,7 +31,17 @@ func reachable() map[reflect.Type]bool {
 		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map || t.Kind() == reflect.Array {
 			t = t.Elem()
 		}
-		if t.Kind() != reflect.Struct || !strings.HasPrefix(t.PkgPath(), "github.com/aws/aws-sdk-go-v2/service/") || seen[t] {
+		if t.Kind() != reflect.Struct || seen[t] {
+			return
+		}
+		if t.PkgPath() == reflect.TypeFor[world.Region]().PkgPath() { // world.Key: its members
+			seen[t] = true
+			for f := range t.Fields() {
+				walk(f.Type)
+			}
+			return
+		}
+		if !strings.HasPrefix(t.PkgPath(), "github.com/aws/aws-sdk-go-v2/service/") {
 			return
 		}
 		seen[t] = true
@@ -39,8 +49,13 @@ func reachable() map[reflect.Type]bool {
 			walk(f.Type)
 		}
 	}
-	for _, r := range world.KeptRoots {
-		walk(r)
+	// Every SDK struct a Region's members hold, found by reflection: a list
+	// added to Region is checked with no further line.
+	walk(reflect.TypeFor[world.Region]())
+	for t := range seen {
+		if !strings.HasPrefix(t.PkgPath(), "github.com/aws/aws-sdk-go-v2/service/") {
+			delete(seen, t)
+		}
 	}
 	return seen
 }

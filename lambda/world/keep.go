@@ -45,19 +45,14 @@ var Kept = map[reflect.Type][]string{
 	reflect.TypeFor[kmstypes.KeyMetadata]():                      {"Arn", "KeyId", "KeyManager"},
 }
 
-// KeptRoots are the SDK types a Region lists, from which Kept is reached.
-var KeptRoots = []reflect.Type{
-	reflect.TypeFor[ec2types.Image](), reflect.TypeFor[ec2types.Snapshot](), reflect.TypeFor[ec2types.Volume](),
-	reflect.TypeFor[ec2types.Instance](), reflect.TypeFor[ec2types.LaunchTemplateVersion](),
-	reflect.TypeFor[ec2types.ImportSnapshotTask](), reflect.TypeFor[ec2types.ImportImageTask](),
-	reflect.TypeFor[kmstypes.KeyMetadata](),
-}
+// notCaptured are the Region members capture never records.
+var notCaptured = []string{"Later", "Events"}
 
 // Pruned returns a copy of the world that holds, of its SDK objects, only
-// the Kept fields, and of each Region only what capture records (settings,
-// keys with their aliases, images, snapshots, volumes, instances, launch
-// template versions, import tasks); later entries and CloudTrail events,
-// which capture never records, are left out. w is not changed.
+// the Kept fields, and of each Region what capture records (every member but
+// later entries and CloudTrail events). Members are found by reflection, so
+// that a list added to Region is pruned, and tested, with no further line.
+// w is not changed.
 func Pruned(w *World) *World {
 	out := &World{Accounts: map[string]map[string]*Region{}}
 	for account, regions := range w.Accounts {
@@ -66,18 +61,13 @@ func Pruned(w *World) *World {
 			if r == nil {
 				continue
 			}
-			c := &Region{EBSEncryptionByDefault: r.EBSEncryptionByDefault, EBSDefaultKMSKeyID: r.EBSDefaultKMSKeyID}
-			for _, k := range r.Keys {
-				c.Keys = append(c.Keys, Key{KeyMetadata: Prune(k.KeyMetadata), Aliases: slices.Clone(k.Aliases)})
+			src, dst := reflect.ValueOf(r).Elem(), reflect.New(reflect.TypeFor[Region]())
+			for f := range src.Type().Fields() {
+				if f.IsExported() && !slices.Contains(notCaptured, f.Name) {
+					dst.Elem().FieldByIndex(f.Index).Set(prune(src.FieldByIndex(f.Index)))
+				}
 			}
-			c.Images = pruneAll(r.Images)
-			c.Snapshots = pruneAll(r.Snapshots)
-			c.Volumes = pruneAll(r.Volumes)
-			c.Instances = pruneAll(r.Instances)
-			c.LaunchTemplateVersions = pruneAll(r.LaunchTemplateVersions)
-			c.ImportSnapshotTasks = pruneAll(r.ImportSnapshotTasks)
-			c.ImportImageTasks = pruneAll(r.ImportImageTasks)
-			out.Accounts[account][name] = c
+			out.Accounts[account][name] = dst.Interface().(*Region)
 		}
 	}
 	return out
@@ -133,6 +123,15 @@ func prune(v reflect.Value) reflect.Value {
 			out.Set(m)
 		}
 	case reflect.Struct:
+		if v.Type().PkgPath() == reflect.TypeFor[Region]().PkgPath() {
+			// This package's own (Key): every exported member, pruned.
+			for f := range v.Type().Fields() {
+				if f.IsExported() {
+					out.FieldByIndex(f.Index).Set(prune(v.FieldByIndex(f.Index)))
+				}
+			}
+			break
+		}
 		if !sdkPackage(v.Type()) {
 			out.Set(v)
 			break
