@@ -26,6 +26,7 @@ func integrate(h *Handler, cfg Config, dcfg aws.Config, log *slog.Logger) func(c
 	if cfg.EventBus != "" {
 		put := budgetedPutter{findingevents.New(eventbridge.NewFromConfig(dcfg), cfg.EventBus)}
 		h.publisher = withEvents{Publisher: h.publisher, events: put, log: log}
+		h.bus = true
 	}
 	if h.hub != nil {
 		h.hub = budgetedHub{h.hub}
