@@ -30,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	awssecurityhub "github.com/aws/aws-sdk-go-v2/service/securityhub"
+	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go"
 	"github.com/ebsguard/ebsguard/lambda/delivery"
@@ -290,6 +291,11 @@ func (h *simHub) BatchImportFindings(_ context.Context, in *awssecurityhub.Batch
 	}
 	if h.r.Float64() < h.p {
 		return nil, &smithy.GenericAPIError{Code: "ThrottlingException", Fault: smithy.FaultServer}
+	}
+	if len(in.Findings) > 0 && h.r.Float64() < h.p/2 {
+		// One finding rejected (InvalidInput), the others imported.
+		return &awssecurityhub.BatchImportFindingsOutput{SuccessCount: aws.Int32(int32(len(in.Findings) - 1)), FailedCount: aws.Int32(1),
+			FailedFindings: []shtypes.ImportFindingsError{{Id: in.Findings[0].Id, ErrorCode: aws.String("InvalidInput"), ErrorMessage: aws.String("Finding does not adhere to ASFF")}}}, nil
 	}
 	return &awssecurityhub.BatchImportFindingsOutput{SuccessCount: aws.Int32(int32(len(in.Findings))), FailedCount: aws.Int32(0)}, nil
 }
