@@ -186,7 +186,11 @@ func (h *Handler) deliverNoticeTo(ctx context.Context, log *slog.Logger, led del
 		log.Error("delivery ledger: confirm failed", "eventID", v.EventID, "error", err,
 			emf(h.now(), metric{Name: metricDeliveryErrors, Unit: "Count", Value: 1}))
 	}
-	log.Warn("not evaluated", "eventID", v.EventID, "reason", v.Reason, "messageId", id, "destination", dest.String())
+	if dest == destBus {
+		log.Info("notice put", "eventID", v.EventID, "reason", v.Reason, "busEventId", id)
+	} else {
+		log.Warn("not evaluated", "eventID", v.EventID, "reason", v.Reason, "messageId", id)
+	}
 	if id == "" {
 		return aggregated, nil
 	}
