@@ -55,7 +55,6 @@ func NewCentralStack(scope constructs.Construct, id string, props *CentralProps)
 		Retention: awslogs.RetentionDays_THREE_MONTHS, RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 
-	windows := noticeWindows(stack, role)
 	// The bus the members forward to; the function also puts its finding
 	// events and operational notices on it (docs/integrations.md).
 	bus := awsevents.NewEventBus(stack, jsii.String("Bus"), &awsevents.EventBusProps{EventBusName: jsii.String(BusName)})
@@ -74,15 +73,14 @@ func NewCentralStack(scope constructs.Construct, id string, props *CentralProps)
 		DeadLetterQueue: dlq,
 		RetryAttempts:   jsii.Number(deployment.AsyncRetries),
 		Environment: &map[string]*string{
-			deployment.EnvTopicARN:          topic.TopicArn(),
-			deployment.EnvPolicy:            policy.ValueAsString(),
-			deployment.EnvReaderRole:        jsii.String(deployment.ReaderRoleName),
-			deployment.EnvRecheckQueueURL:   recheck.QueueUrl(),
-			deployment.EnvRecheckDeadline:   deadline.ValueAsString(),
-			deployment.EnvSecurityHub:       securityHubOn.ValueAsString(),
-			deployment.EnvDeliveryTable:     deliveries.TableName(),
-			deployment.EnvEventBus:          bus.EventBusName(),
-			deployment.EnvNoticeWindowTable: windows.TableName(),
+			deployment.EnvTopicARN:        topic.TopicArn(),
+			deployment.EnvPolicy:          policy.ValueAsString(),
+			deployment.EnvReaderRole:      jsii.String(deployment.ReaderRoleName),
+			deployment.EnvRecheckQueueURL: recheck.QueueUrl(),
+			deployment.EnvRecheckDeadline: deadline.ValueAsString(),
+			deployment.EnvSecurityHub:     securityHubOn.ValueAsString(),
+			deployment.EnvDeliveryTable:   deliveries.TableName(),
+			deployment.EnvEventBus:        bus.EventBusName(),
 		},
 	})
 

@@ -27,25 +27,18 @@ var SAMEventBusARNSub = EventBusARN("${AWS::Partition}", "${AWS::Region}", "${AW
 
 // Notice windows (lambda/noticewindow): a permanent error of one class in
 // one account and Region is published once per window. The window's state
-// is an item of a DynamoDB table whose key attributes are those of the
-// delivery table (pk, sk, TTL on expiresAt), so that one table can hold
-// both.
+// is an item of the delivery table (EnvDeliveryTable): its partition key
+// starts with "notice-window#", never an event ID, and its sort key is the
+// window's start in Unix seconds, never a delivery's 64-character digest,
+// so that a window and a delivery never name the same item. The function's
+// permissions on that table (DeliveryActions) cover both.
 const (
-	// EnvNoticeWindowTable names the table; unset, every notice goes out
-	// on its own.
-	EnvNoticeWindowTable = "NOTICE_WINDOW_TABLE"
-	// EnvNoticeWindow is the window's length, a Go duration (default 1h).
+	// EnvNoticeWindow is the window's length, a Go duration (default 1h);
+	// "0" publishes every notice on its own. Windows need the delivery
+	// table and the re-check queue (the queue brings a window's close).
 	EnvNoticeWindow     = "NOTICE_WINDOW"
 	DefaultNoticeWindow = time.Hour
-
-	NoticeWindowPartitionKey = "pk"
-	NoticeWindowSortKey      = "sk"
-	NoticeWindowTTLAttribute = "expiresAt"
 )
-
-// NoticeWindowActions are what the function needs on the table, on that
-// table only: atomic counting and the close's conditional update.
-var NoticeWindowActions = []string{"dynamodb:UpdateItem"}
 
 // `ebsguard doctor` (docs/doctor.md): the names it looks for in every member
 // account, and what it may read, through the auditor's role only.

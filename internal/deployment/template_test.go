@@ -46,16 +46,15 @@ func deploySAM(t *testing.T, securityHub string) *cfntest.Deployment {
 }
 
 const (
-	samFunction      = "GuardrailFunction"
-	samRole          = "GuardrailRole"
-	samTopic         = "FindingsTopic"
-	samKey           = "TopicKey"
-	samDLQ           = "DeadLetterQueue"
-	samRecheck       = "RecheckQueue"
-	samRecheckDLQ    = "RecheckDeadLetterQueue"
-	samLogs          = "FunctionLogGroup"
-	samDelivery      = "DeliveryTable"
-	samNoticeWindows = "NoticeWindowTable"
+	samFunction   = "GuardrailFunction"
+	samRole       = "GuardrailRole"
+	samTopic      = "FindingsTopic"
+	samKey        = "TopicKey"
+	samDLQ        = "DeadLetterQueue"
+	samRecheck    = "RecheckQueue"
+	samRecheckDLQ = "RecheckDeadLetterQueue"
+	samLogs       = "FunctionLogGroup"
+	samDelivery   = "DeliveryTable"
 )
 
 func TestSAMFunction(t *testing.T) {
@@ -83,14 +82,13 @@ func TestSAMEnvironment(t *testing.T) {
 	d := deploySAM(t, "false")
 	env, _ := d.Resources[samFunction].Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
 	want := map[string]any{
-		deployment.EnvTopicARN:          cfntest.Ref(samTopic),
-		deployment.EnvPolicy:            cfntest.Ref("PolicyJson"),
-		deployment.EnvRecheckQueueURL:   cfntest.Ref(samRecheck),
-		deployment.EnvRecheckDeadline:   cfntest.Ref(deployment.RecheckDeadlineParameter.Name),
-		deployment.EnvSecurityHub:       cfntest.Ref(deployment.EnableSecurityHubParameter.Name),
-		deployment.EnvDeliveryTable:     cfntest.Ref(samDelivery),
-		deployment.EnvEventBus:          deployment.SAMEventBus,
-		deployment.EnvNoticeWindowTable: cfntest.Ref(samNoticeWindows),
+		deployment.EnvTopicARN:        cfntest.Ref(samTopic),
+		deployment.EnvPolicy:          cfntest.Ref("PolicyJson"),
+		deployment.EnvRecheckQueueURL: cfntest.Ref(samRecheck),
+		deployment.EnvRecheckDeadline: cfntest.Ref(deployment.RecheckDeadlineParameter.Name),
+		deployment.EnvSecurityHub:     cfntest.Ref(deployment.EnableSecurityHubParameter.Name),
+		deployment.EnvDeliveryTable:   cfntest.Ref(samDelivery),
+		deployment.EnvEventBus:        deployment.SAMEventBus,
 	}
 	if cfntest.JSON(env) != cfntest.JSON(want) {
 		t.Errorf("environment %s\nwant %s", cfntest.JSON(env), cfntest.JSON(want))
@@ -170,7 +168,7 @@ func TestSAMPermissions(t *testing.T) {
 				Topic: cfntest.Ref(samTopic), Key: cfntest.GetAtt(samKey, "Arn"), Logs: cfntest.Sub("${" + samLogs + ".Arn}"),
 				DeadLetters: cfntest.GetAtt(samDLQ, "Arn"), Recheck: cfntest.GetAtt(samRecheck, "Arn"),
 				Delivery: cfntest.GetAtt(samDelivery, "Arn"),
-				EventBus: cfntest.Sub(deployment.SAMEventBusARNSub), NoticeWindows: cfntest.GetAtt(samNoticeWindows, "Arn"),
+				EventBus: cfntest.Sub(deployment.SAMEventBusARNSub),
 			})
 			if !slices.Equal(got, want) {
 				t.Errorf("the function's role allows\n%s\nwant\n%s", cfntest.Lines(got), cfntest.Lines(want))
@@ -220,7 +218,8 @@ func TestCfnLint(t *testing.T) {
 	}
 }
 
-func TestSAMNoticeWindowTable(t *testing.T) {
+// The notice windows live in the delivery table: one table.
+func TestSAMOneTable(t *testing.T) {
 	d := deploySAM(t, "false")
-	d.CheckNoticeWindowTable(t, d.ID(t, "AWS::DynamoDB::Table", samNoticeWindows))
+	d.CheckOneTable(t, samDelivery)
 }

@@ -119,9 +119,11 @@ func (d *DynamoDB) createTable(ctx context.Context) error {
 	}).Wait(ctx, &dynamodb.DescribeTableInput{TableName: awssdk.String(DeliveryTable)}, 20*time.Second)
 }
 
-// Env is the function's environment for the table.
+// Env is the function's environment for the table. The notice windows
+// live in this table too, and would hold a permanent error's notice for an
+// hour: local runs publish every notice on its own (NOTICE_WINDOW=0).
 func (d *DynamoDB) Env() []string {
-	return []string{"AWS_ENDPOINT_URL_DYNAMODB=" + d.URL, deployment.EnvDeliveryTable + "=" + DeliveryTable}
+	return []string{"AWS_ENDPOINT_URL_DYNAMODB=" + d.URL, deployment.EnvDeliveryTable + "=" + DeliveryTable, deployment.EnvNoticeWindow + "=0"}
 }
 
 // Close stops dynalite; the table was in memory.

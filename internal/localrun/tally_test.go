@@ -148,6 +148,11 @@ type scenario struct {
 	// alsoNotices are the error kinds of notices the scenario's faults may
 	// add (a destination that kept failing), besides the fault-free run's.
 	alsoNotices []string
+	// duplicate delivers every event again once its first delivery, its
+	// re-checks and Lambda's retries are over (EventBridge delivers at
+	// least once): a second look, which sees every result the first one
+	// waited for, must publish nothing the first published.
+	duplicate bool
 }
 
 // rotate picks, for sample i, one of the APIs in apis that the sample
@@ -249,6 +254,8 @@ func scenarios() []scenario {
 		{name: "ec2-accessdenied", what: "every EC2 call of the reader role denied (UnauthorizedOperation)", inject: denyAll(ec2APIs), denied: "access-denied", shards: 1},
 		{name: "securityhub-failing", what: "Security Hub on, every BatchImportFindings fails (HTTP 500): the topic still gets each finding once, then one notice",
 			settings: []string{"SECURITY_HUB=true"}, inject: denyAllKind([]string{"BatchImportFindings"}, "5xx"), alsoNotices: []string{"security-hub"}, shards: 2},
+		{name: "duplicate-delivery", what: "every event delivered again after its re-checks ended: the second look publishes nothing again",
+			inject: func(int, map[string]int) faults { return faults{} }, duplicate: true, shards: 2},
 	}
 	if only := os.Getenv(tallyOnlyEnv); only != "" {
 		names := strings.Split(only, ",")
@@ -292,6 +299,9 @@ type eventReport struct {
 	Name       string
 	Deliveries []delivery   // the first invocation, then the re-checks, in order
 	Retries    [][]delivery // Lambda's retries of a failed first invocation, each with its re-checks
+	// Duplicate is a second delivery of the event, with its re-checks
+	// (scenario.duplicate).
+	Duplicate []delivery
 	// Affected is how many calls the injected faults affected.
 	Affected int
 	// Calls are the localaws calls the sample made (first look and re-checks).
@@ -371,6 +381,9 @@ func TestFaultTally(t *testing.T) {
 				for _, p := range o.falseNotices {
 					t.Errorf("%s: FALSE NOTICE: %s", e.Name, p)
 				}
+				if sc.duplicate && len(e.Duplicate) == 0 && e.RunErr == "" {
+					t.Errorf("%s: no duplicate delivery was made", e.Name)
+				}
 				if withTable {
 					for _, p := range o.duplicates {
 						t.Errorf("%s: DUPLICATE PUBLICATION: %s", e.Name, p)
@@ -401,6 +414,14 @@ func checkScenario(t *testing.T, sc scenario, row tallyRow) {
 	if sc.name == faultFree {
 		if row.faulted != 0 || row.retried != 0 || row.published == 0 || row.requeued == 0 || row.clean == 0 {
 			t.Errorf("fault-free run: %+v; want published, clean and re-queued events and no retry", row)
+		}
+		return
+	}
+	if sc.duplicate {
+		// No fault: the second delivery of each event is the scenario (each
+		// event's report must hold it), and it fails nothing.
+		if row.retried != 0 {
+			t.Errorf("%d events retried in a run without faults", row.retried)
 		}
 		return
 	}
@@ -644,6 +665,21 @@ func runTallyJob(t *testing.T, jobFile string) {
 		}
 	}
 
+	if sc.duplicate {
+		results, _, err := localrun.Run(ctx, localrun.Options{RIE: job.RIE, Bootstrap: job.Bootstrap, Samples: samples,
+			FunctionOutput: &fnOut, Settings: settings, ColdStart: sc.coldStart, RecheckTimeout: time.Minute, DynamoDB: db})
+		if err != nil {
+			t.Fatalf("duplicate run: %v", err)
+		}
+		for k := range events {
+			ds, runErr := deliveries(results[k])
+			events[k].Duplicate = ds
+			if runErr != "" && events[k].RunErr == "" {
+				events[k].RunErr = "duplicate: " + runErr
+			}
+		}
+	}
+
 	withMetric := errorMetricLines(fnOut.Bytes())
 	for k := range events {
 		for _, d := range events[k].Deliveries {
@@ -804,6 +840,22 @@ func judge(e eventReport, want expected, sc scenario) outcome {
 		if first == "retried" && c == len(chains)-1 && e.RunErr == "" {
 			o.lost = append(o.lost, fmt.Sprintf("still failing after %d retries by Lambda: dead-lettered", len(e.Retries)))
 		}
+	}
+	// A duplicate delivery publishes only what no delivery before it did:
+	// its findings count with the others (a repeat is a duplicate), and a
+	// notice it repeats is one too.
+	for _, d := range e.Duplicate {
+		if d.Err != "" {
+			o.lost = append(o.lost, "duplicate delivery: "+d.Err)
+		}
+		f, n := published(d)
+		findings = append(findings, f...)
+		for _, x := range n {
+			if slices.Contains(notices, x) {
+				o.duplicates = append(o.duplicates, "notice "+x)
+			}
+		}
+		notices = append(notices, n...)
 	}
 	seen := map[string]bool{}
 	for _, f := range findings {

@@ -37,7 +37,10 @@ func (m *Memory) Claim(_ context.Context, keys []Key) (Claim, error) {
 		switch {
 		case ok && it.published:
 			c.Done = append(c.Done, k)
-		case ok && now.Sub(it.claimedAt) < m.lease:
+		case ok && it.claimedAt.Unix() >= now.Add(-m.lease).Unix():
+			// The Table's condition, to the second: a claim is taken over
+			// only once strictly older than the lease (a claim exactly a
+			// lease old still holds).
 			c.Held = append(c.Held, k)
 		default:
 			m.items[k] = memItem{claimedAt: now}

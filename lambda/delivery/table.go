@@ -144,11 +144,20 @@ func (t *Table) Claim(ctx context.Context, keys []Key) (Claim, error) {
 func (t *Table) Confirm(ctx context.Context, keys []Key) error {
 	return t.each(ctx, keys, func(ctx context.Context, _ int, k Key) error {
 		_, err := t.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                 aws.String(t.name),
-			Key:                       t.key(k),
-			UpdateExpression:          aws.String("SET #state = :published REMOVE #owner"),
-			ExpressionAttributeNames:  map[string]string{"#state": AttrState, "#owner": AttrOwner},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":published": &types.AttributeValueMemberS{Value: statePublished}},
+			TableName: aws.String(t.name),
+			Key:       t.key(k),
+			// A confirm may find no item (its claim's lease ran out and
+			// another evaluation released it): the update then creates it,
+			// so it names the finding and its TTL too.
+			UpdateExpression: aws.String("SET #state = :published, #resource = :resource, #code = :code, #exp = if_not_exists(#exp, :exp) REMOVE #owner"),
+			ExpressionAttributeNames: map[string]string{"#state": AttrState, "#owner": AttrOwner,
+				"#resource": AttrResource, "#code": AttrCode, "#exp": AttrExpiresAt},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":published": &types.AttributeValueMemberS{Value: statePublished},
+				":resource":  &types.AttributeValueMemberS{Value: k.Resource},
+				":code":      &types.AttributeValueMemberS{Value: k.Code},
+				":exp":       number(t.now().Add(t.ttl).Unix()),
+			},
 		})
 		if err != nil {
 			return fmt.Errorf("confirm %s %s of event %s in table %s: %w", k.Code, k.Resource, k.EventID, t.name, err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 
@@ -47,6 +48,20 @@ func findingKeys(v verify.Verdict) []delivery.Key {
 // in as many messages as SNS's limit needs, and marks each published. It
 // reports whether some are held by another evaluation (look again later).
 func (h *Handler) deliverFindings(ctx context.Context, log *slog.Logger, led delivery.Ledger, v verify.Verdict) (held bool, err error) {
+	if !h.bus {
+		return h.deliverFindingsTo(ctx, log, led, v, destAll)
+	}
+	// Each destination claims and marks its own deliveries; the bus goes
+	// even when the topic failed, and the retry either needs goes to it alone.
+	held, err = h.deliverFindingsTo(onlyTo(ctx, destTopic), log, led, v, destTopic)
+	busHeld, busErr := h.deliverFindingsTo(onlyTo(ctx, destBus), log, led, v, destBus)
+	return held || busHeld, errors.Join(err, busErr)
+}
+
+// deliverFindingsTo is deliverFindings for one destination (destAll: the
+// publisher's every destination under the topic's claims).
+func (h *Handler) deliverFindingsTo(ctx context.Context, log *slog.Logger, led delivery.Ledger, v verify.Verdict, dest destination) (held bool, err error) {
+	findingKeys := func(v verify.Verdict) []delivery.Key { return findingKeysTo(dest, v) }
 	claim, err := led.Claim(ctx, findingKeys(v))
 	if err != nil {
 		log.Error("delivery ledger: claim failed", "eventID", v.EventID, "error", err, emf(h.now(), metric{Name: metricDeliveryErrors, Unit: "Count", Value: 1}))
@@ -65,14 +80,14 @@ func (h *Handler) deliverFindings(ctx context.Context, log *slog.Logger, led del
 	fresh := v
 	fresh.Findings = nil
 	for _, f := range v.Findings {
-		if admitted[delivery.Key{EventID: v.EventID, Resource: f.Resource, Code: f.Code}] {
+		if admitted[keyFor(dest, v.EventID, f.Resource, f.Code)] {
 			fresh.Findings = append(fresh.Findings, f)
 		}
 	}
 	fresh.Resources = make([]verify.Resource, len(v.Resources))
 	for i, r := range v.Resources {
 		r.Findings = slicesFilter(r.Findings, func(code string) bool {
-			return admitted[delivery.Key{EventID: v.EventID, Resource: r.Resource, Code: code}]
+			return admitted[keyFor(dest, v.EventID, r.Resource, code)]
 		})
 		fresh.Resources[i] = r
 	}
@@ -116,22 +131,40 @@ func (h *Handler) deliverFindings(ctx context.Context, log *slog.Logger, led del
 			log.Error("delivery ledger: confirm failed", "eventID", v.EventID, "error", err,
 				emf(h.now(), metric{Name: metricDeliveryErrors, Unit: "Count", Value: 1}))
 		}
-		log.Info("published", "eventID", v.EventID, "messageId", id, "findings", len(part.Findings), "part", i+1, "parts", len(parts))
+		log.Info("published", "eventID", v.EventID, "destination", dest.String(), "messageId", id, "findings", len(part.Findings), "part", i+1, "parts", len(parts))
 	}
 	return len(claim.Held) > 0, nil
 }
 
 // deliverNotice publishes an operational notice once per event and reason.
 func (h *Handler) deliverNotice(ctx context.Context, log *slog.Logger, led delivery.Ledger, v verify.Verdict) error {
-	k := delivery.NoticeKey(v.EventID, notify.DedupeKey(v))
+	if !h.bus {
+		_, err := h.deliverNoticeTo(ctx, log, led, v, destAll)
+		return err
+	}
+	id, err := h.deliverNoticeTo(onlyTo(ctx, destTopic), log, led, v, destTopic)
+	if err == nil && id == aggregated {
+		// Held for its window: the window's close goes to every destination.
+		return nil
+	}
+	_, busErr := h.deliverNoticeTo(onlyTo(ctx, destBus), log, led, v, destBus)
+	return errors.Join(err, busErr)
+}
+
+// aggregated is deliverNoticeTo's answer for a notice the publisher took
+// without a message ID: held for its notice window (lambda/noticewindow).
+const aggregated = "\x00aggregated"
+
+func (h *Handler) deliverNoticeTo(ctx context.Context, log *slog.Logger, led delivery.Ledger, v verify.Verdict, dest destination) (string, error) {
+	k := noticeKeyTo(dest, v.EventID, notify.DedupeKey(v))
 	claim, err := led.Claim(ctx, []delivery.Key{k})
 	if err != nil {
 		log.Error("delivery ledger: claim failed", "eventID", v.EventID, "error", err, emf(h.now(), metric{Name: metricDeliveryErrors, Unit: "Count", Value: 1}))
-		return err
+		return "", err
 	}
 	if len(claim.Admitted) == 0 {
-		log.Info("notice sent before", "eventID", v.EventID, "reason", v.Reason)
-		return nil
+		log.Info("notice sent before", "eventID", v.EventID, "reason", v.Reason, "destination", dest.String())
+		return "", nil
 	}
 	id, err := h.publisher.Publish(ctx, v)
 	if err != nil && id != "" {
@@ -140,21 +173,28 @@ func (h *Handler) deliverNotice(ctx context.Context, log *slog.Logger, led deliv
 		if cerr := led.Confirm(context.WithoutCancel(ctx), claim.Admitted); cerr != nil {
 			log.Error("delivery ledger: confirm failed", "eventID", v.EventID, "error", cerr)
 		}
-		return err
+		return id, err
 	}
 	if err != nil {
 		log.Error("publish failed", "eventID", v.EventID, "error", err)
 		if rerr := led.Release(context.WithoutCancel(ctx), claim.Admitted); rerr != nil {
 			log.Error("delivery ledger: release failed", "eventID", v.EventID, "error", rerr)
 		}
-		return err
+		return "", err
 	}
 	if err := led.Confirm(context.WithoutCancel(ctx), claim.Admitted); err != nil {
 		log.Error("delivery ledger: confirm failed", "eventID", v.EventID, "error", err,
 			emf(h.now(), metric{Name: metricDeliveryErrors, Unit: "Count", Value: 1}))
 	}
-	log.Warn("not evaluated", "eventID", v.EventID, "reason", v.Reason, "messageId", id)
-	return nil
+	if dest == destBus {
+		log.Info("notice put", "eventID", v.EventID, "reason", v.Reason, "busEventId", id)
+	} else {
+		log.Warn("not evaluated", "eventID", v.EventID, "reason", v.Reason, "messageId", id)
+	}
+	if id == "" {
+		return aggregated, nil
+	}
+	return id, nil
 }
 
 // importHub imports the verdict's findings into Security Hub after the
@@ -171,6 +211,9 @@ func (h *Handler) importHub(ctx context.Context, log *slog.Logger, led delivery.
 	}
 	var published []recheck.Finding
 	for _, k := range before {
+		if isBusKey(k) {
+			continue
+		}
 		if k.Resource != "" || k.Code != "" {
 			if !strings.HasPrefix(k.Code, "notice:") {
 				published = append(published, recheck.Finding{Resource: k.Resource, Code: k.Code})

@@ -22,7 +22,21 @@ type withEvents struct {
 	log    *slog.Logger
 }
 
+// Under a context restricted to one destination (onlyTo), it publishes to
+// that one alone: the handler claims and marks each destination's delivery
+// apart, so that a failed put is retried for the bus alone.
 func (p withEvents) Publish(ctx context.Context, v verify.Verdict) (string, error) {
+	switch destinationOf(ctx) {
+	case destTopic:
+		return p.Publisher.Publish(ctx, v)
+	case destBus:
+		eventID, err := p.events.Put(ctx, v)
+		if err != nil {
+			return "", err
+		}
+		p.log.Info("event put", "eventID", v.EventID, "busEventId", eventID, "status", v.Status)
+		return eventID, nil
+	}
 	id, err := p.Publisher.Publish(ctx, v)
 	if err != nil {
 		return "", err

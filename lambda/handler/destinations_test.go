@@ -30,6 +30,7 @@ func (f *fakeBus) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _
 func (f *fixture) withBus() *fakeBus {
 	bus := &fakeBus{}
 	f.h.publisher = withEvents{Publisher: f.h.publisher, events: findingevents.New(bus, "ebsguard"), log: f.h.log}
+	f.h.bus = true
 	return bus
 }
 

@@ -50,6 +50,7 @@ type Handler struct {
 	now      func() time.Time
 	sleep    func(context.Context, time.Duration) error
 	reserve  time.Duration // kept free for deliveries after an evaluation (budget.go); 0: evalMargin
+	bus      bool          // publisher is a withEvents: the topic and the bus are claimed apart (perdest.go)
 }
 
 // Handle accepts every input shape of formats.md §1 (EventBridge delivers an

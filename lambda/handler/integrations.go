@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/ebsguard/ebsguard/internal/deployment"
 	"github.com/ebsguard/ebsguard/lambda/findingevents"
 	"github.com/ebsguard/ebsguard/lambda/noticewindow"
 	"github.com/ebsguard/ebsguard/lambda/verify"
@@ -25,6 +26,7 @@ func integrate(h *Handler, cfg Config, dcfg aws.Config, log *slog.Logger) func(c
 	if cfg.EventBus != "" {
 		put := budgetedPutter{findingevents.New(eventbridge.NewFromConfig(dcfg), cfg.EventBus)}
 		h.publisher = withEvents{Publisher: h.publisher, events: put, log: log}
+		h.bus = true
 	}
 	if h.hub != nil {
 		h.hub = budgetedHub{h.hub}
@@ -32,14 +34,25 @@ func integrate(h *Handler, cfg Config, dcfg aws.Config, log *slog.Logger) func(c
 	if h.queue != nil {
 		h.queue = budgetedQueue{h.queue}
 	}
-	h.reserve = reserveFor(h.hub != nil, cfg.EventBus != "", h.queue != nil, cfg.NoticeTable != "")
-	if cfg.NoticeTable == "" {
+	windows := cfg.windows()
+	h.reserve = reserveFor(h.hub != nil, cfg.EventBus != "", h.queue != nil, windows)
+	if !windows {
+		if cfg.NoticeWindow > 0 {
+			log.Warn("notices are not aggregated: windows live in the delivery table and close through the re-check queue",
+				"needs", []string{deployment.EnvDeliveryTable, deployment.EnvRecheckQueueURL})
+		}
 		return h.Handle
 	}
-	agg := noticewindow.NewAggregator(h.publisher, noticewindow.NewTable(dynamodb.NewFromConfig(dcfg), cfg.NoticeTable, cfg.NoticeWindow),
+	agg := noticewindow.NewAggregator(h.publisher, noticewindow.NewTable(dynamodb.NewFromConfig(dcfg), cfg.DeliveryTable, cfg.NoticeWindow),
 		sqs.NewFromConfig(dcfg), cfg.RecheckQueueURL, time.Now, log)
 	h.publisher = budgetedWindows{agg}
 	return withWindows{h: h, agg: agg, log: log}.Handle
+}
+
+// windows reports whether notices are aggregated: their windows are items
+// of the delivery table, and the re-check queue brings each window's close.
+func (c Config) windows() bool {
+	return c.NoticeWindow > 0 && c.DeliveryTable != "" && c.RecheckQueueURL != ""
 }
 
 // budgetedWindows bounds a notice's count in its window: up to three

@@ -15,10 +15,10 @@
 //	RECHECK_BACKOFF   delays between re-checks (default 1m,2m,5m,10m,15m; the last repeats)
 //	RECHECK_DEADLINE  how long re-checks go on (default 49h)
 //	SECURITY_HUB      "true" imports findings into Security Hub
-//	DELIVERY_TABLE    the DynamoDB table of published findings (exactly once per finding)
+//	DELIVERY_TABLE    the DynamoDB table of published findings (exactly once per finding) and of notice windows
 //	EVENT_BUS_NAME    the EventBridge bus findings and notices are put on (optional)
-//	NOTICE_WINDOW_TABLE the DynamoDB table of notice windows (optional; needs RECHECK_QUEUE_URL)
-//	NOTICE_WINDOW     how long notices of one error class, account and Region are aggregated (default 1h)
+//	NOTICE_WINDOW     how long notices of one error class, account and Region are aggregated (default 1h;
+//	                  0 turns aggregation off; needs DELIVERY_TABLE and RECHECK_QUEUE_URL)
 //	LOG_LEVEL         DEBUG, INFO (default), WARN or ERROR
 package main
 
@@ -58,16 +58,16 @@ type Config struct {
 	SecurityHub     bool
 	DeliveryTable   string
 	EventBus        string
-	NoticeTable     string
-	NoticeWindow    time.Duration
-	LogLevel        slog.Level
+	// NoticeWindow is the aggregation window of notices; 0 is off.
+	NoticeWindow time.Duration
+	LogLevel     slog.Level
 }
 
 // configFromEnv reads and validates the configuration.
 func configFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{TopicARN: getenv(deployment.EnvTopicARN), ReaderRole: getenv(deployment.EnvReaderRole), CacheTTL: 10 * time.Minute,
 		RecheckQueueURL: getenv(deployment.EnvRecheckQueueURL), DeliveryTable: getenv(deployment.EnvDeliveryTable),
-		EventBus: getenv(deployment.EnvEventBus), NoticeTable: getenv(deployment.EnvNoticeWindowTable), NoticeWindow: deployment.DefaultNoticeWindow}
+		EventBus: getenv(deployment.EnvEventBus), NoticeWindow: deployment.DefaultNoticeWindow}
 	if c.TopicARN == "" {
 		return c, fmt.Errorf("%s is not set", deployment.EnvTopicARN)
 	}
@@ -100,13 +100,10 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if s := getenv(deployment.EnvNoticeWindow); s != "" {
 		d, err := time.ParseDuration(s)
-		if err != nil || d < time.Minute {
-			return c, fmt.Errorf("%s %q: a duration of at least 1m", deployment.EnvNoticeWindow, s)
+		if err != nil || (d != 0 && d < time.Minute) {
+			return c, fmt.Errorf("%s %q: 0 or a duration of at least 1m", deployment.EnvNoticeWindow, s)
 		}
 		c.NoticeWindow = d
-	}
-	if c.NoticeTable != "" && c.RecheckQueueURL == "" {
-		return c, fmt.Errorf("%s needs %s: a window's notice is sent when the queue brings its close", deployment.EnvNoticeWindowTable, deployment.EnvRecheckQueueURL)
 	}
 	if s := getenv("LOG_LEVEL"); s != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {

@@ -144,20 +144,26 @@ func TestBurstWithoutReaderRole(t *testing.T) {
 	}
 }
 
-// The bus and the notice windows from the environment.
+// The bus and the notice windows from the environment: the windows live in
+// the delivery table and close through the re-check queue, so that they are
+// on only with both (and a window other than 0).
 func TestIntegrationsConfig(t *testing.T) {
 	tests := []struct {
 		env     map[string]string
 		bus     string
-		table   string
 		window  time.Duration
+		windows bool
 		wantErr bool
 	}{
 		{env: map[string]string{}, window: time.Hour},
 		{env: map[string]string{"EVENT_BUS_NAME": "ebsguard"}, bus: "ebsguard", window: time.Hour},
-		{env: map[string]string{"NOTICE_WINDOW_TABLE": "w", "RECHECK_QUEUE_URL": "https://q"}, table: "w", window: time.Hour},
-		{env: map[string]string{"NOTICE_WINDOW_TABLE": "w", "RECHECK_QUEUE_URL": "https://q", "NOTICE_WINDOW": "15m"}, table: "w", window: 15 * time.Minute},
-		{env: map[string]string{"NOTICE_WINDOW_TABLE": "w"}, wantErr: true},
+		{env: map[string]string{"DELIVERY_TABLE": "d", "RECHECK_QUEUE_URL": "https://q"}, window: time.Hour, windows: true},
+		{env: map[string]string{"DELIVERY_TABLE": "d", "RECHECK_QUEUE_URL": "https://q", "NOTICE_WINDOW": "15m"}, window: 15 * time.Minute, windows: true},
+		{env: map[string]string{"DELIVERY_TABLE": "d", "RECHECK_QUEUE_URL": "https://q", "NOTICE_WINDOW": "0"}, windows: false},
+		{env: map[string]string{"DELIVERY_TABLE": "d"}, window: time.Hour, windows: false},
+		{env: map[string]string{"RECHECK_QUEUE_URL": "https://q"}, window: time.Hour, windows: false},
+		// The table of PR 19 is gone: its variable turns nothing on.
+		{env: map[string]string{"NOTICE_WINDOW_TABLE": "w", "RECHECK_QUEUE_URL": "https://q"}, window: time.Hour, windows: false},
 		{env: map[string]string{"NOTICE_WINDOW": "30s"}, wantErr: true},
 		{env: map[string]string{"NOTICE_WINDOW": "hourly"}, wantErr: true},
 	}
@@ -168,8 +174,8 @@ func TestIntegrationsConfig(t *testing.T) {
 			t.Errorf("%v: %v; want error %v", tt.env, err, tt.wantErr)
 			continue
 		}
-		if err == nil && (c.EventBus != tt.bus || c.NoticeTable != tt.table || c.NoticeWindow != tt.window) {
-			t.Errorf("%v: bus %q, table %q, window %s", tt.env, c.EventBus, c.NoticeTable, c.NoticeWindow)
+		if err == nil && (c.EventBus != tt.bus || c.NoticeWindow != tt.window || c.windows() != tt.windows) {
+			t.Errorf("%v: bus %q, window %s, windows %v; want %q, %s, %v", tt.env, c.EventBus, c.NoticeWindow, c.windows(), tt.bus, tt.window, tt.windows)
 		}
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/ebsguard/ebsguard/lambda/delivery"
 )
 
 // DynamoDBAPI is the part of DynamoDB the table calls.
@@ -36,13 +37,25 @@ type DynamoDBAPI interface {
 
 var _ DynamoDBAPI = (*dynamodb.Client)(nil)
 
-// The item's attributes. The key attributes are those of the delivery table
-// (pk, sk, TTL on expiresAt), so that one table can hold both: a window's
-// partition key starts with "notice-window#", never an event ID.
+// itemGetter is the read a table uses when a failed condition does not
+// return the item; the delivery table's permissions include it.
+type itemGetter interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+}
+
+var _ itemGetter = (*dynamodb.Client)(nil)
+
+// The item's attributes. A window is an item of the delivery table (its key
+// attributes and TTL are the ledger's, by construction): a window's
+// partition key starts with "notice-window#", never an event ID, and its
+// sort key is the window's start in Unix seconds, never a delivery's
+// 64-character digest, so that the two never name the same item; and a
+// window has no "state", so that the ledger's list of an event's published
+// deliveries never holds one.
 const (
-	AttrPK        = "pk"
-	AttrSK        = "sk"
-	AttrExpiresAt = "expiresAt"
+	AttrPK        = delivery.AttrEvent
+	AttrSK        = delivery.AttrDelivery
+	AttrExpiresAt = delivery.AttrExpiresAt
 	attrCount     = "eventCount"
 	attrFirst     = "firstEventId"
 	attrLast      = "lastEventId"
@@ -171,6 +184,18 @@ func (t *Table) Note(ctx context.Context, k Key, eventID string, notice []byte, 
 	}
 	out, err := t.db.UpdateItem(ctx, &counted)
 	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) && eventID != "" && ccf.Item == nil {
+		// An implementation without ReturnValuesOnConditionCheckFailure
+		// (dynalite, older DynamoDB Local) does not say why: read the item,
+		// or a repeat would be taken for a closed window and published again.
+		if g, ok := t.db.(itemGetter); ok {
+			got, gerr := g.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.name), Key: t.key(k, start), ConsistentRead: aws.Bool(true)})
+			if gerr != nil {
+				return State{}, fmt.Errorf("read the %s window of %s in table %s: %w", k, start.Format(time.RFC3339), t.name, gerr)
+			}
+			ccf.Item = got.Item
+		}
+	}
 	if errors.As(err, &ccf) && eventID != "" {
 		_, closed := ccf.Item[attrClosed]
 		switch {

@@ -58,6 +58,17 @@ func Fit(v verify.Verdict, limit int, dest string, encode func(verify.Verdict) (
 			break
 		}
 	}
+	// Still too large: the verdict's own fields are (a principal, an event
+	// ID, a message of a record crafted for replay). Cut every string.
+	for _, n := range []int{1024, 128} {
+		c, cerr := clampStrings(short, n)
+		if cerr != nil {
+			return b, cerr
+		}
+		if b, err = encode(c); err != nil || len(b) <= limit {
+			return b, err
+		}
+	}
 	return b, fmt.Errorf("verdict too large for %s even when cut: %d bytes", dest, len(b))
 }
 
