@@ -153,6 +153,12 @@ type scenario struct {
 	// least once): a second look, which sees every result the first one
 	// waited for, must publish nothing the first published.
 	duplicate bool
+	// generate, when set, builds the scenario's events instead of the
+	// stored samples, with what each must end as (tallygen_test.go).
+	generate func() (generated, error)
+	// check, when set, returns what is wrong with one event's report
+	// beyond what every scenario checks.
+	check func(e eventReport) []string
 }
 
 // rotate picks, for sample i, one of the APIs in apis that the sample
@@ -256,6 +262,18 @@ func scenarios() []scenario {
 			settings: []string{"SECURITY_HUB=true"}, inject: denyAllKind([]string{"BatchImportFindings"}, "5xx"), alsoNotices: []string{"security-hub"}, shards: 2},
 		{name: "duplicate-delivery", what: "every event delivered again after its re-checks ended: the second look publishes nothing again",
 			inject: func(int, map[string]int) faults { return faults{} }, duplicate: true, shards: 2},
+		{name: "oversize-notice", what: fmt.Sprintf("a launch of %d instances naming a missing key alias: its notice, far over 256 KB, is published once, cut to fit", oversizeInstances),
+			inject: func(int, map[string]int) faults { return faults{} }, generate: oversizeNotice, shards: 1,
+			check: func(e eventReport) []string {
+				p := checkNotices(e, 1, 0)
+				if len(e.Deliveries) > 0 && len(e.Deliveries[0].Verdicts) > 0 && len(e.Deliveries[0].Verdicts[0]) <= snsLimit {
+					p = append(p, fmt.Sprintf("the verdict is %d bytes: not over SNS's limit, so nothing had to be cut", len(e.Deliveries[0].Verdicts[0])))
+				}
+				return p
+			}},
+		{name: "duplicate-more-results", what: "a launch delivered again after its deadline, when a volume its first look never saw is listed: only the new findings are published",
+			inject: func(int, map[string]int) faults { return faults{} }, generate: duplicateMoreResults, duplicate: true, shards: 1,
+			check: func(e eventReport) []string { return checkNotices(e, 1, 2) }},
 	}
 	if only := os.Getenv(tallyOnlyEnv); only != "" {
 		names := strings.Split(only, ",")
@@ -358,6 +376,16 @@ func TestFaultTally(t *testing.T) {
 	}
 
 	expected := expectations(base)
+	gens := map[string]generated{}
+	for _, sc := range scs {
+		if sc.generate != nil {
+			g, err := sc.generate()
+			if err != nil {
+				t.Fatalf("%s: %v", sc.name, err)
+			}
+			gens[sc.name] = g
+		}
+	}
 	withTable := localrun.FindDynalite(".") != ""
 	if !withTable {
 		t.Log("dynalite is not installed (make dynalite): no delivery table, so duplicate publications are counted, not failed")
@@ -366,11 +394,16 @@ func TestFaultTally(t *testing.T) {
 	for _, sc := range scs {
 		t.Run(sc.name, func(t *testing.T) {
 			row := tallyRow{scenario: sc.name}
+			g, isGen := gens[sc.name]
 			for _, e := range reports[sc.name] {
 				if e.Affected > 0 {
 					row.faulted++
 				}
-				o := judge(e, expected[e.Sample], sc)
+				want := expected[e.Sample]
+				if isGen {
+					want = g.want[e.Sample]
+				}
+				o := judge(e, want, sc)
 				row.add(o)
 				for _, p := range o.lost {
 					t.Errorf("%s: LOST: %s", e.Name, p)
@@ -389,9 +422,21 @@ func TestFaultTally(t *testing.T) {
 						t.Errorf("%s: DUPLICATE PUBLICATION: %s", e.Name, p)
 					}
 				}
+				if isGen {
+					t.Log(summary(e))
+				}
+				if sc.check != nil {
+					for _, p := range sc.check(e) {
+						t.Errorf("%s: %s", e.Name, p)
+					}
+				}
 			}
-			if row.events != len(samples) {
-				t.Errorf("%d events reported for %d samples", row.events, len(samples))
+			n := len(samples)
+			if isGen {
+				n = len(g.samples)
+			}
+			if row.events != n {
+				t.Errorf("%d events reported for %d samples", row.events, n)
 			}
 			checkScenario(t, sc, row)
 			rows = append(rows, row)
@@ -414,6 +459,14 @@ func checkScenario(t *testing.T, sc scenario, row tallyRow) {
 	if sc.name == faultFree {
 		if row.faulted != 0 || row.retried != 0 || row.published == 0 || row.requeued == 0 || row.clean == 0 {
 			t.Errorf("fault-free run: %+v; want published, clean and re-queued events and no retry", row)
+		}
+		return
+	}
+	if sc.generate != nil {
+		// No fault: the generated events are the scenario; none may fail
+		// the function (a retry would end in the dead-letter queue).
+		if row.retried != 0 {
+			t.Errorf("%d events retried in a run without faults", row.retried)
 		}
 		return
 	}
@@ -462,12 +515,23 @@ func runScenarios(t *testing.T, dir string, scs []scenario, samples []int, calls
 	var shards []*shard
 	for _, sc := range scs {
 		of := max(sc.shards, 1)
+		idx, cl := samples, calls
+		if sc.generate != nil {
+			g, err := sc.generate()
+			if err != nil {
+				t.Fatalf("%s: %v", sc.name, err)
+			}
+			idx, cl = nil, nil
+			for i := range g.samples {
+				idx = append(idx, i)
+			}
+		}
 		for n := range of {
 			var part []int
-			for j := n; j < len(samples); j += of {
-				part = append(part, samples[j])
+			for j := n; j < len(idx); j += of {
+				part = append(part, idx[j])
 			}
-			shards = append(shards, &shard{sc: sc, n: n, of: of, job: tallyJob{Scenario: sc.name, Samples: part, Calls: calls,
+			shards = append(shards, &shard{sc: sc, n: n, of: of, job: tallyJob{Scenario: sc.name, Samples: part, Calls: cl,
 				RIE: rie, Bootstrap: bootstrap, Out: filepath.Join(dir, fmt.Sprintf("%s-%d.json", sc.name, n))}})
 		}
 	}
@@ -566,13 +630,23 @@ func runTallyJob(t *testing.T, jobFile string) {
 	if sc.name == "" {
 		t.Fatalf("no scenario %q", job.Scenario)
 	}
-	all, err := localrun.LoadSamples("../../events/samples", "")
-	if err != nil {
+	var all, dups []localrun.Sample
+	if sc.generate != nil {
+		g, err := sc.generate()
+		if err != nil {
+			t.Fatalf("%s: %v", sc.name, err)
+		}
+		all, dups = g.samples, g.duplicates
+	} else if all, err = localrun.LoadSamples("../../events/samples", ""); err != nil {
 		t.Fatal(err)
 	}
 	samples := make([]localrun.Sample, len(job.Samples))
+	again := make([]localrun.Sample, len(job.Samples))
 	for k, i := range job.Samples {
-		samples[k] = all[i]
+		samples[k], again[k] = all[i], all[i]
+		if dups != nil {
+			again[k] = dups[i]
+		}
 	}
 	settings := append(slices.Clone(tallySettings), sc.settings...)
 	var fnOut lockedBuffer
@@ -666,7 +740,7 @@ func runTallyJob(t *testing.T, jobFile string) {
 	}
 
 	if sc.duplicate {
-		results, _, err := localrun.Run(ctx, localrun.Options{RIE: job.RIE, Bootstrap: job.Bootstrap, Samples: samples,
+		results, _, err := localrun.Run(ctx, localrun.Options{RIE: job.RIE, Bootstrap: job.Bootstrap, Samples: again,
 			FunctionOutput: &fnOut, Settings: settings, ColdStart: sc.coldStart, RecheckTimeout: time.Minute, DynamoDB: db})
 		if err != nil {
 			t.Fatalf("duplicate run: %v", err)
