@@ -8,7 +8,6 @@ import (
 	"io"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -394,42 +393,12 @@ type pickedResult struct {
 // evaluatePicked evaluates on several workers and yields the verdicts in
 // the order of the records, at most a window of them in flight.
 func evaluatePicked(ctx context.Context, in <-chan backfill.Picked, workers int, eval audit.Evaluator) <-chan pickedResult {
-	type job struct {
-		p    backfill.Picked
-		done chan pickedResult
-	}
-	jobs := make(chan job, workers)
-	pending := make(chan chan pickedResult, 4*workers)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for j := range jobs {
-				if j.p.Item.Err != nil && j.p.Item.Record == nil {
-					j.done <- pickedResult{err: j.p.Item.Err}
-					continue
-				}
-				j.done <- pickedResult{v: eval(ctx, j.p.Item)}
-			}
-		})
-	}
-	go func() {
-		for p := range in {
-			done := make(chan pickedResult, 1)
-			pending <- done
-			jobs <- job{p, done}
+	return mapOrdered(in, workers, func(p backfill.Picked) pickedResult {
+		if p.Item.Err != nil && p.Item.Record == nil {
+			return pickedResult{err: p.Item.Err}
 		}
-		close(jobs)
-		close(pending)
-		wg.Wait()
-	}()
-	out := make(chan pickedResult)
-	go func() {
-		defer close(out)
-		for done := range pending {
-			out <- <-done
-		}
-	}()
-	return out
+		return pickedResult{v: eval(ctx, p.Item)}
+	})
 }
 
 func rulesEventNames(p backfill.Plan) []string {

@@ -17,31 +17,39 @@ type evaluated struct {
 // their verdicts in input order. At most a bounded window of items is in
 // flight, so memory stays flat however long the input.
 func evaluateOrdered(ctx context.Context, items <-chan work, workers int) <-chan evaluated {
+	return mapOrdered(items, workers, func(w work) evaluated {
+		return evaluated{w, w.engine.Evaluate(ctx, w.item)}
+	})
+}
+
+// mapOrdered applies f to the items on several workers and yields the
+// results in input order, at most 4*workers items in flight.
+func mapOrdered[In, Out any](items <-chan In, workers int, f func(In) Out) <-chan Out {
 	type job struct {
-		work
-		done chan evaluated
+		in   In
+		done chan Out
 	}
 	jobs := make(chan job, workers)
-	pending := make(chan chan evaluated, 4*workers)
+	pending := make(chan chan Out, 4*workers)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			for j := range jobs {
-				j.done <- evaluated{j.work, j.engine.Evaluate(ctx, j.item)}
+				j.done <- f(j.in)
 			}
 		})
 	}
 	go func() {
-		for w := range items {
-			done := make(chan evaluated, 1)
+		for in := range items {
+			done := make(chan Out, 1)
 			pending <- done
-			jobs <- job{w, done}
+			jobs <- job{in, done}
 		}
 		close(jobs)
 		close(pending)
 		wg.Wait()
 	}()
-	out := make(chan evaluated)
+	out := make(chan Out)
 	go func() {
 		defer close(out)
 		for done := range pending {

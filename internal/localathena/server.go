@@ -19,7 +19,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -31,6 +30,7 @@ import (
 	"time"
 
 	"github.com/ebsguard/ebsguard/internal/backfill"
+	"github.com/ebsguard/ebsguard/internal/loopback"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 )
@@ -176,20 +176,11 @@ func (s *Server) AddTable(ctx context.Context, t backfill.Table, location string
 
 // Start listens on 127.0.0.1 at a free port (or addr, a loopback address).
 func (s *Server) Start(addr string) error {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil || !net.ParseIP(host).IsLoopback() {
-		return fmt.Errorf("localathena listens on loopback only, not %q", addr)
-	}
-	l, err := net.Listen("tcp", addr)
+	srv, url, err := loopback.Serve("localathena", addr, s)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
-	s.url = "http://" + l.Addr().String()
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go s.srv.Serve(l)
+	s.srv, s.url = srv, url
 	return nil
 }
 

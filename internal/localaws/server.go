@@ -22,14 +22,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"net"
 	"net/http"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/ebsguard/ebsguard/internal/loopback"
 	"github.com/ebsguard/ebsguard/lambda/world"
 )
 
@@ -71,20 +70,11 @@ func New(w *world.World, defaultAccount string) *Server {
 // Start listens on 127.0.0.1 at a free port (or addr, which must be a
 // loopback address) and serves until Close.
 func (s *Server) Start(addr string) error {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil || !net.ParseIP(host).IsLoopback() {
-		return fmt.Errorf("localaws listens on loopback only, not %q", addr)
-	}
-	l, err := net.Listen("tcp", addr)
+	srv, url, err := loopback.Serve("localaws", addr, s)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
-	s.url = "http://" + l.Addr().String()
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go s.srv.Serve(l)
+	s.srv, s.url = srv, url
 	return nil
 }
 

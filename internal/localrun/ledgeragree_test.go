@@ -17,16 +17,8 @@ import (
 // edge too) run against Memory and against the Table on dynalite, and every
 // answer is compared.
 func TestLedgerMemoryAgreesWithTable(t *testing.T) {
-	cli := FindDynalite(".")
-	if cli == "" {
-		t.Skip("dynalite is not installed (make dynalite)")
-	}
+	d := startDynalite(t)
 	ctx := context.Background()
-	d, err := StartDynamoDB(ctx, cli)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
 	const lease = 10 * time.Second
 	seeds := 30
 	if testing.Short() {

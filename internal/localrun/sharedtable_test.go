@@ -16,16 +16,8 @@ import (
 // deliveries never holds a window, even for an event whose ID looks like a
 // window's partition key.
 func TestNoticeWindowsInDeliveryTable(t *testing.T) {
-	cli := FindDynalite(".")
-	if cli == "" {
-		t.Skip("dynalite is not installed (make dynalite)")
-	}
+	d := startDynalite(t)
 	ctx := context.Background()
-	d, err := StartDynamoDB(ctx, cli)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
 	now := time.Date(2026, 12, 6, 10, 20, 0, 0, time.UTC)
 	ledger := delivery.NewTable(d.Client(), DeliveryTable, 5*time.Minute, 52*time.Hour, func() time.Time { return now })
 	windows := noticewindow.NewTable(d.Client(), DeliveryTable, time.Hour)

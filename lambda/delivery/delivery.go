@@ -40,7 +40,7 @@ func NoticeKey(eventID, kind string) Key {
 // Digest is the key's stable hash: 64 lowercase hex characters, the
 // dedupeKey a subscriber sees for this finding.
 func (k Key) Digest() string {
-	return digest("finding", k.EventID, k.Resource, k.Code)
+	return HashParts("finding", k.EventID, k.Resource, k.Code)
 }
 
 // Claim is the answer to a claim of some keys.
@@ -68,9 +68,11 @@ type Ledger interface {
 	Published(ctx context.Context, eventID string) ([]Key, error)
 }
 
-// digest hashes its parts, each prefixed with its length so that no two
-// different lists of parts hash the same input.
-func digest(parts ...string) string {
+// HashParts hashes its parts, each prefixed with its length so that no two
+// different lists of parts hash the same input: 64 lowercase hex
+// characters. The ledger's keys and the notifications' dedupe keys are
+// both made with it, so that they agree.
+func HashParts(parts ...string) string {
 	h := sha256.New()
 	for _, p := range parts {
 		h.Write([]byte(strconv.Itoa(len(p))))

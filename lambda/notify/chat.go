@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/ebsguard/ebsguard/lambda/delivery"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
 
@@ -192,7 +193,7 @@ func ThreadID(eventID string) string {
 	if threadSafe.MatchString(eventID) {
 		return "ebsguard-" + eventID
 	}
-	return "ebsguard-" + digest("thread", eventID)[:32]
+	return "ebsguard-" + delivery.HashParts("thread", eventID)[:32]
 }
 
 func chatSafe(s string) string {

@@ -1,11 +1,9 @@
 package notify
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"slices"
-	"strconv"
 
+	"github.com/ebsguard/ebsguard/lambda/delivery"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
 
@@ -17,7 +15,7 @@ import (
 // Keys are 64 lowercase hex characters: short whatever the record holds, and
 // within what SNS allows for an attribute value and a FIFO deduplication ID.
 func findingKey(eventID, resource, code string) string {
-	return digest("finding", eventID, resource, code)
+	return delivery.HashParts("finding", eventID, resource, code)
 }
 
 // DedupeKey identifies the content of a message, so that a subscriber can
@@ -29,24 +27,12 @@ func findingKey(eventID, resource, code string) string {
 // waited (nor any rewording of the reason) changes it.
 func DedupeKey(v verify.Verdict) string {
 	if v.Status == verify.StatusError {
-		return digest("error", v.EventID, string(v.ErrorClass))
+		return delivery.HashParts("error", v.EventID, string(v.ErrorClass))
 	}
 	keys := make([]string, 0, len(v.Findings))
 	for _, f := range v.Findings {
 		keys = append(keys, findingKey(v.EventID, f.Resource, f.Code))
 	}
 	slices.Sort(keys)
-	return digest(append([]string{"findings", v.EventID}, slices.Compact(keys)...)...)
-}
-
-// digest hashes its parts, each prefixed with its length so that no two
-// different lists of parts hash the same input.
-func digest(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write([]byte(strconv.Itoa(len(p))))
-		h.Write([]byte{':'})
-		h.Write([]byte(p))
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	return delivery.HashParts(append([]string{"findings", v.EventID}, slices.Compact(keys)...)...)
 }

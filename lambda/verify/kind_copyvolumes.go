@@ -109,17 +109,9 @@ func (copyVolumes) targets(s *session, r *cloudtrail.Record) ([]target, error) {
 	region := s.region
 	// The result first: a copy that failed or never appeared ends here,
 	// whatever became of its source.
-	vol, err := s.volume(region, req.VolumeID)
-	visible := err == nil
-	switch {
-	case isNotFound(err) && s.gone():
-		return nil, skip{ReasonCreationFailed}
-	case isNotFound(err):
-		// Not listed yet: pending until the re-check backoff has passed.
-	case err != nil:
+	vol, visible, err := newVolume(s, region, req.VolumeID)
+	if err != nil {
 		return nil, err
-	case vol.State == ec2types.VolumeStateError:
-		return nil, skip{ReasonCreationFailed}
 	}
 	t := target{region: region, parent: req.VolumeID, requestKey: req.KMSKeyID,
 		src: source{SnapshotID: req.SourceVolumeID, Region: region}}

@@ -21,6 +21,27 @@ type createVolume struct{}
 
 func (createVolume) quick() bool { return true }
 
+// newVolume describes the volume a CreateVolume or CopyVolumes response
+// names; visible is false while it is not listed yet (EC2's eventual
+// consistency: pending). A volume in state error, or never listed after the
+// re-check backoff, is the creation-failed skip: a volume whose key was
+// disabled or unusable is recorded as a success and then disappears
+// (spec/rules.md, CreateVolume).
+func newVolume(s *session, region, id string) (vol ec2types.Volume, visible bool, err error) {
+	vol, err = s.volume(region, id)
+	switch {
+	case isNotFound(err) && s.gone():
+		return vol, false, skip{ReasonCreationFailed}
+	case isNotFound(err):
+		return vol, false, nil
+	case err != nil:
+		return vol, false, err
+	case vol.State == ec2types.VolumeStateError:
+		return vol, true, skip{ReasonCreationFailed}
+	}
+	return vol, true, nil
+}
+
 // createVolumeParameters is CreateVolume's requestParameters; CloudTrail names
 // the Availability Zone "zone" (older records) or "availabilityZone", or by ID
 // "availabilityZoneId":
@@ -97,20 +118,9 @@ func (createVolume) targets(s *session, r *cloudtrail.Record) ([]target, error) 
 		src: source{SnapshotID: req.SnapshotID, Region: region, State: rules.EmptySource}}
 	// The result first: a volume that failed or is gone ends here, whatever
 	// became of its source snapshot.
-	vol, err := s.volume(region, req.VolumeID)
-	visible := err == nil
-	switch {
-	case isNotFound(err) && s.gone():
-		// Named by the response, never listed after the backoff: a volume
-		// whose key was disabled or unusable is recorded as a success and
-		// then disappears (spec/rules.md, CreateVolume).
-		return nil, skip{ReasonCreationFailed}
-	case isNotFound(err):
-		// Not listed yet (EC2's eventual consistency): pending.
-	case err != nil:
+	vol, visible, err := newVolume(s, region, req.VolumeID)
+	if err != nil {
 		return nil, err
-	case vol.State == ec2types.VolumeStateError:
-		return nil, skip{ReasonCreationFailed}
 	}
 	if req.SnapshotID != "" {
 		snaps, err := s.snapshots(region, []string{req.SnapshotID})

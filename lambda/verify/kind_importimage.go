@@ -110,33 +110,15 @@ func readImportImage(r *cloudtrail.Record) (importImageRequest, error) {
 	return req, nil
 }
 
-// importImageTaskAnswer is one task as DescribeImportImageTasks gives it, or
-// that it is not listed.
-type importImageTaskAnswer struct {
-	Task   ec2types.ImportImageTask
-	Listed bool
-}
-
 // importImageTask describes one import image task, once per event.
-func (s *session) importImageTask(region, id string) (importImageTaskAnswer, error) {
-	return remember(s, "importimage/"+s.account+"/"+region+"/"+id, perEvent, func() (importImageTaskAnswer, error) {
-		c, err := s.ec2(region)
-		if err != nil {
-			return importImageTaskAnswer{}, err
-		}
+func (s *session) importImageTask(region, id string) (importTaskAnswer[ec2types.ImportImageTask], error) {
+	return importTask(s, "importimage", "image", region, id, func(c EC2API) ([]ec2types.ImportImageTask, error) {
 		out, err := c.DescribeImportImageTasks(s.ctx, &ec2.DescribeImportImageTasksInput{ImportTaskIds: []string{id}})
-		if err != nil && !isNotFound(err) && !isTaskNotFound(err) {
-			return importImageTaskAnswer{}, fmt.Errorf("describe import image task %s in %s: %w", id, region, err)
+		if out == nil {
+			return nil, err
 		}
-		if out != nil {
-			for _, t := range out.ImportImageTasks {
-				if aws.ToString(t.ImportTaskId) == id {
-					return importImageTaskAnswer{Task: t, Listed: true}, nil
-				}
-			}
-		}
-		return importImageTaskAnswer{}, nil
-	})
+		return out.ImportImageTasks, err
+	}, func(t ec2types.ImportImageTask) *string { return t.ImportTaskId })
 }
 
 // importedResult is one snapshot of the imported AMI: its device and ID.

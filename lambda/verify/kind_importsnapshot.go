@@ -131,39 +131,15 @@ func readImportSnapshot(r *cloudtrail.Record) (importSnapshotRequest, error) {
 	return req, nil
 }
 
-// importSnapshotTaskAnswer is one task as DescribeImportSnapshotTasks gives
-// it, or that it is not listed.
-type importSnapshotTaskAnswer struct {
-	Task   ec2types.ImportSnapshotTask
-	Listed bool
-}
-
-// importSnapshotTask describes one import snapshot task; it changes until it
-// ends, so it is asked once per event.
-func (s *session) importSnapshotTask(region, id string) (importSnapshotTaskAnswer, error) {
-	return remember(s, "importsnap/"+s.account+"/"+region+"/"+id, perEvent, func() (importSnapshotTaskAnswer, error) {
-		c, err := s.ec2(region)
-		if err != nil {
-			return importSnapshotTaskAnswer{}, err
-		}
+// importSnapshotTask describes one import snapshot task, once per event.
+func (s *session) importSnapshotTask(region, id string) (importTaskAnswer[ec2types.ImportSnapshotTask], error) {
+	return importTask(s, "importsnap", "snapshot", region, id, func(c EC2API) ([]ec2types.ImportSnapshotTask, error) {
 		out, err := c.DescribeImportSnapshotTasks(s.ctx, &ec2.DescribeImportSnapshotTasksInput{ImportTaskIds: []string{id}})
-		if err != nil && !isNotFound(err) && !isTaskNotFound(err) {
-			return importSnapshotTaskAnswer{}, fmt.Errorf("describe import snapshot task %s in %s: %w", id, region, err)
+		if out == nil {
+			return nil, err
 		}
-		if out != nil {
-			for _, t := range out.ImportSnapshotTasks {
-				if aws.ToString(t.ImportTaskId) == id {
-					return importSnapshotTaskAnswer{Task: t, Listed: true}, nil
-				}
-			}
-		}
-		return importSnapshotTaskAnswer{}, nil
-	})
-}
-
-// isTaskNotFound tells EC2's answer for a task ID it does not know.
-func isTaskNotFound(err error) bool {
-	return strings.HasPrefix(ErrorCode(err), "InvalidConversionTaskId")
+		return out.ImportSnapshotTasks, err
+	}, func(t ec2types.ImportSnapshotTask) *string { return t.ImportTaskId })
 }
 
 // importedSnapshot finds the snapshot VM Import created for a task no longer
@@ -187,15 +163,6 @@ func (s *session) importedSnapshot(region, taskID string) (string, error) {
 		}
 		return "", nil
 	})
-}
-
-// importFailed is the skip of a task that ended deleting, deleted or error.
-func importFailed(status, message string) (skip, bool) {
-	switch strings.ToLower(status) {
-	case "deleting", "deleted", "error":
-		return skip{ReasonImportFailed + message}, true
-	}
-	return skip{}, false
 }
 
 func (importSnapshot) targets(s *session, r *cloudtrail.Record) ([]target, error) {

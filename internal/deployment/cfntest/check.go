@@ -75,13 +75,15 @@ func (d *Deployment) CheckRecheckQueues(t testing.TB, queueID, deadLettersID str
 		t.Errorf("re-check dead-letter queue %s: %s; want %s", deadLettersID, JSON(dl), JSON(wantDL))
 	}
 	for _, id := range []string{queueID, deadLettersID} {
-		if !d.deniesInsecureTransport(id) {
+		if !d.queueDenies(id, "sqs:*", map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}}) {
 			t.Errorf("queue %s: no queue policy denies requests without TLS", id)
 		}
 	}
 }
 
-func (d *Deployment) deniesInsecureTransport(queueID string) bool {
+// queueDenies reports whether a queue policy of the queue denies action to
+// every principal under condition.
+func (d *Deployment) queueDenies(queueID, action string, condition any) bool {
 	for _, pid := range d.OfType("AWS::SQS::QueuePolicy") {
 		p := d.Resources[pid].Properties
 		if !slices.ContainsFunc(list(p["Queues"]), func(q any) bool { return equal(q, Ref(queueID)) }) {
@@ -90,9 +92,9 @@ func (d *Deployment) deniesInsecureTransport(queueID string) bool {
 		stmts, _ := Statements(p["PolicyDocument"])
 		for _, s := range stmts {
 			anyone := equal(s.Principal, "*") || equal(s.Principal, map[string]any{"AWS": "*"})
-			if s.Effect == "Deny" && anyone && slices.Contains(s.Action, "sqs:*") &&
+			if s.Effect == "Deny" && anyone && slices.Contains(s.Action, action) &&
 				slices.ContainsFunc(s.Resource, func(r any) bool { return equal(r, GetAtt(queueID, "Arn")) }) &&
-				equal(s.Condition, map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}}) {
+				equal(s.Condition, condition) {
 				return true
 			}
 		}

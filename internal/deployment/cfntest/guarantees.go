@@ -1,7 +1,6 @@
 package cfntest
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/ebsguard/ebsguard/internal/deployment"
@@ -12,20 +11,8 @@ import (
 // re-check message is trusted only because only the function can write one.
 func (d *Deployment) CheckRecheckSenders(t testing.TB, queueID string, role any) {
 	t.Helper()
-	for _, pid := range d.OfType("AWS::SQS::QueuePolicy") {
-		p := d.Resources[pid].Properties
-		if !slices.ContainsFunc(list(p["Queues"]), func(q any) bool { return equal(q, Ref(queueID)) }) {
-			continue
-		}
-		stmts, _ := Statements(p["PolicyDocument"])
-		for _, s := range stmts {
-			anyone := equal(s.Principal, "*") || equal(s.Principal, map[string]any{"AWS": "*"})
-			if s.Effect == "Deny" && anyone && slices.Contains(s.Action, "sqs:SendMessage") &&
-				slices.ContainsFunc(s.Resource, func(r any) bool { return equal(r, GetAtt(queueID, "Arn")) }) &&
-				equal(s.Condition, map[string]any{"ArnNotEquals": map[string]any{"aws:PrincipalArn": role}}) {
-				return
-			}
-		}
+	if d.queueDenies(queueID, "sqs:SendMessage", map[string]any{"ArnNotEquals": map[string]any{"aws:PrincipalArn": role}}) {
+		return
 	}
 	t.Errorf("queue %s: no queue policy denies sqs:SendMessage to every principal but %s", queueID, JSON(role))
 }
