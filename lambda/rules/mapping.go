@@ -15,9 +15,11 @@ type Mapping struct {
 func (m Mapping) InstanceStore() bool { return m.VirtualName != "" }
 
 // MergeMappings applies launch-template and request mappings over the AMI's,
-// device by device (spec/rules.md, RunInstances): a later layer replaces the
-// mapping of the same device, but one without a snapshot keeps the snapshot
-// the device had; NoDevice removes the device. The result keeps the AMI's
+// device by device and field by field (spec/rules.md, RunInstances): a later
+// layer replaces the mapping of the same device, but one without a snapshot
+// keeps the snapshot the device had, and one that sets neither Encrypted nor
+// a key keeps the encryption parameters the device had (an AMI's empty
+// mapping may carry its own Encrypted); NoDevice removes the device. The result keeps the AMI's
 // order, then devices in the order the later layers add them, and contains
 // no NoDevice entries.
 func MergeMappings(layers ...[]Mapping) []Mapping {
@@ -31,8 +33,13 @@ func MergeMappings(layers ...[]Mapping) []Mapping {
 				out = append(out, m)
 				continue
 			}
-			if m.SnapshotID == "" && m.VirtualName == "" && !m.NoDevice {
-				m.SnapshotID = out[i].SnapshotID
+			if m.VirtualName == "" && !m.NoDevice {
+				if m.SnapshotID == "" {
+					m.SnapshotID = out[i].SnapshotID
+				}
+				if m.Encrypted == Omitted && m.KMSKeyID == "" {
+					m.Encrypted, m.KMSKeyID = out[i].Encrypted, out[i].KMSKeyID
+				}
 			}
 			out[i] = m
 		}

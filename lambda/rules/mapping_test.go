@@ -49,3 +49,31 @@ func TestMergeMappings(t *testing.T) {
 		})
 	}
 }
+
+// An AMI's mapping of a new empty volume may carry its own Encrypted; it is
+// the row's Encrypted unless the template or the request sets one.
+func TestMergeMappingsAMIEmptyEncrypted(t *testing.T) {
+	ami := []rules.Mapping{
+		{DeviceName: "/dev/xvda", SnapshotID: "snap-root"},
+		{DeviceName: "/dev/sdf", Encrypted: rules.True},
+	}
+	tests := []struct {
+		name              string
+		template, request []rules.Mapping
+		want              rules.Mapping
+	}{
+		{"AMI flag alone", nil, nil, rules.Mapping{DeviceName: "/dev/sdf", Encrypted: rules.True}},
+		{"overrides that set nothing keep it", []rules.Mapping{{DeviceName: "/dev/sdf"}}, []rules.Mapping{{DeviceName: "/dev/sdf"}}, rules.Mapping{DeviceName: "/dev/sdf", Encrypted: rules.True}},
+		{"the request sets false", nil, []rules.Mapping{{DeviceName: "/dev/sdf", Encrypted: rules.False}}, rules.Mapping{DeviceName: "/dev/sdf", Encrypted: rules.False}},
+		{"the template sets false", []rules.Mapping{{DeviceName: "/dev/sdf", Encrypted: rules.False}}, nil, rules.Mapping{DeviceName: "/dev/sdf", Encrypted: rules.False}},
+		{"a key alone replaces the encryption parameters", nil, []rules.Mapping{{DeviceName: "/dev/sdf", KMSKeyID: "alias/web"}}, rules.Mapping{DeviceName: "/dev/sdf", KMSKeyID: "alias/web"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := rules.MergeMappings(append([]rules.Mapping(nil), ami...), tt.template, tt.request)
+			if len(got) != 2 || !reflect.DeepEqual(got[1], tt.want) {
+				t.Errorf("MergeMappings() = %+v; want /dev/sdf %+v", got, tt.want)
+			}
+		})
+	}
+}

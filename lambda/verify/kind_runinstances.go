@@ -155,15 +155,21 @@ func launchSource(s *session, region string, img ec2types.Image, m rules.Mapping
 	return sourceOf(s, region, img, synthetic, snaps), nil
 }
 
-// amiMappings turns an AMI's mappings into the merge's base layer. The AMI's
-// Encrypted and KmsKeyId describe its snapshots, not a request, so they are
-// not carried as request parameters.
+// amiMappings turns an AMI's mappings into the merge's base layer. For a
+// mapping from a snapshot the AMI's Encrypted and KmsKeyId describe that
+// snapshot, not a request, so they are not carried. A new empty volume's
+// mapping may carry its own Encrypted (RegisterImage and CreateImage accept it
+// only there, never a KmsKeyId): it is the row's Encrypted unless the template
+// or the request sets one (spec/rules.md, RunInstances).
 func amiMappings(ms []ec2types.BlockDeviceMapping) []rules.Mapping {
 	var out []rules.Mapping
 	for _, m := range ms {
 		rm := rules.Mapping{DeviceName: aws.ToString(m.DeviceName), VirtualName: aws.ToString(m.VirtualName), NoDevice: m.NoDevice != nil}
 		if m.Ebs != nil {
 			rm.SnapshotID = aws.ToString(m.Ebs.SnapshotId)
+			if rm.SnapshotID == "" {
+				rm.Encrypted = rules.FlagOf(m.Ebs.Encrypted)
+			}
 		}
 		out = append(out, rm)
 	}
