@@ -13,22 +13,32 @@ import (
 )
 
 // EventNames are the CloudTrail events the guardrail evaluates: one per kind
-// of the rules' registry.
+// of the rules' registry, then the settings calls.
 var EventNames = rules.EventNames()
 
-// EventList names the events for a person, as descriptions say them:
-// "A, B and C".
-func EventList() string {
-	n := len(EventNames)
-	if n < 2 {
-		return strings.Join(EventNames, "")
+// kindEventNames are the events of the kinds that create volumes or snapshots.
+func kindEventNames() []string {
+	var out []string
+	for _, k := range rules.Kinds() {
+		out = append(out, k.EventName)
 	}
-	return strings.Join(EventNames[:n-1], ", ") + " and " + EventNames[n-1]
+	return out
+}
+
+// EventList names the calls that create volumes or snapshots for a person,
+// as descriptions say them: "A, B and C".
+func EventList() string {
+	names := kindEventNames()
+	n := len(names)
+	if n < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:n-1], ", ") + " and " + names[n-1]
 }
 
 // FunctionDescription describes the function in both deployments.
 func FunctionDescription() string {
-	return "ebsguard: checks the KMS key of the volumes and snapshots that " + EventList() + " create"
+	return "ebsguard: checks the KMS key of the volumes and snapshots that " + EventList() + " create, and EBS encryption settings changes"
 }
 
 // EventPattern is the EventBridge pattern that routes those events, as

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ebsguard/ebsguard/internal/deployment"
+	"github.com/ebsguard/ebsguard/lambda/rules"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
 
@@ -145,8 +146,8 @@ func TestEventDescriptions(t *testing.T) {
 	if got, want := deployment.EventList(), "RunInstances, CopyImage, CreateVolume and CopySnapshot"; got != want {
 		t.Errorf("EventList = %q; want %q", got, want)
 	}
-	for _, n := range deployment.EventNames {
-		if !strings.Contains(deployment.FunctionDescription(), n) {
+	for _, k := range rules.Kinds() {
+		if n := k.EventName; !strings.Contains(deployment.FunctionDescription(), n) {
 			t.Errorf("the function's description does not name %s", n)
 		}
 	}

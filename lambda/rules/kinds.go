@@ -70,11 +70,15 @@ func KindByEvent(eventName string) (Kind, bool) {
 	return Kind{}, false
 }
 
-// EventNames lists the CloudTrail events of every kind.
+// EventNames lists the CloudTrail events of every kind, then the settings
+// calls (table_settings.go): every event the guardrail evaluates.
 func EventNames() []string {
-	out := make([]string, len(kinds))
-	for i, k := range kinds {
-		out[i] = k.EventName
+	out := make([]string, 0, len(kinds)+len(settingChanges))
+	for _, k := range kinds {
+		out = append(out, k.EventName)
+	}
+	for _, c := range settingChanges {
+		out = append(out, c.EventName)
 	}
 	return out
 }

@@ -20,6 +20,7 @@ type Engine struct {
 	policy  Policy
 	cache   *cache
 	now     func() time.Time
+	history *SettingsHistory
 }
 
 // Config configures an Engine.
@@ -32,6 +33,11 @@ type Config struct {
 	CacheTTL time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Settings are the settings-change records known for the input (replay,
+	// audit, backfill): records are judged against the settings of their
+	// time (spec/rules.md, "Settings as they were at the event"). Nil means
+	// none: today's settings.
+	Settings *SettingsHistory
 }
 
 // New returns an engine.
@@ -40,13 +46,16 @@ func New(cfg Config) *Engine {
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine{clients: cfg.Clients, policy: cfg.Policy, cache: newCache(cfg.CacheTTL, now), now: now}
+	return &Engine{clients: cfg.Clients, policy: cfg.Policy, cache: newCache(cfg.CacheTTL, now), now: now, history: cfg.Settings}
 }
 
 // Check says which look at a record this is: the first (Attempt 0, as in
 // replay), or a later re-check of results that were not visible yet.
 type Check struct {
 	Attempt int
+	// Settings are EBD and DEF as the first look read them, carried in the
+	// re-check messages: a later look judges against them, not today's.
+	Settings *CarriedSettings
 }
 
 // skip ends an evaluation with status skipped.
@@ -117,11 +126,12 @@ func (e *Engine) evaluate(ctx context.Context, it cloudtrail.Item, c Check, v *V
 		return skip{fmt.Sprintf("unsupported:event:%s:%s", src, r.EventName)}
 	}
 	k, ok := rules.KindByEvent(string(r.EventName))
-	if !ok {
+	change, isSetting := rules.SettingChangeByEvent(string(r.EventName))
+	if !ok && !isSetting {
 		return skip{"unsupported:event:" + string(r.EventName)}
 	}
 	impl, ok := kinds[k.Op]
-	if !ok {
+	if !ok && !isSetting {
 		return fmt.Errorf("no engine for %s", k.EventName) // TestEveryKindHasAnEngine prevents this
 	}
 	if !ValidAccount(v.Account) {
@@ -144,7 +154,10 @@ func (e *Engine) evaluate(ctx context.Context, it cloudtrail.Item, c Check, v *V
 		return fmt.Errorf("invalid eventTime %q: not a timestamp", v.EventTime)
 	}
 	s := &session{ctx: ctx, clients: e.clients, cache: e.cache, kind: k, account: v.Account, region: v.Region, when: when, check: c,
-		now: e.now, calls: v.Calls, memo: map[string]any{}, reused: map[string]bool{}}
+		now: e.now, calls: v.Calls, memo: map[string]any{}, reused: map[string]bool{}, history: e.history, carried: c.Settings}
+	if isSetting {
+		return e.judgeSetting(s, change, r, v) // kind_settings.go
+	}
 	if err := e.judgeAll(s, k, impl, r, v); err != nil {
 		return err
 	}
@@ -160,6 +173,7 @@ func (e *Engine) evaluate(ctx context.Context, it cloudtrail.Item, c Check, v *V
 	}
 	v.Warnings = s.warnings
 	v.RetrySoon = impl.quick()
+	v.Settings = s.readSettings()
 	return nil
 }
 
@@ -252,6 +266,7 @@ func (e *Engine) judge(s *session, t target) (Resource, []Finding, error) {
 		return res, nil, err
 	}
 	res.Expected = &Expected{Encrypted: p.Expected.Encrypted, KMSKeyARN: p.Expected.KMSKeyARN, Alternatives: p.Alternatives}
+	p, widened, anyKey := s.widen(t, p, ks, &res) // settings_at.go
 	if t.actual == nil {
 		return res, nil, nil
 	}
@@ -260,7 +275,11 @@ func (e *Engine) judge(s *session, t target) (Resource, []Finding, error) {
 		return res, nil, err
 	}
 	var out []Finding
-	for _, f := range rules.Judge(p, *t.actual, ks.Keys, pol) {
+	judged := rules.Judge(p, *t.actual, ks.Keys, pol)
+	if widened {
+		judged = s.rejudge(t, p, anyKey, *t.actual, ks, judged)
+	}
+	for _, f := range judged {
 		res.Findings = append(res.Findings, f.Code)
 		out = append(out, Finding{Code: f.Code, Severity: f.Severity, Resource: t.resource,
 			Message: message(f.Code, t, res, ks.Keys, pol, s.account)})

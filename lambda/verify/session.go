@@ -66,6 +66,10 @@ type session struct {
 	reused     map[string]bool
 	refreshing bool
 	warnings   []string
+	// history and carried say what the settings were at the record's time
+	// (settings_at.go).
+	history *SettingsHistory
+	carried *CarriedSettings
 }
 
 // remember answers from the event's memo, then from the engine's cache, and
@@ -383,6 +387,9 @@ func (s *session) launchTemplate(region, id, name, version string) (templateVers
 
 // ebd returns whether encryption by default is on.
 func (s *session) ebd(region string) (bool, error) {
+	if v, known, _ := s.ebdAtEvent(region); known {
+		return v, nil
+	}
 	return remember(s, "ebd/"+s.account+"/"+region, setting, func() (bool, error) {
 		c, err := s.ec2(region)
 		if err != nil {
@@ -398,6 +405,9 @@ func (s *session) ebd(region string) (bool, error) {
 
 // defaultKeyRef returns the account's default EBS key reference as EC2 gives it.
 func (s *session) defaultKeyRef(region string) (string, error) {
+	if ref, known := s.defAtEvent(region); known {
+		return ref, nil
+	}
 	return remember(s, "defaultkey/"+s.account+"/"+region, setting, func() (string, error) {
 		c, err := s.ec2(region)
 		if err != nil {
