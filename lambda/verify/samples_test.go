@@ -68,6 +68,9 @@ type resourceExpectation struct {
 	// ExpectedEncryptedNull says `expected.encrypted` is null: the rows
 	// accepted for an unknown EBD disagree on it.
 	ExpectedEncryptedNull bool `json:"expectedEncryptedNull,omitempty"`
+	// ExpectedEncrypted, when given, is expected.encrypted where it does not
+	// follow from expectedKey: encrypted with no key named (DEF unknown).
+	ExpectedEncrypted *bool `json:"expectedEncrypted,omitempty"`
 	// ActualEncrypted, when given, is actual.encrypted where it does not
 	// follow from actualKey (a settings change: EBD off with a DEF).
 	ActualEncrypted *bool `json:"actualEncrypted,omitempty"`
@@ -268,6 +271,9 @@ func checkResource(v verify.Verdict, r verify.Resource, want resourceExpectation
 	}
 	if want.ExpectedKey != nil {
 		wantState := stateOf(*want.ExpectedKey)
+		if want.ExpectedEncrypted != nil {
+			wantState.Encrypted = *want.ExpectedEncrypted
+		}
 		switch {
 		case r.Expected == nil:
 			bad("no expected state; want %s", describe(wantState))
