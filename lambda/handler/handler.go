@@ -109,6 +109,9 @@ func (h *Handler) handleRechecks(ctx context.Context, log *slog.Logger, ev event
 		log.Info("re-check", "messageId", msg.MessageId, "eventID", recordID(items[0]), "attempt", m.Attempt,
 			emf(h.now(), metric{Name: metricRecheckAttempts, Unit: "Count", Value: 1}, metric{Name: metricRecheckAge, Unit: "Seconds", Value: age.Seconds()}))
 		st := state{attempt: m.Attempt, firstSeen: m.FirstSeen, published: m.Published}
+		if m.EBD != nil || m.DEF != "" || m.OrigEncrypted != nil {
+			st.settings = &verify.CarriedSettings{EBD: m.EBD, DEF: m.DEF, OrigEncrypted: m.OrigEncrypted, OrigKeyARN: m.OrigKeyARN}
+		}
 		if err := h.process(ctx, log, items[0], m.Record, st); err != nil {
 			log.Warn("re-check to be retried", "messageId", msg.MessageId, "error", err)
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})

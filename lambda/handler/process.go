@@ -18,6 +18,9 @@ type state struct {
 	attempt   int // 0 for the first look
 	firstSeen time.Time
 	published []recheck.Finding // the findings already published
+	// settings are EBD, DEF (and a root replacement's ORIG) as the first
+	// look read them; nil on the first look.
+	settings *verify.CarriedSettings
 }
 
 // Timing of one evaluation within an invocation.
@@ -40,7 +43,7 @@ var soonDelays = []time.Duration{time.Second, 2 * time.Second, maxSoonWait}
 func (h *Handler) process(ctx context.Context, log *slog.Logger, it cloudtrail.Item, raw []byte, st state) error {
 	evalCtx, cancel := h.evaluationContext(ctx)
 	defer cancel()
-	v := h.engine.Recheck(evalCtx, it, verify.Check{Attempt: st.attempt})
+	v := h.engine.Recheck(evalCtx, it, verify.Check{Attempt: st.attempt, Settings: st.settings})
 	for _, d := range soonDelays {
 		if !v.RetrySoon || len(v.Pending()) == 0 || v.Retryable || !h.timeLeft(ctx, d) {
 			break
@@ -50,7 +53,7 @@ func (h *Handler) process(ctx context.Context, log *slog.Logger, it cloudtrail.I
 		if h.sleep(ctx, min(d, h.schedule.Delay(1))) != nil {
 			break
 		}
-		v = h.engine.Recheck(evalCtx, it, verify.Check{Attempt: st.attempt})
+		v = h.engine.Recheck(evalCtx, it, verify.Check{Attempt: st.attempt, Settings: st.settings})
 	}
 	pending := v.Pending()
 	expired := len(pending) > 0 && v.Status != verify.StatusViolation && !v.Retryable && h.schedule.Expired(st.firstSeen, h.now())
@@ -128,6 +131,9 @@ func (h *Handler) queueRecheck(ctx context.Context, log *slog.Logger, v verify.V
 		return nil
 	}
 	m := recheck.Message{Record: raw, Attempt: st.attempt + 1, FirstSeen: st.firstSeen, Published: published}
+	if c := v.Settings; c != nil {
+		m.EBD, m.DEF, m.OrigEncrypted, m.OrigKeyARN = c.EBD, c.DEF, c.OrigEncrypted, c.OrigKeyARN
+	}
 	delay := h.schedule.Delay(m.Attempt)
 	if err := h.queue.Send(ctx, m, delay); err != nil {
 		log.Error("re-check not queued", "eventID", v.EventID, "error", err)

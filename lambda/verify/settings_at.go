@@ -18,6 +18,10 @@ import (
 type CarriedSettings struct {
 	EBD *bool  `json:"ebd,omitempty"`
 	DEF string `json:"def,omitempty"` // the reference GetEbsDefaultKmsKeyId gave
+	// OrigEncrypted and OrigKeyARN are a root replacement's original root
+	// volume, read before the swap (kind_rootreplace.go).
+	OrigEncrypted *bool  `json:"origEncrypted,omitempty"`
+	OrigKeyARN    string `json:"origKeyArn,omitempty"`
 }
 
 // NoteSettingsUnknown is the resource note of a judgement made while EBD or
@@ -82,7 +86,12 @@ func (s *session) readSettings() *CarriedSettings {
 			c.DEF = s.carried.DEF
 		}
 	}
-	if c.EBD == nil && c.DEF == "" {
+	if o, ok := s.memo[origMemoKey].(rules.State); ok {
+		c.OrigEncrypted, c.OrigKeyARN = &o.Encrypted, o.KMSKeyARN
+	} else if s.carried != nil {
+		c.OrigEncrypted, c.OrigKeyARN = s.carried.OrigEncrypted, s.carried.OrigKeyARN
+	}
+	if c.EBD == nil && c.DEF == "" && c.OrigEncrypted == nil {
 		return nil
 	}
 	return &c
