@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -67,6 +69,9 @@ func settingsPass(ctx context.Context, paths []string, stdin io.Reader) (map[str
 	for range max(1, runtime.GOMAXPROCS(0)) {
 		wg.Go(func() {
 			for in := range files {
+				if !mentionsSettings(in.path) {
+					continue // the common case: decompressed once, never scanned
+				}
 				f, err := os.Open(in.path)
 				if err != nil {
 					continue
@@ -99,4 +104,49 @@ func settingsPass(ctx context.Context, paths []string, stdin io.Reader) (map[str
 	close(files)
 	wg.Wait()
 	return hs, stdin, ctx.Err()
+}
+
+// settingsNeedles are the byte strings every settings-change record holds in
+// its event name (EnableEbsEncryptionByDefault, DisableEbs..., ModifyEbsDefaultKmsKeyId,
+// ResetEbs...). A JSON escape could hide them from a byte search; CloudTrail
+// writes event names plainly, and a file that hides them is only judged
+// against today's settings, as before this pass.
+var settingsNeedles = [][]byte{[]byte("EbsEncryptionByDefault"), []byte("EbsDefaultKmsKeyId")}
+
+// mentionsSettings reports whether a file (gzip-compressed or not) holds one
+// of the needles: a plain byte search over the decompressed stream, much
+// cheaper than the decoder's scan, so that the pass costs little more than
+// decompression when an archive holds no settings change.
+func mentionsSettings(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 64<<10)
+	var r io.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return true // let the decoder say what it is
+		}
+		defer zr.Close()
+		r = zr
+	}
+	const overlap = 32 // longer than every needle
+	buf := make([]byte, 256<<10)
+	kept := 0
+	for {
+		n, err := io.ReadFull(r, buf[kept:])
+		window := buf[:kept+n]
+		for _, needle := range settingsNeedles {
+			if bytes.Contains(window, needle) {
+				return true
+			}
+		}
+		if err != nil {
+			return err != io.EOF && err != io.ErrUnexpectedEOF
+		}
+		kept = copy(buf, window[len(window)-overlap:])
+	}
 }
