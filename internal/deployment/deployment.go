@@ -7,6 +7,7 @@
 package deployment
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/ebsguard/ebsguard/lambda/rules"
@@ -48,14 +49,33 @@ func EventPattern() map[string]any {
 	for i, n := range EventNames {
 		names[i] = n
 	}
+	// The EventBridge source of a CloudTrail eventSource: aws.ec2 for
+	// ec2.amazonaws.com, aws.ebs for the EBS direct APIs' ebs.amazonaws.com.
+	sources, eventSources := []any{}, []any{}
+	for _, src := range append([]string{rules.EC2Source}, kindSources()...) {
+		if !slices.Contains(eventSources, any(src)) {
+			eventSources = append(eventSources, src)
+			sources = append(sources, "aws."+strings.TrimSuffix(src, ".amazonaws.com"))
+		}
+	}
 	return map[string]any{
-		"source":      []any{"aws.ec2"},
+		"source":      sources,
 		"detail-type": []any{"AWS API Call via CloudTrail"},
 		"detail": map[string]any{
-			"eventSource": []any{"ec2.amazonaws.com"},
+			"eventSource": eventSources,
 			"eventName":   names,
 		},
 	}
+}
+
+// kindSources are the CloudTrail event sources of the kinds, in the
+// registry's order.
+func kindSources() []string {
+	var out []string
+	for _, k := range rules.Kinds() {
+		out = append(out, k.Source())
+	}
+	return out
 }
 
 // ReaderRoleName is the role every member account lets the central Lambda assume.

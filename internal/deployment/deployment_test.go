@@ -17,7 +17,9 @@ import (
 func TestActions(t *testing.T) {
 	engine := []string{
 		"ec2:DescribeImages",
+		"ec2:DescribeInstances",
 		"ec2:DescribeLaunchTemplateVersions",
+		"ec2:DescribeReplaceRootVolumeTasks",
 		"ec2:DescribeSnapshots",
 		"ec2:DescribeVolumes",
 		"ec2:GetEbsDefaultKmsKeyId",
@@ -143,7 +145,7 @@ func TestDurationPattern(t *testing.T) {
 }
 
 func TestEventDescriptions(t *testing.T) {
-	if got, want := deployment.EventList(), "RunInstances, CopyImage, CreateVolume and CopySnapshot"; got != want {
+	if got, want := deployment.EventList(), "RunInstances, CopyImage, CreateVolume, CopySnapshot, StartSnapshot and CreateReplaceRootVolumeTask"; got != want {
 		t.Errorf("EventList = %q; want %q", got, want)
 	}
 	for _, k := range rules.Kinds() {

@@ -6,11 +6,15 @@ import "slices"
 // account (lambda/verify's EC2API and KMSAPI): the central function's role
 // needs them for its own account, the reader role for every other. None
 // supports resource-level permissions, so they are granted on "*".
-// ec2:DescribeInstances is not among them: the engine finds an instance's
-// volumes with DescribeVolumes filtered by attachment.instance-id.
+// A launch's volumes are found with DescribeVolumes filtered by
+// attachment.instance-id; ec2:DescribeInstances serves only a root
+// replacement (the instance's root device), as does
+// ec2:DescribeReplaceRootVolumeTasks.
 var EngineReadActions = []string{
 	"ec2:DescribeImages",
+	"ec2:DescribeInstances",
 	"ec2:DescribeLaunchTemplateVersions",
+	"ec2:DescribeReplaceRootVolumeTasks",
 	"ec2:DescribeSnapshots",
 	"ec2:DescribeVolumes",
 	"ec2:GetEbsDefaultKmsKeyId",

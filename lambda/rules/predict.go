@@ -42,9 +42,12 @@ func Predict(in Input, k Keys) (Prediction, error) {
 		return Prediction{}, err
 	}
 	p := Prediction{RuleID: d.RuleID, Outcome: d.Outcome, IntendedKeyARN: intended(in, k)}
-	p.IntendedUnknown = p.IntendedKeyARN == "" && !in.KeyGiven && in.Source == EncryptedSource
+	p.IntendedUnknown = p.IntendedKeyARN == "" && !in.KeyGiven && in.Source == EncryptedSource && in.Original != EncryptedSource
 	if d.Outcome == CallFails {
 		return p, fmt.Errorf("%s: %w", d.RuleID, ErrRequestRejected)
+	}
+	if d.Outcome == NoNewResult {
+		return p, fmt.Errorf("%s: %w", d.RuleID, ErrNoNewResult)
 	}
 	if role := outcomeRole(d.Outcome); role != 0 && k.ARN(role) == "" {
 		return p, &UnknownKeyError{RuleID: d.RuleID, Key: role}
@@ -82,6 +85,9 @@ func intended(in Input, k Keys) string {
 	switch {
 	case in.KeyGiven:
 		return k.Request
+	case in.Original == EncryptedSource:
+		// A root replacement keeps an encrypted original root's key.
+		return k.Original
 	case in.Source != EncryptedSource:
 		return ""
 	case ReplicaIntended(in) && k.SourceReplica != "":

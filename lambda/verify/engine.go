@@ -122,10 +122,10 @@ func (e *Engine) evaluate(ctx context.Context, it cloudtrail.Item, c Check, v *V
 	if r.ErrorCode != "" {
 		return skip{"request-failed:" + string(r.ErrorCode)}
 	}
-	if src := r.EventSource; src != "" && src != "ec2.amazonaws.com" {
+	k, ok := rules.KindByEvent(string(r.EventName))
+	if src := string(r.EventSource); src != "" && (ok && src != k.Source() || !ok && src != rules.EC2Source) {
 		return skip{fmt.Sprintf("unsupported:event:%s:%s", src, r.EventName)}
 	}
-	k, ok := rules.KindByEvent(string(r.EventName))
 	change, isSetting := rules.SettingChangeByEvent(string(r.EventName))
 	if !ok && !isSetting {
 		return skip{"unsupported:event:" + string(r.EventName)}
@@ -227,6 +227,13 @@ type target struct {
 	zone string
 	// from says where the result comes from, for messages (", launched from ami-…").
 	from string
+	// policyOnly judges the result against the policy only, under rule (no
+	// prediction): the intended key is hidden by CloudTrail, or a root
+	// replacement's original root is unknown (policy_only.go). note says why.
+	policyOnly bool
+	rule, note string
+	// origKey is a root replacement's original root volume key reference.
+	origKey string
 }
 
 // see records the result as found: its ID and encryption state. A key that
@@ -245,6 +252,9 @@ func (e *Engine) judge(s *session, t target) (Resource, []Finding, error) {
 	if t.err != nil {
 		res.Actual = nil
 		return res, nil, t.err
+	}
+	if t.policyOnly {
+		return e.judgePolicyOnly(s, t, res) // policy_only.go
 	}
 	ks, err := s.keys(t)
 	if err != nil {

@@ -32,10 +32,12 @@ type kind interface {
 // kinds implements every kind of the rules' registry; a test holds the two
 // to each other, so a kind without an engine cannot ship.
 var kinds = map[rules.Op]kind{
-	rules.RunInstances: runInstances{},
-	rules.CopyImage:    copyImage{},
-	rules.CreateVolume: createVolume{},
-	rules.CopySnapshot: copySnapshot{},
+	rules.RunInstances:                runInstances{},
+	rules.CopyImage:                   copyImage{},
+	rules.CreateVolume:                createVolume{},
+	rules.CopySnapshot:                copySnapshot{},
+	rules.StartSnapshot:               startSnapshot{},
+	rules.CreateReplaceRootVolumeTask: replaceRoot{},
 }
 
 // commonCalls are the lookups every kind makes through the session: the

@@ -42,6 +42,9 @@ type Region struct {
 	Instances              []ec2types.Instance              `json:"instances"`
 	Volumes                []ec2types.Volume                `json:"volumes"`
 	LaunchTemplateVersions []ec2types.LaunchTemplateVersion `json:"launchTemplateVersions"`
+	// ReplaceRootVolumeTasks are root-volume replacements, as
+	// describe-replace-root-volume-tasks prints them (rootreplace.go).
+	ReplaceRootVolumeTasks []ec2types.ReplaceRootVolumeTask `json:"replaceRootVolumeTasks,omitempty"`
 	// Later lists results that appear only after some describe calls or
 	// seconds (see Live); replay never sees them.
 	Later []Later `json:"later,omitempty"`
@@ -83,7 +86,7 @@ type Organization struct {
 }
 
 var (
-	regionFields       = []string{"ebsEncryptionByDefault", "ebsDefaultKmsKeyId", "keys", "images", "snapshots", "instances", "volumes", "launchTemplateVersions", "later", "events"}
+	regionFields       = []string{"ebsEncryptionByDefault", "ebsDefaultKmsKeyId", "keys", "images", "snapshots", "instances", "volumes", "launchTemplateVersions", "later", "events", "replaceRootVolumeTasks"}
 	laterFields        = []string{"afterCalls", "afterSeconds", "images", "snapshots", "volumes", "instances", "removed"}
 	organizationFields = []string{"id", "managementAccountId", "delegatedAdministrators", "accounts"}
 )
