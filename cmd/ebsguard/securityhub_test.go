@@ -14,6 +14,7 @@ import (
 	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/ebsguard/ebsguard/internal/localaws"
+	"github.com/ebsguard/ebsguard/lambda/rules"
 	"github.com/ebsguard/ebsguard/lambda/securityhub"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 	"github.com/ebsguard/ebsguard/lambda/world"
@@ -96,7 +97,11 @@ func TestAuditSecurityHubRoundTrip(t *testing.T) {
 			t.Errorf("%s: first resource %v; want the %s", id, f.Resources, w.f.Resource)
 			continue
 		}
-		wantType := map[string]string{"RunInstances": "AwsEc2Volume", "CreateVolume": "AwsEc2Volume", "CopyImage": "Other", "CopySnapshot": "Other"}[w.v.EventName]
+		wantType := map[string]string{"RunInstances": "AwsEc2Volume", "CreateVolume": "AwsEc2Volume", "CopyImage": "Other", "CopySnapshot": "Other",
+			"StartSnapshot": "Other", "CreateReplaceRootVolumeTask": "AwsEc2Volume"}[w.v.EventName]
+		if _, setting := rules.SettingChangeByEvent(w.v.EventName); setting {
+			wantType = "AwsAccount"
+		}
 		if got := aws.ToString(f.Resources[0].Type); got != wantType {
 			t.Errorf("%s: resource type %s; want %s", id, got, wantType)
 		}

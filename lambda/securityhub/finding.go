@@ -261,6 +261,9 @@ func (m mapper) resources(r verify.Resource) []types.Resource {
 	region := m.v.Region
 	account := m.v.Account
 	var out []types.Resource
+	if setting, ok := settingResource(m.v, r, part); ok { // settings.go
+		return setting
+	}
 	switch m.creates {
 	case "volume":
 		d := &types.AwsEc2VolumeDetails{SnapshotId: optional(r.Source), DeviceName: optional(printable.String(r.Device))}
