@@ -108,13 +108,13 @@ func (s *session) widen(t target, p rules.Prediction, ks keySet, res *Resource) 
 	if !ebdUnknown && !defUnknown {
 		return p, false, false
 	}
-	res.Note = NoteSettingsUnknown
 	predictsDEF := p.Outcome == rules.DefaultKey
-	encryptedUnknown := false
+	encryptedUnknown, matters := false, false
 	if ebdUnknown {
 		other := t.in
 		other.EBD = !other.EBD
 		if q, err := rules.Predict(other, ks.Keys); err == nil {
+			matters = q.RuleID != p.RuleID // EBD decides this row
 			predictsDEF = predictsDEF || q.Outcome == rules.DefaultKey
 			encryptedUnknown = q.Expected.Encrypted != p.Expected.Encrypted
 			for _, st := range append([]rules.State{q.Expected}, q.Alternatives...) {
@@ -123,6 +123,11 @@ func (s *session) widen(t target, p rules.Prediction, ks keySet, res *Resource) 
 				}
 			}
 		}
+	}
+	// The note, only where the unknown value bears on the judgement: EBD
+	// decides the row, or DEF is predicted or a fall-back onto it is judged.
+	if matters || defUnknown && (predictsDEF || p.IntendedKeyARN != "" || p.IntendedUnknown) {
+		res.Note = NoteSettingsUnknown
 	}
 	expected := &Expected{Encrypted: p.Expected.Encrypted, KMSKeyARN: p.Expected.KMSKeyARN, Alternatives: p.Alternatives, EncryptedUnknown: encryptedUnknown}
 	if defUnknown && predictsDEF {
