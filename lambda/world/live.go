@@ -89,6 +89,7 @@ func (l *Live) view(account, region string, q call) *Region {
 	out := *base
 	out.Images, out.Snapshots = slices.Clone(base.Images), slices.Clone(base.Snapshots)
 	out.Volumes, out.Instances = slices.Clone(base.Volumes), slices.Clone(base.Instances)
+	out.ReplaceRootVolumeTasks = slices.Clone(base.ReplaceRootVolumeTasks)
 	for i, e := range base.Later {
 		if st.applied[i] {
 			e.apply(&out)
@@ -104,6 +105,10 @@ func (e Later) concerns(base *Region, q call) bool {
 		return len(q.ids) == 0 || slices.Contains(q.ids, id)
 	}
 	switch q.kind {
+	case "replace-root-volume-tasks":
+		if laterTaskConcerns(e, q) { // rootreplace.go
+			return true
+		}
 	case "images":
 		for _, img := range e.Images {
 			if named(aws.ToString(img.ImageId)) {
@@ -151,6 +156,9 @@ func (e Later) apply(r *Region) {
 	r.Snapshots = upsert(r.Snapshots, e.Snapshots, func(x ec2types.Snapshot) string { return aws.ToString(x.SnapshotId) }, e.Removed)
 	r.Volumes = upsert(r.Volumes, e.Volumes, func(x ec2types.Volume) string { return aws.ToString(x.VolumeId) }, e.Removed)
 	r.Instances = upsert(r.Instances, e.Instances, func(x ec2types.Instance) string { return aws.ToString(x.InstanceId) }, e.Removed)
+	r.ReplaceRootVolumeTasks = upsert(r.ReplaceRootVolumeTasks, e.ReplaceRootVolumeTasks, func(x ec2types.ReplaceRootVolumeTask) string {
+		return aws.ToString(x.ReplaceRootVolumeTaskId)
+	}, e.Removed)
 }
 
 func upsert[T any](have, add []T, id func(T) string, removed []string) []T {

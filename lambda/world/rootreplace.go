@@ -60,3 +60,14 @@ func (c *EC2) DescribeInstances(_ context.Context, in *ec2.DescribeInstancesInpu
 	}
 	return out, nil
 }
+
+// laterTaskConcerns reports whether a DescribeReplaceRootVolumeTasks call
+// would show one of a later entry's tasks.
+func laterTaskConcerns(e Later, q call) bool {
+	for _, t := range e.ReplaceRootVolumeTasks {
+		if (len(q.ids) == 0 || slices.Contains(q.ids, aws.ToString(t.ReplaceRootVolumeTaskId))) && taskMatches(t, q.filters) {
+			return true
+		}
+	}
+	return false
+}

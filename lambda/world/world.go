@@ -67,6 +67,9 @@ type Later struct {
 	Volumes      []ec2types.Volume   `json:"volumes,omitempty"`
 	Instances    []ec2types.Instance `json:"instances,omitempty"`
 	Removed      []string            `json:"removed,omitempty"`
+	// ReplaceRootVolumeTasks replace the tasks of the same ID: a root
+	// replacement that succeeds later (rootreplace.go).
+	ReplaceRootVolumeTasks []ec2types.ReplaceRootVolumeTask `json:"replaceRootVolumeTasks,omitempty"`
 }
 
 // Key is a KMS key as DescribeKey describes it, with its aliases.
@@ -87,7 +90,7 @@ type Organization struct {
 
 var (
 	regionFields       = []string{"ebsEncryptionByDefault", "ebsDefaultKmsKeyId", "keys", "images", "snapshots", "instances", "volumes", "launchTemplateVersions", "later", "events", "replaceRootVolumeTasks"}
-	laterFields        = []string{"afterCalls", "afterSeconds", "images", "snapshots", "volumes", "instances", "removed"}
+	laterFields        = []string{"afterCalls", "afterSeconds", "images", "snapshots", "volumes", "instances", "removed", "replaceRootVolumeTasks"}
 	organizationFields = []string{"id", "managementAccountId", "delegatedAdministrators", "accounts"}
 )
 
