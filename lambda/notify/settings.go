@@ -5,10 +5,10 @@ import (
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
 
-// settingsLine describes what a settings change set, in place of the
+// SettingsLine describes what a settings change set, in place of the
 // intended and actual keys of a volume or snapshot; ok is false for any other
 // record.
-func settingsLine(v verify.Verdict, r verify.Resource) (string, bool) {
+func SettingsLine(v verify.Verdict, r verify.Resource) (string, bool) {
 	if _, ok := rules.SettingChangeByEvent(v.EventName); !ok || r.Actual == nil {
 		return "", false
 	}

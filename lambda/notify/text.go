@@ -81,7 +81,7 @@ func Text(v verify.Verdict) string {
 		if r.Source != "" {
 			fmt.Fprintf(&b, "   source:   %s\n", p(r.Source))
 		}
-		if line, ok := settingsLine(v, r); ok { // settings.go
+		if line, ok := SettingsLine(v, r); ok { // settings.go
 			fmt.Fprintf(&b, "   now:      %s\n", line)
 		} else {
 			fmt.Fprintf(&b, "   intended: %s\n", intended(r, v.Findings, fs))
