@@ -79,7 +79,7 @@ func (s *Server) serveEC2(w http.ResponseWriter, r *http.Request, c caller, acti
 		}
 	default:
 		var ok bool
-		if out, err, ok = serveRootReplace(r, api, action, form); !ok { // ec2_rootreplace.go
+		if out, ok, err = serveRootReplace(r, api, action, form); !ok { // ec2_rootreplace.go
 			err = fmt.Errorf("%w: %s", errUnsupported, action)
 		}
 	}

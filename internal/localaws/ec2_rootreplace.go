@@ -15,7 +15,7 @@ import (
 
 // serveRootReplace answers DescribeReplaceRootVolumeTasks and
 // DescribeInstances; ok is false for any other action.
-func serveRootReplace(r *http.Request, api *world.EC2, action string, form url.Values) (out any, err error, ok bool) {
+func serveRootReplace(r *http.Request, api *world.EC2, action string, form url.Values) (out any, ok bool, err error) {
 	switch action {
 	case "DescribeReplaceRootVolumeTasks":
 		var o *ec2.DescribeReplaceRootVolumeTasksOutput
@@ -28,7 +28,7 @@ func serveRootReplace(r *http.Request, api *world.EC2, action string, form url.V
 			}
 			out = resp
 		}
-		return out, err, true
+		return out, true, err
 	case "DescribeInstances":
 		var o *ec2.DescribeInstancesOutput
 		if o, err = api.DescribeInstances(r.Context(), &ec2.DescribeInstancesInput{InstanceIds: list(form, "InstanceId"), Filters: filters(form)}); err == nil {
@@ -50,9 +50,9 @@ func serveRootReplace(r *http.Request, api *world.EC2, action string, form url.V
 			}
 			out = resp
 		}
-		return out, err, true
+		return out, true, err
 	}
-	return nil, nil, false
+	return nil, false, nil
 }
 
 type describeReplaceRootVolumeTasksResponse struct {
