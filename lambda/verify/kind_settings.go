@@ -125,6 +125,12 @@ func (s *session) defaultKeyFacts(region, ref string) (keyFacts, string, error) 
 		}
 		return out.KeyMetadata, nil
 	})
+	if err != nil && !IsTransient(err) && facts.account != "" && facts.account != s.account {
+		// Another account's key this account may not describe: its ARN
+		// still says whose it is.
+		s.warn("default key %s: %v; judged from its ARN", ref, err)
+		return facts, "", nil
+	}
 	if err != nil {
 		return facts, "", err
 	}
