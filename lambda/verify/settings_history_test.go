@@ -79,3 +79,41 @@ func ids(recs []*cloudtrail.Record) []string {
 	}
 	return out
 }
+
+// The key a ModifyEbsDefaultKmsKeyId record set, in every shape the spec
+// accepts (no public record shows the real one).
+func TestSettingKeyShapes(t *testing.T) {
+	base := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	arn := "arn:aws:kms:us-east-1:222222222222:key/7ea00000-0000-4000-8000-000000000021"
+	for _, tt := range []struct {
+		name, request, response, want string
+	}{
+		{"flat camelCase request", `{"kmsKeyId":"alias/team"}`, `null`, "alias/team"},
+		{"flat PascalCase request", `{"KmsKeyId":"alias/team"}`, `null`, "alias/team"},
+		{"wrapped request", `{"ModifyEbsDefaultKmsKeyIdRequest":{"KmsKeyId":"alias/team"}}`, `null`, "alias/team"},
+		{"response only", `{}`, `{"kmsKeyId":"` + arn + `"}`, arn},
+		{"wrapped response", `{}`, `{"ModifyEbsDefaultKmsKeyIdResponse":{"kmsKeyId":"` + arn + `"}}`, arn},
+		{"hidden request, readable response", `{"kmsKeyId":"HIDDEN_DUE_TO_SECURITY_REASONS"}`, `{"kmsKeyId":"` + arn + `"}`, arn},
+		{"hidden everywhere", `{"kmsKeyId":"HIDDEN_DUE_TO_SECURITY_REASONS"}`, `{"kmsKeyId":"HIDDEN_DUE_TO_SECURITY_REASONS"}`, ""},
+		{"no key", `null`, `null`, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := `{"eventID":"e-1","eventName":"ModifyEbsDefaultKmsKeyId","eventSource":"ec2.amazonaws.com","eventTime":"2026-11-20T10:00:00Z","awsRegion":"us-east-1","recipientAccountId":"222222222222","requestParameters":` + tt.request + `,"responseElements":` + tt.response + `}`
+			var r cloudtrail.Record
+			if err := json.Unmarshal([]byte(b), &r); err != nil {
+				t.Fatal(err)
+			}
+			h := verify.NewSettingsHistory()
+			if !h.AddRecord(&r) {
+				t.Fatal("not added")
+			}
+			want := "ebd=current def=" + tt.want
+			if tt.want == "" {
+				want = "ebd=current def=unknown" // a Modify whose key cannot be read sets an unknown value
+			}
+			if got := verify.SettingsAt(h, "222222222222", "us-east-1", base.Add(time.Minute)); got != want {
+				t.Errorf("%s; want %s", got, want)
+			}
+		})
+	}
+}
