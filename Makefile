@@ -4,13 +4,13 @@ GO    ?= go
 BUILD := .build
 CDK   := infra/cdk
 
-# CDK/jsii on this Node.js, offline and quiet (see README, "Deploy").
+# CDK/jsii on this Node.js, offline and quiet (see docs/deploy.md).
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/$(BUILD)/jsii-cache
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: all build build-cli build-GuardrailFunction test lint fuzz update-golden verify replay-samples clean
+.PHONY: all build build-cli build-GuardrailFunction test test-short lint fuzz update-golden verify replay-samples clean
 
 all: lint test
 
@@ -31,6 +31,11 @@ build-GuardrailFunction: build
 test:
 	$(GO) test -race ./...
 	cd $(CDK) && $(GO) test ./...
+
+## test-short: the quick loop while editing: skips the fault tally and the other end-to-end
+## tests that take seconds (testing.Short); under a minute warm on 2 cores
+test-short:
+	$(GO) test -short ./...
 
 ## lint: formatting and vet, both modules
 lint:
@@ -83,7 +88,7 @@ demo: build-local
 	@$(BUILD)/ebsguard-demo -rie $(BUILD)/aws-lambda-rie -bootstrap $(BUILD)/local/bootstrap -events $(EVENTS) $(if $(WORLD),-world $(WORLD)) \
 	  -recheck-backoff $(RECHECK_BACKOFF) -recheck-deadline $(RECHECK_DEADLINE)
 
-## infrastructure (README, "Deploy"): synthesis needs Node.js; the CDK CLI is pinned in infra/cdk/package.json
+## infrastructure (docs/deploy.md): synthesis needs Node.js; the CDK CLI is pinned in infra/cdk/package.json
 .PHONY: cdk-cli synth deploy sam-build sam-invoke local-endpoints
 # The CLI is installed under .build (pinned by infra/cdk/package-lock.json): Go
 # ignores dot folders, while a node_modules inside infra/cdk would be walked by
@@ -114,10 +119,22 @@ SAM_ENV ?=
 sam-invoke: sam-build
 	sam local invoke GuardrailFunction -e $(EVENT) $(if $(SAM_ENV),--env-vars $(SAM_ENV))
 
-## local-endpoints: serve localaws + SNS for WORLD and write .build/sam-env.json, for `sam local invoke --docker-network host`
+## local-endpoints: serve localaws + SNS for WORLD and write .build/sam-env.json (and .env for a shell) once they answer,
+## for `sam local invoke --docker-network host`; Ctrl-C stops them and removes both files
 local-endpoints: build-local
 	@test -n "$(WORLD)" || { echo "set WORLD=events/samples/<x>/world.json"; exit 2; }
 	$(BUILD)/ebsguard-demo -world $(WORLD) -serve $(BUILD)/sam-env.json
+
+## local: one ebsguard command against the local endpoints serving WORLD, which stop when it ends; your shell's
+## environment is not touched (docs/local.md), e.g. make local ARGS='replay --format text events/samples'
+## local-audit: the day-one audit of every account and Region of events/day-one/world.json, locally
+.PHONY: local local-audit
+LOCAL_WORLD ?= events/day-one/world.json
+ARGS ?= audit --since 90d --accounts all --regions all --format text
+local:
+	@$(MAKE) --no-print-directory -s build-local build-cli >&2   # stdout is the command's alone
+	@$(BUILD)/ebsguard-demo -world $(if $(WORLD),$(WORLD),$(LOCAL_WORLD)) -- $(BUILD)/ebsguard $(ARGS)
+local-audit: local
 
 ## bench: the benchmarks of issue 10 (replay vs jq and zcat, AWS calls per event, cold start vs
 ## hello-world), one line per figure with the load average; a few minutes, not part of test or CI

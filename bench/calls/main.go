@@ -113,6 +113,20 @@ func run(ctx context.Context, out io.Writer, samples string, n int, verbose bool
 			return fmt.Errorf("%s (event %s): status %s with %d findings, want %s with %d (reason %q)",
 				ev.t.name, v.EventID, v.Status, len(v.Findings), ev.t.status, ev.t.findings, v.Reason)
 		}
+		// The engine's own count (the SDK middleware step, the AWSCalls
+		// metric) agrees with what localaws served, call by call: no fault is
+		// injected, so no call was retried.
+		for api, n := range r.calls {
+			if api != "AssumeRole" && api != "GetCallerIdentity" && v.Calls[api] != n {
+				return fmt.Errorf("%s (event %s): the verdict counts %d %s calls, localaws served %d (verdict %v, localaws %v)",
+					ev.t.name, v.EventID, v.Calls[api], api, n, v.Calls, r.calls)
+			}
+		}
+		for api, n := range v.Calls {
+			if r.calls[api] != n {
+				return fmt.Errorf("%s (event %s): the verdict counts %d %s calls, localaws served %d", ev.t.name, v.EventID, n, api, r.calls[api])
+			}
+		}
 		results = append(results, r)
 	}
 	report(out, templates, results, verbose)

@@ -4,7 +4,7 @@
 // a share of RunInstances and CopyImage records taken from sample events,
 // and the world they are evaluated against (the samples' worlds merged).
 //
-//	record -out DIR [-records 100000] [-files 20] [-relevant 0.02]
+//	record -out DIR [-records 100000] [-files 20] [-relevant 0.02] [-world-volumes N -world-snapshots N -world-images N]
 //	record -log BYTES      one uncompressed log file of about BYTES on stdout
 //
 // The output is deterministic: the same flags give the same archive.
@@ -36,12 +36,24 @@ func main() {
 	samples := flag.String("samples", "launch-encrypted-shared,copy-encrypted-owned", "sample events (events/samples/NAME) the relevant records are built from; their worlds must agree")
 	samplesDir := flag.String("samples-dir", "events/samples", "")
 	logBytes := flag.Int64("log", 0, "write one uncompressed log file of about this many bytes to stdout instead")
+	var f filler
+	flag.IntVar(&f.Volumes, "world-volumes", 0, "volumes of no concern to the records added to the world (each attached to an instance of its own)")
+	flag.IntVar(&f.Snapshots, "world-snapshots", 0, "snapshots of no concern added to the world")
+	flag.IntVar(&f.Images, "world-images", 0, "images of no concern added to the world")
+	flag.BoolVar(&worldOnly, "world-only", false, "write only the world (world.json under -out), not the archive")
 	flag.Parse()
+	worldFiller = f
 	if err := run(*out, *records, *files, *relevant, strings.Split(*samples, ","), *samplesDir, *logBytes); err != nil {
 		fmt.Fprintln(os.Stderr, "record:", err)
 		os.Exit(1)
 	}
 }
+
+// worldFiller is what -world-* add to the world; worldOnly skips the archive.
+var (
+	worldFiller filler
+	worldOnly   bool
+)
 
 func run(out string, records, files int, relevant float64, samples []string, samplesDir string, logBytes int64) error {
 	if relevant <= 0 || relevant > 1 {
@@ -75,8 +87,15 @@ func run(out string, records, files int, relevant float64, samples []string, sam
 	if err != nil {
 		return err
 	}
+	if world, err = fill(world, worldFiller); err != nil {
+		return err
+	}
 	if err := os.WriteFile(filepath.Join(out, "world.json"), world, 0o644); err != nil {
 		return err
+	}
+	if worldOnly {
+		fmt.Printf("%d %d %d %d\n", 0, 0, len(world), 0)
+		return nil
 	}
 	dir := filepath.Join(out, "trail", "AWSLogs", account, "CloudTrail", region, "2026", "11", "20")
 	if err := os.MkdirAll(dir, 0o755); err != nil {

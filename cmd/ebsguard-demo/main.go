@@ -9,28 +9,24 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/ebsguard/ebsguard/internal/localaws"
 	"github.com/ebsguard/ebsguard/internal/localrun"
 	"github.com/ebsguard/ebsguard/lambda/notify"
 	"github.com/ebsguard/ebsguard/lambda/verify"
-	"github.com/ebsguard/ebsguard/lambda/world"
 )
 
 func main() {
 	rie := flag.String("rie", ".build/aws-lambda-rie", "the runtime interface emulator")
 	bootstrap := flag.String("bootstrap", ".build/local/bootstrap", "the Lambda bootstrap, built for this machine")
 	events := flag.String("events", "events/samples", "a folder of samples, one sample folder, or event files (with -world)")
-	worldPath := flag.String("world", "", "the world file for -events that are not samples")
+	worldPath := flag.String("world", "", "the world file for -events that are not samples; with -serve, or with a command after the flags (-world FILE -- COMMAND ARGS...: run it against the local endpoints, then stop them), the world served")
 	verbose := flag.Bool("v", false, "show what the emulator and the function print")
 	serveEnv := flag.String("serve", "", "only serve the local endpoints for -world and write the function's environment to this file (for sam local invoke --env-vars)")
 	backoff := flag.String("recheck-backoff", defaultBackoff, "the function's RECHECK_BACKOFF: delays between re-checks, scaled down from minutes for the demo")
@@ -42,6 +38,11 @@ func main() {
 	defer stop()
 	if *serveEnv != "" {
 		os.Exit(serve(ctx, *worldPath, *serveEnv, os.Stdout))
+	}
+	if flag.NArg() > 0 {
+		// ebsguard-demo -world FILE -- COMMAND...: the command against the
+		// endpoints, which stop when it ends.
+		os.Exit(execLocal(ctx, *worldPath, flag.Args(), os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(run(ctx, *rie, *bootstrap, *events, *worldPath, settings, *verbose, os.Stdout))
 }
@@ -60,63 +61,46 @@ func recheckSettings(backoff, deadline string) []string {
 	return []string{"RECHECK_BACKOFF=" + backoff, "RECHECK_DEADLINE=" + deadline}
 }
 
-// serve starts localaws and goaws for a world, writes the SAM environment
-// file, and prints the notifications as they arrive until interrupted.
+// serve starts localaws and goaws for a world, writes the function's
+// environment (for SAM) and the same for a shell once both answer, prints
+// the notifications as they arrive until interrupted, then removes the files
+// so that a stale one cannot be sourced.
 func serve(ctx context.Context, worldPath, envFile string, out io.Writer) int {
-	if worldPath == "" {
-		fmt.Fprintln(os.Stderr, "ebsguard-demo: -serve needs -world")
+	ep, err := startEndpoints(worldPath)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
 		return 2
 	}
-	w, err := world.Load(worldPath)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
-		return 1
-	}
-	aws := localaws.New(w, localrun.CentralAccount)
-	if err := aws.Start(""); err != nil {
-		fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
-		return 1
-	}
-	defer aws.Close()
-	sns, err := localrun.StartSNS(localrun.Region, localrun.CentralAccount)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
-		return 1
-	}
-	defer sns.Close()
-	vars := map[string]string{}
-	for _, kv := range localrun.Env(aws.URL(), sns, "") {
-		k, v, _ := strings.Cut(kv, "=")
-		vars[k] = v
-	}
-	b, _ := json.MarshalIndent(map[string]any{"GuardrailFunction": vars}, "", "  ")
-	if err := os.WriteFile(envFile, append(b, '\n'), 0o644); err != nil {
-		fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
-		return 1
-	}
+	defer ep.Close()
+	b, _ := json.MarshalIndent(map[string]any{"GuardrailFunction": ep.vars}, "", "  ")
 	// The same variables for a shell, so that `ebsguard audit`, `replay`
 	// and `world capture` reach the local endpoints too: `. <file>.env`.
 	shellFile := strings.TrimSuffix(envFile, filepath.Ext(envFile)) + ".env"
-	var sh strings.Builder
-	for _, k := range slices.Sorted(maps.Keys(vars)) {
-		fmt.Fprintf(&sh, "export %s=%s\n", k, shellQuote(vars[k]))
+	exports, unset := ep.shellFile()
+	for _, f := range []struct {
+		path string
+		b    []byte
+	}{{envFile, append(b, '\n')}, {shellFile, []byte("# the local endpoints of ebsguard-demo -serve; once they stop:\n# " + unset + "\n" + exports)}} {
+		if err := os.WriteFile(f.path, f.b, 0o644); err != nil {
+			fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
+			return 1
+		}
+		defer os.Remove(f.path)
 	}
-	if err := os.WriteFile(shellFile, []byte(sh.String()), 0o644); err != nil {
-		fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
-		return 1
-	}
-	fmt.Fprintf(out, "localaws (EC2, KMS, STS, CloudTrail, Organizations, Security Hub) at %s, SNS and SQS at %s, serving %s.\n", aws.URL(), sns.URL, worldPath)
-	fmt.Fprintf(out, "Re-checks the function queues wait in %s; nothing plays their event source mapping in this mode.\n", sns.RecheckQueueURL)
-	fmt.Fprintf(out, "Function environment written to %s, and for a shell to %s (. %s, then ebsguard audit, replay or world capture reach these endpoints). In another shell:\n", envFile, shellFile, shellFile)
+	fmt.Fprintf(out, "localaws (EC2, KMS, STS, CloudTrail, Organizations, Security Hub) at %s, SNS and SQS at %s, serving %s.\n", ep.aws.URL(), ep.sns.URL, worldPath)
+	fmt.Fprintf(out, "Re-checks the function queues wait in %s; nothing plays their event source mapping in this mode.\n", ep.sns.RecheckQueueURL)
+	fmt.Fprintf(out, "Ready. Function environment in %s; for a shell in %s. In another shell:\n", envFile, shellFile)
 	fmt.Fprintf(out, "  sam local invoke GuardrailFunction --docker-network host --env-vars %s -e <event.json>\n", envFile)
-	fmt.Fprintln(out, "Notifications appear below; Ctrl-C stops.")
+	fmt.Fprintf(out, "  . %s    # then ebsguard audit, replay or world capture reach these endpoints; afterwards:\n", shellFile)
+	fmt.Fprintf(out, "  %s\n", unset)
+	fmt.Fprintln(out, "Notifications appear below; Ctrl-C stops the endpoints and removes both files.")
 	for {
 		select {
 		case <-ctx.Done():
 			return 0
 		case <-time.After(time.Second):
 		}
-		got, err := sns.Receive()
+		got, err := ep.sns.Receive()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
 		}
@@ -132,6 +116,12 @@ func run(ctx context.Context, rie, bootstrap, events, worldPath string, settings
 		fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
 		return 1
 	}
+	// Events arrive now, as in a live account (restamp), led by the story.
+	now := time.Now()
+	for i := range samples {
+		samples[i].Event = restamp(samples[i].Event, now)
+	}
+	samples = leadWith(samples, leadSamples)
 	var fnOut io.Writer
 	if verbose {
 		fnOut = os.Stderr
@@ -140,6 +130,8 @@ func run(ctx context.Context, rie, bootstrap, events, worldPath string, settings
 	// What a first-time reader needs to follow the re-check lines below.
 	fmt.Fprintf(out, "A result not visible yet (a copy still pending) is checked again through the re-check queue, here after seconds\n")
 	fmt.Fprintf(out, "instead of minutes: the function's own settings %s (deployed: 1m,2m,5m,10m,15m and 49h).\n", strings.Join(settings, " "))
+	fmt.Fprintf(out, "Each event is sent as if its call had just been made (its eventTime set to now), first the silent fall-back to a\n")
+	fmt.Fprintf(out, "default key caught at once, then one caught on a re-check once the copy is visible.\n")
 	fmt.Fprintf(out, "Sending %s through the function:\n\n", count(len(samples), "event file"))
 	results, _, err := localrun.Run(ctx, localrun.Options{
 		RIE: rie, Bootstrap: bootstrap, Samples: samples, FunctionOutput: fnOut, Settings: settings,
@@ -237,6 +229,7 @@ func report(out io.Writer, results []localrun.Result) int {
 	for _, c := range codes {
 		fmt.Fprintf(out, "  %-22s %d\n", c, findings[c])
 	}
+	writeStory(out, results)
 	if failed > 0 {
 		return 1
 	}
@@ -275,7 +268,7 @@ func printNotification(out io.Writer, sample string, n localrun.Notification) {
 				break
 			}
 		}
-		fmt.Fprintf(out, "     %s\n", wrap(f.Message, 100, "     "))
+		fmt.Fprintf(out, "     %s\n", wrap(f.Text(), 100, "     "))
 	}
 }
 

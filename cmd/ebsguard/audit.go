@@ -351,13 +351,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err := out.close(sum); err != nil {
 		return fail(fmt.Errorf("write: %w", err))
 	}
-	summary := stdout
-	if o.format == "json" {
-		summary = stderr
-	}
-	if o.format == "text" || prog.on {
-		writeAuditSummary(summary, rep, perAccount, pacer, o.selection)
-	}
+	writeAuditEnd(stdout, stderr, o.format, prog.on, sum, rep, perAccount, pacer, o.selection)
 	for _, p := range rep.Problems() {
 		fmt.Fprintf(stderr, "ebsguard audit: %v\n", p)
 		failed = true
@@ -373,6 +367,19 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	return 0
+}
+
+// writeAuditEnd prints the summary for a person: in text, after the
+// verdicts (whose output has printed the tally); in JSON, on stderr when it
+// is a terminal, the tally replay prints (by status, by finding) first.
+func writeAuditEnd(stdout, stderr io.Writer, format string, onTerminal bool, sum *tally, rep audit.Report, perAccount map[string]*tally, pacer *trail.Pacer, sel selection) {
+	switch {
+	case format == "text":
+		writeAuditSummary(stdout, rep, perAccount, pacer, sel)
+	case onTerminal:
+		sum.write(stderr)
+		writeAuditSummary(stderr, rep, perAccount, pacer, sel)
+	}
 }
 
 // writeAuditSummary prints where the audit read and what it found, per
@@ -396,8 +403,8 @@ func writeAuditSummary(w io.Writer, rep audit.Report, perAccount map[string]*tal
 		}
 	}
 	accts := rep.Accounts()
-	fmt.Fprintf(w, "events from %s to %s; %d accounts, %s; %d LookupEvents calls", sel.start.UTC().Format(time.RFC3339), sel.end.UTC().Format(time.RFC3339),
-		len(accts), regionCounts(read, notEnabled, failed, interrupted), calls)
+	fmt.Fprintf(w, "events from %s to %s; %s, %s; %s", sel.start.UTC().Format(time.RFC3339), sel.end.UTC().Format(time.RFC3339),
+		count(len(accts), "account"), regionCounts(read, notEnabled, failed, interrupted), count(calls, "LookupEvents call"))
 	if n := pacer.Throttled(); n > 0 {
 		fmt.Fprintf(w, ", %d throttled and retried", n)
 	}

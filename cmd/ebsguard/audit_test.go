@@ -135,7 +135,8 @@ func TestAuditAllAccountsAllRegions(t *testing.T) {
 		t.Errorf("violations\n%v\nwant\n%v", found, want)
 	}
 	for _, line := range []string{
-		// One call per event name (LookupEvents takes one) and Region.
+		// One LookupEvents call per account, Region and event name of the registry
+		// (LookupEvents takes one; the settings kind has four).
 		fmt.Sprintf("3 accounts, 6 Regions read; %d LookupEvents calls", 6*len(rules.EventNames())),
 		"  444444444444  2 Regions read: 0 records",
 		"  222222222222  2 Regions read: ",

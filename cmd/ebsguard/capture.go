@@ -19,6 +19,7 @@ import (
 	"github.com/ebsguard/ebsguard/lambda/audit"
 	"github.com/ebsguard/ebsguard/lambda/capture"
 	ct "github.com/ebsguard/ebsguard/lambda/cloudtrail"
+	"github.com/ebsguard/ebsguard/lambda/rules"
 	"github.com/ebsguard/ebsguard/lambda/trail"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 	"github.com/ebsguard/ebsguard/lambda/world"
@@ -132,6 +133,7 @@ func cmdCapture(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	sum := newTally(false)
 	sum.selected = true
 	var c *capture.Capture
+	var what string // what was read, for a capture that holds no record
 	if o.fromAudit {
 		env, err := setupAudit(ctx, cfg, o.selection)
 		if err != nil {
@@ -158,6 +160,22 @@ func cmdCapture(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		for _, p := range rep.Problems() {
 			report(p)
 		}
+		var read, notEnabled, failedRegions, interrupted int
+		for _, r := range rep.Results {
+			switch r.Outcome {
+			case audit.Done:
+				read++
+			case audit.NotEnabled:
+				notEnabled++
+			case audit.Failed:
+				failedRegions++
+			case audit.Interrupted:
+				interrupted++
+			}
+		}
+		what = fmt.Sprintf("event history of %s (%s) from %s to %s: %s of %s",
+			count(len(rep.Accounts()), "account"), regionCounts(read, notEnabled, failedRegions, interrupted),
+			o.start.UTC().Format(time.RFC3339), o.end.UTC().Format(time.RFC3339), count(int(sum.records), "event"), strings.Join(rules.EventNames(), ", "))
 	} else {
 		c = capture.New(accounts.New(cfg, o.readerRole), pol, start)
 		eng := c.Engine(cacheTTL)
@@ -188,9 +206,20 @@ func cmdCapture(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		for _, err := range emptyInputs(paths) {
 			report(err)
 		}
+		var records int64
+		for _, p := range paths {
+			records += p.records
+		}
+		what = fmt.Sprintf("%s: %s, none of them a readable %s call", strings.Join(o.paths, " "), count(int(records), "record"), strings.Join(rules.EventNames(), " or "))
 	}
 	if ctx.Err() != nil {
 		report(errors.New("interrupted: nothing written"))
+		return 1
+	}
+	if c.Records() == 0 {
+		// An empty world would replay as "nothing to see": say what was
+		// read instead, and write nothing.
+		report(fmt.Errorf("nothing captured, nothing written: read %s", what))
 		return 1
 	}
 

@@ -35,6 +35,7 @@ func sameVerdicts(t *testing.T, what, got, want string, principals bool) {
 // world and records that replay alone turns into the live verdicts; redacted,
 // the same but for the principals, which are gone from the files.
 func TestCaptureThroughLocalAWS(t *testing.T) {
+	skipLong(t)
 	w, _ := auditWorld(t, false)
 	startLocal(t, w)
 	dir := t.TempDir()
@@ -72,6 +73,19 @@ func TestCaptureThroughLocalAWS(t *testing.T) {
 		}
 		_, offline, _ := cli(t, "replay", "--format", "json", "--world", rw, rr)
 		sameVerdicts(t, "redacted capture", offline, live, false)
+	})
+	t.Run("a window with nothing in it", func(t *testing.T) {
+		empty, emptyRecords := filepath.Join(dir, "empty.json"), filepath.Join(dir, "empty.jsonl")
+		code, stdout, stderr := cli(t, "world", "capture", "--out", empty, "--records", emptyRecords, "--audit",
+			"--since", "2020-01-01", "--until", "2020-01-02", "--accounts", "222222222222", "--regions", "us-east-1")
+		if code != 1 || stdout != "" || !strings.Contains(stderr, "nothing captured, nothing written: read event history of 1 account (1 Region read) from 2020-01-01T00:00:00Z to 2020-01-02T00:00:00Z: 0 events of ") {
+			t.Errorf("exit %d, stdout %q, stderr %s", code, stdout, stderr)
+		}
+		for _, f := range []string{empty, emptyRecords} {
+			if _, err := os.Stat(f); err == nil {
+				t.Errorf("%s written for an empty capture", filepath.Base(f))
+			}
+		}
 	})
 	t.Run("to standard output", func(t *testing.T) {
 		code, stdout, _ := cli(t, "world", "capture", records)

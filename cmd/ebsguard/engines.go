@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/logging"
 	"github.com/ebsguard/ebsguard/internal/inputs"
 	"github.com/ebsguard/ebsguard/lambda/accounts"
 	"github.com/ebsguard/ebsguard/lambda/verify"
@@ -26,6 +28,7 @@ type engines struct {
 	policy     string // --policy
 
 	live     verify.Clients
+	liveErr  error // why the live accounts cannot be reached, once known
 	worlds   map[string]verify.Clients
 	policies map[string]verify.Policy
 	byKey    map[engineKey]*verify.Engine
@@ -90,15 +93,11 @@ func (e *engines) forFile(f inputs.File) (*verify.Engine, error) {
 
 func (e *engines) clients(worldPath string) (verify.Clients, error) {
 	if worldPath == "" {
-		if e.live == nil {
+		if e.live == nil && e.liveErr == nil {
 			// Only when an input needs them: samples carry their worlds.
-			cfg, err := config.LoadDefaultConfig(e.ctx)
-			if err != nil {
-				return nil, fmt.Errorf("load AWS configuration: %w", err)
-			}
-			e.live = accounts.New(cfg, e.readerRole)
+			e.live, e.liveErr = liveClients(e.ctx, e.readerRole)
 		}
-		return e.live, nil
+		return e.live, e.liveErr
 	}
 	if c, ok := e.worlds[worldPath]; ok {
 		return c, nil
@@ -110,6 +109,27 @@ func (e *engines) clients(worldPath string) (verify.Clients, error) {
 	e.worlds[worldPath] = w
 	return w, nil
 }
+
+// liveClients reaches the live accounts with the default credential chain,
+// after checking that it yields credentials: without, every lookup would
+// fail alike with a long SDK error.
+func liveClients(ctx context.Context, readerRole string) (verify.Clients, error) {
+	// The SDK's own warnings (an instance metadata fall-back) are not for
+	// the person at the terminal: a failure reaches them as a verdict.
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(logging.Nop{}))
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		return nil, errNoCredentials
+	}
+	return accounts.New(cfg, readerRole), nil
+}
+
+// errNoCredentials is the one line replay prints when an input needs the
+// live accounts and the default credential chain has nothing.
+var errNoCredentials = errors.New("no AWS credentials for the live accounts, which inputs outside a sample folder are read against: " +
+	"set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or answer from a world file with --world FILE")
 
 func (e *engines) loadPolicy(path string) (verify.Policy, error) {
 	if p, ok := e.policies[path]; ok {

@@ -5,6 +5,7 @@
 //	ebsguard replay [--world FILE] [--policy FILE] [--format text|json] [--all] [--securityhub] PATH...
 //	ebsguard audit [--since 90d|DATE] [--until T] [--accounts ID,...|all] [--regions R,...|all] ...
 //	ebsguard world capture [--out FILE] [--records FILE] [--redact] (PATH... | --audit ...)
+//	ebsguard doctor [--accounts ID,...|all] [--regions R,...|all] [--function NAME] ...
 package main
 
 import (
@@ -20,7 +21,8 @@ const usage = `usage: ebsguard replay [--world FILE] [--policy FILE] [--format t
                        [--reader-role NAME] [--securityhub] PATH...
        ebsguard audit [--since 90d|DATE] [--accounts ID,...|all] [--regions R,...|all] ...
        ebsguard world capture [--out FILE] [--records FILE] [--redact] (PATH... | --audit ...)
-       ebsguard help audit | help capture
+       ebsguard doctor [--accounts ID,...|all] [--regions R,...|all] [--function NAME] ...
+       ebsguard help audit | help capture | help doctor
 
 replay evaluates CloudTrail records (files, folders read recursively, or - for
 standard input; JSON, JSON lines or gzip) and prints a verdict for each record
@@ -63,10 +65,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdAudit(ctx, args[1:], stdout, stderr)
 	case "world":
 		return cmdWorld(ctx, args[1:], stdin, stdout, stderr)
+	case "doctor":
+		return cmdDoctor(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		switch {
 		case len(args) > 1 && args[1] == "audit":
 			fmt.Fprint(stdout, auditUsage)
+		case len(args) > 1 && args[1] == "doctor":
+			fmt.Fprint(stdout, doctorUsage)
 		case len(args) > 1 && (args[1] == "capture" || args[1] == "world"):
 			fmt.Fprint(stdout, captureUsage)
 		default:

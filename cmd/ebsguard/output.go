@@ -73,7 +73,7 @@ func (o *textOutput) verdict(v verify.Verdict) error {
 		}
 	}
 	for _, f := range v.Findings {
-		if _, err := fmt.Fprintf(o.w, "    %-6s %s %s: %s\n", p(f.Severity), p(f.Code), p(f.Resource), p(f.Message)); err != nil {
+		if _, err := fmt.Fprintf(o.w, "    %-6s %s %s: %s\n", p(f.Severity), p(f.Code), p(f.Resource), p(f.Text())); err != nil {
 			return err
 		}
 	}

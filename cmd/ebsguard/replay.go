@@ -98,10 +98,17 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	readers := runtime.GOMAXPROCS(0)
 	st := newStats(readers)
 	prog := startProgress(stderr, isTerminal(stderr), isTerminal(stdout), st)
-	var failed atomic.Bool
+	var failed, noCredentials atomic.Bool
 	report := func(err error) {
-		prog.printf("ebsguard replay: %v\n", err)
 		failed.Store(true)
+		if errors.Is(err, errNoCredentials) {
+			// The same for every input: once, and without a file name.
+			if noCredentials.Swap(true) {
+				return
+			}
+			err = errNoCredentials
+		}
+		prog.printf("ebsguard replay: %v\n", err)
 	}
 
 	paths := make([]pathCount, len(o.paths))

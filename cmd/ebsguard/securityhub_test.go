@@ -25,6 +25,7 @@ import (
 // the ASFF), and field by field what the verdict says. Auditing again
 // updates the same findings.
 func TestAuditSecurityHubRoundTrip(t *testing.T) {
+	skipLong(t)
 	w, _ := auditWorld(t, false)
 	s := startLocal(t, w)
 	args := []string{"audit", "--since", "2026-01-01", "--accounts", "222222222222,333333333333", "--regions", "us-east-1,eu-west-1", "--format", "json", "--securityhub"}
@@ -125,6 +126,7 @@ func TestAuditSecurityHubRoundTrip(t *testing.T) {
 
 // replay --securityhub imports a sample's findings through localaws.
 func TestReplaySecurityHub(t *testing.T) {
+	skipLong(t)
 	s := startLocal(t, &world.World{})
 	code, _, stderr := cli(t, "replay", "--format", "json", "--securityhub", samplesDir+"/copy-encrypted-shared")
 	if code != 0 || !strings.Contains(stderr, "Security Hub: 1 of 1 findings imported into "+securityAccount+" us-east-1") {

@@ -55,6 +55,7 @@ func walk(ctx context.Context, paths []pathCount, stdin io.Reader, engineFor fun
 				s := &source{name: f.Path, arg: i}
 				if s.engine, s.err = engineFor(f); s.err != nil {
 					s.err = fmt.Errorf("%s: %w", f.Path, s.err)
+					p.failed = true // reported as the file is read: not also as empty
 				}
 				return send(s)
 			})

@@ -10,8 +10,10 @@ import (
 )
 
 // alarms creates deployment.Alarms, each notifying the findings topic;
-// watched gives the name of each watched resource.
-func alarms(stack awscdk.Stack, topic awssns.ITopic, watched map[deployment.Watched]*string) {
+// watched gives the name of each watched resource. It returns them, for
+// the dashboard.
+func alarms(stack awscdk.Stack, topic awssns.ITopic, watched map[deployment.Watched]*string) []awscloudwatch.Alarm {
+	var out []awscloudwatch.Alarm
 	for _, a := range deployment.Alarms {
 		value := jsii.String(a.DimensionValue)
 		if a.DimensionValue == "" {
@@ -33,5 +35,7 @@ func alarms(stack awscdk.Stack, topic awssns.ITopic, watched map[deployment.Watc
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 		})
 		alarm.AddAlarmAction(awscloudwatchactions.NewSnsAction(topic))
+		out = append(out, alarm)
 	}
+	return out
 }

@@ -53,6 +53,11 @@ func NewCentralStack(scope constructs.Construct, id string, props *CentralProps)
 		Retention: awslogs.RetentionDays_THREE_MONTHS, RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 
+	windows := noticeWindows(stack, role)
+	// The bus the members forward to; the function also puts its finding
+	// events and operational notices on it (docs/integrations.md).
+	bus := awsevents.NewEventBus(stack, jsii.String("Bus"), &awsevents.EventBusProps{EventBusName: jsii.String(BusName)})
+
 	fn := awslambda.NewFunction(stack, jsii.String("Function"), &awslambda.FunctionProps{
 		Description:     jsii.String(deployment.FunctionDescription()),
 		Runtime:         awslambda.Runtime_PROVIDED_AL2023(),
@@ -67,12 +72,14 @@ func NewCentralStack(scope constructs.Construct, id string, props *CentralProps)
 		DeadLetterQueue: dlq,
 		RetryAttempts:   jsii.Number(deployment.AsyncRetries),
 		Environment: &map[string]*string{
-			deployment.EnvTopicARN:        topic.TopicArn(),
-			deployment.EnvPolicy:          policy.ValueAsString(),
-			deployment.EnvReaderRole:      jsii.String(deployment.ReaderRoleName),
-			deployment.EnvRecheckQueueURL: recheck.QueueUrl(),
-			deployment.EnvRecheckDeadline: deadline.ValueAsString(),
-			deployment.EnvSecurityHub:     securityHubOn.ValueAsString(),
+			deployment.EnvTopicARN:          topic.TopicArn(),
+			deployment.EnvPolicy:            policy.ValueAsString(),
+			deployment.EnvReaderRole:        jsii.String(deployment.ReaderRoleName),
+			deployment.EnvRecheckQueueURL:   recheck.QueueUrl(),
+			deployment.EnvRecheckDeadline:   deadline.ValueAsString(),
+			deployment.EnvSecurityHub:       securityHubOn.ValueAsString(),
+			deployment.EnvEventBus:          bus.EventBusName(),
+			deployment.EnvNoticeWindowTable: windows.TableName(),
 		},
 	})
 
@@ -92,11 +99,13 @@ func NewCentralStack(scope constructs.Construct, id string, props *CentralProps)
 		Sid: jsii.String("EncryptFindings"), Actions: jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"), Resources: jsii.Strings(*key.KeyArn()),
 	}))
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("PutFindingEvents"), Actions: jsii.Strings(deployment.FindingEventActions...), Resources: jsii.Strings(*bus.EventBusArn()),
+	}))
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid: jsii.String("Logs"), Actions: jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"), Resources: jsii.Strings(*logs.LogGroupArn()),
 	}))
 	consumeRechecks(stack, fn, role, recheck)
 
-	bus := awsevents.NewEventBus(stack, jsii.String("Bus"), &awsevents.EventBusProps{EventBusName: jsii.String(BusName)})
 	bus.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("OrganizationPutsEvents"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
@@ -120,13 +129,30 @@ func NewCentralStack(scope constructs.Construct, id string, props *CentralProps)
 		EventPattern: eventPattern(), Targets: &[]awsevents.IRuleTarget{target()},
 	})
 
-	alarms(stack, topic, map[deployment.Watched]*string{
+	all := alarms(stack, topic, map[deployment.Watched]*string{
 		deployment.WatchFunction:           fn.FunctionName(),
 		deployment.WatchDeadLetters:        dlq.QueueName(),
 		deployment.WatchRecheckQueue:       recheck.QueueName(),
 		deployment.WatchRecheckDeadLetters: recheckDLQ.QueueName(),
 	})
+	dashboard(stack, fn, logs, recheck, all)
 
+	doctor := doctorPolicy(stack, orgID, map[string][]*string{
+		"lambda:GetFunction":     {fn.FunctionArn()},
+		"sqs:GetQueueAttributes": {dlq.QueueArn(), recheck.QueueArn(), recheckDLQ.QueueArn()},
+		"sns:GetTopicAttributes": {topic.TopicArn()},
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("DoctorPolicyArn"), &awscdk.CfnOutputProps{
+		Value: doctor.ManagedPolicyArn(), Description: jsii.String("Attach to the auditor role, for ebsguard doctor (docs/doctor.md)"),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("DoctorCommand"), &awscdk.CfnOutputProps{
+		Description: jsii.String("ebsguard doctor with this stack's resources; add --accounts all --regions all"),
+		Value: awscdk.Fn_Join(jsii.String(""), &[]*string{
+			jsii.String("ebsguard doctor --function "), fn.FunctionName(), jsii.String(" --topic "), topic.TopicArn(),
+			jsii.String(" --queues "), recheck.QueueUrl(), jsii.String(","), recheckDLQ.QueueUrl(), jsii.String(","), dlq.QueueUrl(),
+			jsii.String(" --alarm-prefix "), stack.StackName(), jsii.String(" --bus "), bus.EventBusArn(),
+		}),
+	})
 	awscdk.NewCfnOutput(stack, jsii.String("FunctionRoleArn"), &awscdk.CfnOutputProps{
 		Value: role.RoleArn(), Description: jsii.String("Pass to the member stack as CentralFunctionRoleArn"),
 	})

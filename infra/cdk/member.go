@@ -42,6 +42,8 @@ func NewMemberStack(scope constructs.Construct, id string, props *awscdk.StackPr
 		Actions: jsii.Strings("events:PutEvents"), Resources: jsii.Strings(*busARN.ValueAsString()),
 	}))
 	awsevents.NewRule(stack, jsii.String("Forward"), &awsevents.RuleProps{
+		// Named, so that `ebsguard doctor` finds it in every account and Region.
+		RuleName:     jsii.String(deployment.ForwardRuleName),
 		Description:  jsii.String("Forwards " + deployment.EventList() + " to the ebsguard bus"),
 		EventPattern: eventPattern(),
 		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewEventBus(
@@ -82,6 +84,8 @@ func NewMemberStack(scope constructs.Construct, id string, props *awscdk.StackPr
 		centralRole.ValueAsString(),
 		awscdk.Fn_ConditionIf(hasAuditor.LogicalId(), auditor.ValueAsString(), awscdk.Aws_NO_VALUE()),
 	})
+
+	doctorRole(stack, auditor, orgID, hasAuditor, inRoleRegion)
 
 	cdknag.NagSuppressions_AddResourceSuppressions(reader, &[]*cdknag.NagPackSuppression{{
 		Id:        jsii.String("AwsSolutions-IAM5"),

@@ -133,12 +133,14 @@ func TestEnvironment(t *testing.T) {
 	fn := d.Resources[d.ID(t, "AWS::Lambda::Function", "Function")].Properties
 	env, _ := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
 	want := map[string]any{
-		deployment.EnvTopicARN:        cfntest.Ref(d.ID(t, "AWS::SNS::Topic", "Findings")),
-		deployment.EnvPolicy:          cfntest.Ref("PolicyJson"),
-		deployment.EnvReaderRole:      deployment.ReaderRoleName,
-		deployment.EnvRecheckQueueURL: cfntest.Ref(d.ID(t, "AWS::SQS::Queue", "Recheck")),
-		deployment.EnvRecheckDeadline: cfntest.Ref(deployment.RecheckDeadlineParameter.Name),
-		deployment.EnvSecurityHub:     cfntest.Ref(deployment.EnableSecurityHubParameter.Name),
+		deployment.EnvTopicARN:          cfntest.Ref(d.ID(t, "AWS::SNS::Topic", "Findings")),
+		deployment.EnvPolicy:            cfntest.Ref("PolicyJson"),
+		deployment.EnvReaderRole:        deployment.ReaderRoleName,
+		deployment.EnvRecheckQueueURL:   cfntest.Ref(d.ID(t, "AWS::SQS::Queue", "Recheck")),
+		deployment.EnvRecheckDeadline:   cfntest.Ref(deployment.RecheckDeadlineParameter.Name),
+		deployment.EnvSecurityHub:       cfntest.Ref(deployment.EnableSecurityHubParameter.Name),
+		deployment.EnvEventBus:          cfntest.Ref(d.ID(t, "AWS::Events::EventBus", "Bus")),
+		deployment.EnvNoticeWindowTable: cfntest.Ref(d.ID(t, "AWS::DynamoDB::Table", "NoticeWindows")),
 	}
 	if cfntest.JSON(env) != cfntest.JSON(want) {
 		t.Errorf("environment %s\nwant %s", cfntest.JSON(env), cfntest.JSON(want))
@@ -182,12 +184,14 @@ func TestFunctionPermissions(t *testing.T) {
 			}
 			readerARN := map[string]any{"Fn::Join": []any{"", []any{"arn:", cfntest.Ref("AWS::Partition"), ":iam::*:role/" + deployment.ReaderRoleName}}}
 			want := cfntest.FunctionGrants(on == "true", cfntest.FunctionResources{
-				Topic:        cfntest.Ref(d.ID(t, "AWS::SNS::Topic", "Findings")),
-				Key:          cfntest.GetAtt(d.ID(t, "AWS::KMS::Key", "TopicKey"), "Arn"),
-				Logs:         cfntest.GetAtt(d.ID(t, "AWS::Logs::LogGroup", "FunctionLogs"), "Arn"),
-				DeadLetters:  cfntest.GetAtt(d.ID(t, "AWS::SQS::Queue", "DeadLetters"), "Arn"),
-				Recheck:      cfntest.GetAtt(d.ID(t, "AWS::SQS::Queue", "Recheck"), "Arn"),
-				AssumeReader: readerARN,
+				Topic:         cfntest.Ref(d.ID(t, "AWS::SNS::Topic", "Findings")),
+				Key:           cfntest.GetAtt(d.ID(t, "AWS::KMS::Key", "TopicKey"), "Arn"),
+				Logs:          cfntest.GetAtt(d.ID(t, "AWS::Logs::LogGroup", "FunctionLogs"), "Arn"),
+				DeadLetters:   cfntest.GetAtt(d.ID(t, "AWS::SQS::Queue", "DeadLetters"), "Arn"),
+				Recheck:       cfntest.GetAtt(d.ID(t, "AWS::SQS::Queue", "Recheck"), "Arn"),
+				AssumeReader:  readerARN,
+				EventBus:      cfntest.GetAtt(d.ID(t, "AWS::Events::EventBus", "Bus"), "Arn"),
+				NoticeWindows: cfntest.GetAtt(d.ID(t, "AWS::DynamoDB::Table", "NoticeWindows"), "Arn"),
 			})
 			if got := cfntest.Grants(stmts); !slices.Equal(got, want) {
 				t.Errorf("the function's role allows\n%s\nwant\n%s", cfntest.Lines(got), cfntest.Lines(want))
@@ -350,4 +354,9 @@ func TestCfnLint(t *testing.T) {
 			t.Errorf("%s: cfn-lint: %s", name, out)
 		}
 	}
+}
+
+func TestNoticeWindowTable(t *testing.T) {
+	d := deployCentral(t, "false")
+	d.CheckNoticeWindowTable(t, d.ID(t, "AWS::DynamoDB::Table", "NoticeWindows"))
 }

@@ -37,6 +37,16 @@ func EventList() string {
 	return strings.Join(names[:n-1], ", ") + " and " + names[n-1]
 }
 
+// SettingsList names the settings calls for a person: "A, B and C".
+func SettingsList() string {
+	names := rules.EventNames()[len(rules.Kinds()):]
+	n := len(names)
+	if n < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:n-1], ", ") + " and " + names[n-1]
+}
+
 // FunctionDescription describes the function in both deployments.
 func FunctionDescription() string {
 	return "ebsguard: checks the KMS key of the volumes and snapshots that " + EventList() + " create, and EBS encryption settings changes"

@@ -3,14 +3,17 @@ package deployment
 import "slices"
 
 // EngineReadActions are exactly the read-only calls the engine makes in an
-// account (lambda/verify's EC2API and KMSAPI): the central function's role
-// needs them for its own account, the reader role for every other. None
-// supports resource-level permissions, so they are granted on "*".
-// A launch's volumes are found with DescribeVolumes filtered by
-// attachment.instance-id; ec2:DescribeInstances serves only a root
-// replacement (the instance's root device), as does
-// ec2:DescribeReplaceRootVolumeTasks.
+// account: one per method of lambda/verify's EC2API and KMSAPI
+// (verify.ReadActions derives them from the interfaces). The central
+// function's role needs them for its own account, the reader role for every
+// other. None supports resource-level permissions, so they are granted on
+// "*". The list is generated, as are template.yaml's and
+// docs/permissions.md's (`go test ./internal/deployment -run
+// TestGeneratedPermissions -update`): written out rather than computed so
+// that the CDK module, which builds this package, does not depend on the
+// engine and the EC2 SDK.
 var EngineReadActions = []string{
+	// engine-reads:begin: generated from verify.ReadActions() by `go test ./internal/deployment -run TestGeneratedPermissions -update`; do not edit
 	"ec2:DescribeImages",
 	"ec2:DescribeInstances",
 	"ec2:DescribeLaunchTemplateVersions",
@@ -20,6 +23,7 @@ var EngineReadActions = []string{
 	"ec2:GetEbsDefaultKmsKeyId",
 	"ec2:GetEbsEncryptionByDefault",
 	"kms:DescribeKey",
+	// engine-reads:end
 }
 
 // AuditActions are what `ebsguard audit` needs beyond the engine, through the

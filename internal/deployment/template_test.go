@@ -46,14 +46,15 @@ func deploySAM(t *testing.T, securityHub string) *cfntest.Deployment {
 }
 
 const (
-	samFunction   = "GuardrailFunction"
-	samRole       = "GuardrailRole"
-	samTopic      = "FindingsTopic"
-	samKey        = "TopicKey"
-	samDLQ        = "DeadLetterQueue"
-	samRecheck    = "RecheckQueue"
-	samRecheckDLQ = "RecheckDeadLetterQueue"
-	samLogs       = "FunctionLogGroup"
+	samFunction      = "GuardrailFunction"
+	samRole          = "GuardrailRole"
+	samTopic         = "FindingsTopic"
+	samKey           = "TopicKey"
+	samDLQ           = "DeadLetterQueue"
+	samRecheck       = "RecheckQueue"
+	samRecheckDLQ    = "RecheckDeadLetterQueue"
+	samLogs          = "FunctionLogGroup"
+	samNoticeWindows = "NoticeWindowTable"
 )
 
 func TestSAMFunction(t *testing.T) {
@@ -81,11 +82,13 @@ func TestSAMEnvironment(t *testing.T) {
 	d := deploySAM(t, "false")
 	env, _ := d.Resources[samFunction].Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
 	want := map[string]any{
-		deployment.EnvTopicARN:        cfntest.Ref(samTopic),
-		deployment.EnvPolicy:          cfntest.Ref("PolicyJson"),
-		deployment.EnvRecheckQueueURL: cfntest.Ref(samRecheck),
-		deployment.EnvRecheckDeadline: cfntest.Ref(deployment.RecheckDeadlineParameter.Name),
-		deployment.EnvSecurityHub:     cfntest.Ref(deployment.EnableSecurityHubParameter.Name),
+		deployment.EnvTopicARN:          cfntest.Ref(samTopic),
+		deployment.EnvPolicy:            cfntest.Ref("PolicyJson"),
+		deployment.EnvRecheckQueueURL:   cfntest.Ref(samRecheck),
+		deployment.EnvRecheckDeadline:   cfntest.Ref(deployment.RecheckDeadlineParameter.Name),
+		deployment.EnvSecurityHub:       cfntest.Ref(deployment.EnableSecurityHubParameter.Name),
+		deployment.EnvEventBus:          deployment.SAMEventBus,
+		deployment.EnvNoticeWindowTable: cfntest.Ref(samNoticeWindows),
 	}
 	if cfntest.JSON(env) != cfntest.JSON(want) {
 		t.Errorf("environment %s\nwant %s", cfntest.JSON(env), cfntest.JSON(want))
@@ -158,6 +161,7 @@ func TestSAMPermissions(t *testing.T) {
 			want := cfntest.FunctionGrants(on == "true", cfntest.FunctionResources{
 				Topic: cfntest.Ref(samTopic), Key: cfntest.GetAtt(samKey, "Arn"), Logs: cfntest.Sub("${" + samLogs + ".Arn}"),
 				DeadLetters: cfntest.GetAtt(samDLQ, "Arn"), Recheck: cfntest.GetAtt(samRecheck, "Arn"),
+				EventBus: cfntest.Sub(deployment.SAMEventBusARNSub), NoticeWindows: cfntest.GetAtt(samNoticeWindows, "Arn"),
 			})
 			if !slices.Equal(got, want) {
 				t.Errorf("the function's role allows\n%s\nwant\n%s", cfntest.Lines(got), cfntest.Lines(want))
@@ -194,6 +198,9 @@ func TestSAMEncryption(t *testing.T) {
 
 // cfn-lint (with the SAM translator) when the machine has it.
 func TestCfnLint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cfn-lint takes seconds; run without -short (make test, CI)")
+	}
 	path, err := exec.LookPath("cfn-lint")
 	if err != nil {
 		t.Skip("cfn-lint is not installed")
@@ -202,4 +209,9 @@ func TestCfnLint(t *testing.T) {
 	if err != nil {
 		t.Errorf("cfn-lint: %v\n%s", err, out)
 	}
+}
+
+func TestSAMNoticeWindowTable(t *testing.T) {
+	d := deploySAM(t, "false")
+	d.CheckNoticeWindowTable(t, d.ID(t, "AWS::DynamoDB::Table", samNoticeWindows))
 }

@@ -36,13 +36,14 @@ type Sample struct {
 // File is one input file.
 type File struct {
 	Path string
-	// Sample is the sample folder the file is an event of; nil for a file
-	// outside one, and for a file named directly.
+	// Sample is the sample folder the file is an event of, or that holds
+	// a file named directly; nil for a file outside one.
 	Sample *Sample
 }
 
 // Walk calls fn for every input file of path, in order: path itself when it
-// is a file (whatever its name), else the inputs of the folder. It stops at
+// is a file (whatever its name; in a sample folder, an input of that sample),
+// else the inputs of the folder. It stops at
 // fn's first error and returns it. A folder that cannot be read is passed
 // over; the errors are returned, joined, once the rest has been walked.
 func Walk(path string, fn func(File) error) error {
@@ -51,7 +52,7 @@ func Walk(path string, fn func(File) error) error {
 		return err
 	}
 	if !st.IsDir() {
-		return fn(File{Path: path})
+		return fn(File{Path: path, Sample: sampleOfFile(path)})
 	}
 	var w walker
 	if err := w.dir(path, fn); err != nil {
@@ -99,6 +100,22 @@ func (w *walker) dir(dir string, fn func(File) error) error {
 		}
 	}
 	return nil
+}
+
+// sampleOfFile returns the sample a file named directly belongs to: that of
+// its folder when the folder holds world.json (as the folder itself would be
+// read), unless the file is the sample's world or policy; else nil.
+func sampleOfFile(path string) *Sample {
+	switch filepath.Base(path) {
+	case WorldFile, PolicyFile:
+		return nil
+	}
+	dir := filepath.Dir(path)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil // read as a lone file, against what the caller names
+	}
+	return sampleOf(dir, entries)
 }
 
 // sampleOf returns the sample a folder is, or nil.

@@ -91,6 +91,10 @@ func TestWalk(t *testing.T) {
 			"c/event.json", "c/want.json", // no world.json: not a sample
 		}},
 		{"one sample folder", samples, filepath.Join(samples, "a"), []string{"a/event.json world=a/world.json"}},
+		{"a file of a sample folder named directly: that sample's", samples, filepath.Join(samples, "b", "event-2.json"), []string{"b/event-2.json world=b/world.json policy=b/policy.json"}},
+		{"any file of a sample folder named directly", samples, filepath.Join(samples, "a", "want.json"), []string{"a/want.json world=a/world.json"}},
+		{"a sample's world named directly is no event of it", samples, filepath.Join(samples, "a", "world.json"), []string{"a/world.json"}},
+		{"a file next to no world.json", samples, filepath.Join(samples, "c", "event.json"), []string{"c/event.json"}},
 		{"a folder with no input files", empty, empty, nil},
 	}
 	for _, tt := range tests {

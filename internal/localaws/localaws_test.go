@@ -31,7 +31,7 @@ func sdkConfig(t *testing.T, url string) aws.Config {
 // sdkConfigAs is sdkConfig calling as another account.
 func sdkConfigAs(t *testing.T, url, account string) aws.Config {
 	t.Helper()
-	for _, svc := range []string{"EC2", "KMS", "STS", "CLOUDTRAIL", "ORGANIZATIONS", "SECURITYHUB"} {
+	for _, svc := range []string{"EC2", "KMS", "STS", "CLOUDTRAIL", "ORGANIZATIONS", "SECURITYHUB", "EVENTBRIDGE"} {
 		t.Setenv("AWS_ENDPOINT_URL_"+svc, url)
 	}
 	t.Setenv("AWS_CONFIG_FILE", os.DevNull)

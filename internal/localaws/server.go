@@ -57,6 +57,7 @@ type Server struct {
 	faults   map[string][]Fault
 	lookups  map[[2]string][]time.Time // recent LookupEvents per account and Region
 	findings []ImportedFinding
+	events   *eventBridge // events.go
 
 	srv *http.Server
 	url string
@@ -221,6 +222,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case strings.HasPrefix(target, cloudTrailTarget):
 		s.serveCloudTrail(w, r, c, strings.TrimPrefix(target, cloudTrailTarget))
+		return
+	case strings.HasPrefix(target, eventsTarget):
+		s.serveEvents(w, r, c, strings.TrimPrefix(target, eventsTarget))
 		return
 	case strings.HasPrefix(target, organizationsTarget):
 		s.serveOrganizations(w, r, c, strings.TrimPrefix(target, organizationsTarget))

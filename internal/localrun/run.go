@@ -236,6 +236,7 @@ func Env(awsURL string, sns *SNS, policy string, settings ...string) []string {
 		"AWS_ENDPOINT_URL_CLOUDTRAIL=" + awsURL,
 		"AWS_ENDPOINT_URL_ORGANIZATIONS=" + awsURL,
 		"AWS_ENDPOINT_URL_SECURITYHUB=" + awsURL,
+		"AWS_ENDPOINT_URL_EVENTBRIDGE=" + awsURL,
 		"AWS_ENDPOINT_URL_SNS=" + sns.URL,
 		"AWS_ENDPOINT_URL_SQS=" + sns.URL,
 		"AWS_EC2_METADATA_DISABLED=true",

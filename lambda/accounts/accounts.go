@@ -292,14 +292,20 @@ func (a *assumeRole) Retrieve(ctx context.Context) (aws.Credentials, error) {
 // EC2 returns an EC2 client for the account and Region.
 func (p *Provider) EC2(ctx context.Context, account, region string) (verify.EC2API, error) {
 	return cachedClient(ctx, p, p.ec2, account, region, func(creds aws.CredentialsProvider) *ec2.Client {
-		return ec2.NewFromConfig(p.cfg, func(o *ec2.Options) { o.Region, o.Credentials = region, creds })
+		return ec2.NewFromConfig(p.cfg, func(o *ec2.Options) {
+			o.Region, o.Credentials = region, creds
+			o.APIOptions = append(o.APIOptions, verify.APIOptions...)
+		})
 	})
 }
 
 // KMS returns a KMS client for the account and Region.
 func (p *Provider) KMS(ctx context.Context, account, region string) (verify.KMSAPI, error) {
 	return cachedClient(ctx, p, p.kms, account, region, func(creds aws.CredentialsProvider) *kms.Client {
-		return kms.NewFromConfig(p.cfg, func(o *kms.Options) { o.Region, o.Credentials = region, creds })
+		return kms.NewFromConfig(p.cfg, func(o *kms.Options) {
+			o.Region, o.Credentials = region, creds
+			o.APIOptions = append(o.APIOptions, verify.APIOptions...)
+		})
 	})
 }
 

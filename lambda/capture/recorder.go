@@ -11,15 +11,14 @@ package capture
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 	"github.com/ebsguard/ebsguard/lambda/world"
 )
@@ -40,13 +39,16 @@ func NewRecorder(live verify.Clients) *Recorder {
 	return &Recorder{live: live, regions: map[string]map[string]*world.Region{}}
 }
 
-// EC2 returns the live EC2 client of the account and Region, recording.
+// EC2 returns the live EC2 client of the account and Region, recording:
+// the same client with one more step on its middleware stack.
 func (r *Recorder) EC2(ctx context.Context, account, region string) (verify.EC2API, error) {
 	c, err := r.live.EC2(ctx, account, region)
 	if err != nil {
 		return nil, err
 	}
-	return &recordingEC2{live: c, r: r, account: account, region: region}, nil
+	return ec2.New(verify.SDKEC2(c, region).Options(), func(o *ec2.Options) {
+		o.APIOptions = append(o.APIOptions, r.step(account, region))
+	}), nil
 }
 
 // KMS returns the live KMS client of the account and Region, recording.
@@ -55,7 +57,25 @@ func (r *Recorder) KMS(ctx context.Context, account, region string) (verify.KMSA
 	if err != nil {
 		return nil, err
 	}
-	return &recordingKMS{live: c, r: r, account: account, region: region}, nil
+	return kms.New(verify.SDKKMS(c, region).Options(), func(o *kms.Options) {
+		o.APIOptions = append(o.APIOptions, r.step(account, region))
+	}), nil
+}
+
+// step records every answered read of the client, whatever the operation:
+// the world keeps it as world.Region.Record says (added first in the
+// Initialize step, it sees the final answer, after the SDK's retries).
+func (r *Recorder) step(account, region string) func(*middleware.Stack) error {
+	return func(stack *middleware.Stack) error {
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("ebsguardRecord",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				out, md, err := next.HandleInitialize(ctx, in)
+				if err == nil {
+					r.update(account, region, func(reg *world.Region) { reg.Record(in.Parameters, out.Result) })
+				}
+				return out, md, err
+			}), middleware.Before)
+	}
 }
 
 // World returns what was recorded as a world, every list sorted by ID so
@@ -105,121 +125,4 @@ func (r *Recorder) update(account, region string, f func(*world.Region)) {
 		r.regions[account][region] = reg
 	}
 	f(reg)
-}
-
-// upsert replaces the element with the same ID, or appends.
-func upsert[T any](list []T, x T, id func(T) string) []T {
-	if i := slices.IndexFunc(list, func(y T) bool { return id(y) == id(x) }); i >= 0 {
-		list[i] = x
-		return list
-	}
-	return append(list, x)
-}
-
-type recordingEC2 struct {
-	live            verify.EC2API
-	r               *Recorder
-	account, region string
-}
-
-func (c *recordingEC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, o ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
-	out, err := c.live.DescribeImages(ctx, in, o...)
-	if err == nil {
-		c.r.update(c.account, c.region, func(reg *world.Region) {
-			for _, img := range out.Images {
-				reg.Images = upsert(reg.Images, img, func(x ec2types.Image) string { return aws.ToString(x.ImageId) })
-			}
-		})
-	}
-	return out, err
-}
-
-func (c *recordingEC2) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, o ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error) {
-	out, err := c.live.DescribeSnapshots(ctx, in, o...)
-	if err == nil {
-		c.r.update(c.account, c.region, func(reg *world.Region) {
-			for _, s := range out.Snapshots {
-				reg.Snapshots = upsert(reg.Snapshots, s, func(x ec2types.Snapshot) string { return aws.ToString(x.SnapshotId) })
-			}
-		})
-	}
-	return out, err
-}
-
-func (c *recordingEC2) DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInput, o ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error) {
-	out, err := c.live.DescribeVolumes(ctx, in, o...)
-	if err == nil {
-		c.r.update(c.account, c.region, func(reg *world.Region) {
-			for _, v := range out.Volumes {
-				reg.Volumes = upsert(reg.Volumes, v, func(x ec2types.Volume) string { return aws.ToString(x.VolumeId) })
-			}
-		})
-	}
-	return out, err
-}
-
-func (c *recordingEC2) DescribeLaunchTemplateVersions(ctx context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, o ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error) {
-	out, err := c.live.DescribeLaunchTemplateVersions(ctx, in, o...)
-	if err == nil {
-		c.r.update(c.account, c.region, func(reg *world.Region) {
-			for _, v := range out.LaunchTemplateVersions {
-				reg.LaunchTemplateVersions = upsert(reg.LaunchTemplateVersions, v, func(x ec2types.LaunchTemplateVersion) string {
-					return fmt.Sprintf("%s/%d", aws.ToString(x.LaunchTemplateId), aws.ToInt64(x.VersionNumber))
-				})
-			}
-		})
-	}
-	return out, err
-}
-
-func (c *recordingEC2) GetEbsEncryptionByDefault(ctx context.Context, in *ec2.GetEbsEncryptionByDefaultInput, o ...func(*ec2.Options)) (*ec2.GetEbsEncryptionByDefaultOutput, error) {
-	out, err := c.live.GetEbsEncryptionByDefault(ctx, in, o...)
-	if err == nil {
-		c.r.update(c.account, c.region, func(reg *world.Region) { reg.EBSEncryptionByDefault = aws.ToBool(out.EbsEncryptionByDefault) })
-	}
-	return out, err
-}
-
-func (c *recordingEC2) GetEbsDefaultKmsKeyId(ctx context.Context, in *ec2.GetEbsDefaultKmsKeyIdInput, o ...func(*ec2.Options)) (*ec2.GetEbsDefaultKmsKeyIdOutput, error) {
-	out, err := c.live.GetEbsDefaultKmsKeyId(ctx, in, o...)
-	if err == nil {
-		c.r.update(c.account, c.region, func(reg *world.Region) { reg.EBSDefaultKMSKeyID = aws.ToString(out.KmsKeyId) })
-	}
-	return out, err
-}
-
-type recordingKMS struct {
-	live            verify.KMSAPI
-	r               *Recorder
-	account, region string
-}
-
-// DescribeKey records the key under the calling account and Region, where
-// the world resolves references, with the alias it was asked by: the world
-// resolves an alias name or alias ARN only through a key's Aliases.
-func (c *recordingKMS) DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, o ...func(*kms.Options)) (*kms.DescribeKeyOutput, error) {
-	out, err := c.live.DescribeKey(ctx, in, o...)
-	if err != nil || out.KeyMetadata == nil {
-		return out, err
-	}
-	alias := ""
-	switch ref := aws.ToString(in.KeyId); {
-	case strings.HasPrefix(ref, "alias/"):
-		alias = ref
-	case strings.HasPrefix(ref, "arn:") && strings.Contains(ref, ":alias/"):
-		alias = ref[strings.Index(ref, ":alias/")+1:]
-	}
-	c.r.update(c.account, c.region, func(reg *world.Region) {
-		i := slices.IndexFunc(reg.Keys, func(x world.Key) bool { return aws.ToString(x.Arn) == aws.ToString(out.KeyMetadata.Arn) })
-		if i < 0 {
-			reg.Keys = append(reg.Keys, world.Key{})
-			i = len(reg.Keys) - 1
-		}
-		k := &reg.Keys[i]
-		k.KeyMetadata = *out.KeyMetadata
-		if alias != "" && !slices.Contains(k.Aliases, alias) {
-			k.Aliases = append(k.Aliases, alias)
-		}
-	})
-	return out, err
 }

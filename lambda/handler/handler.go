@@ -43,6 +43,7 @@ type Handler struct {
 	log       *slog.Logger
 	now       func() time.Time
 	sleep     func(context.Context, time.Duration) error
+	reserve   time.Duration // kept free for deliveries after an evaluation (budget.go); 0: evalMargin
 }
 
 // Handle accepts every input shape of formats.md §1 (EventBridge delivers an

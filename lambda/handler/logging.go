@@ -14,9 +14,10 @@ import (
 // its JSON log lines: CloudWatch Logs extracts them, with no PutMetricData
 // call and no permission beyond writing logs.
 const (
-	metricFindings        = "Findings"     // by dimension "code"
-	metricLookupErrors    = "LookupErrors" // by dimension "errorCode"
-	metricAWSCalls        = "AWSCalls"     // per event
+	metricFindings        = "Findings"      // by dimension "code"
+	metricLookupErrors    = "LookupErrors"  // by dimension "errorCode"
+	metricErrorVerdicts   = "ErrorVerdicts" // by dimension "errorClass"
+	metricAWSCalls        = "AWSCalls"      // per event
 	metricRecheckAttempts = "RecheckAttempts"
 	metricRecheckAge      = deployment.MetricRecheckAge
 )
@@ -80,6 +81,12 @@ func logVerdict(log *slog.Logger, v verify.Verdict, now time.Time) {
 	for _, code := range v.ErrorCodes {
 		log.Warn("lookup error", "eventID", v.EventID, "errorCode", code,
 			emf(now, metric{Name: metricLookupErrors, Unit: "Count", Dimension: "errorCode", Value: 1}))
+	}
+	if v.Status == verify.StatusError {
+		// By class, the word the SNS "error" attribute carries: an alarm on
+		// one class (reader-role after a StackSet change) needs no log filter.
+		log.Warn("error verdict", "eventID", v.EventID, "errorClass", string(v.ErrorClass),
+			emf(now, metric{Name: metricErrorVerdicts, Unit: "Count", Dimension: "errorClass", Value: 1}))
 	}
 }
 

@@ -15,6 +15,9 @@
 //	RECHECK_BACKOFF   delays between re-checks (default 1m,2m,5m,10m,15m; the last repeats)
 //	RECHECK_DEADLINE  how long re-checks go on (default 49h)
 //	SECURITY_HUB      "true" imports findings into Security Hub
+//	EVENT_BUS_NAME    the EventBridge bus findings and notices are put on (optional)
+//	NOTICE_WINDOW_TABLE the DynamoDB table of notice windows (optional; needs RECHECK_QUEUE_URL)
+//	NOTICE_WINDOW     how long notices of one error class, account and Region are aggregated (default 1h)
 //	LOG_LEVEL         DEBUG, INFO (default), WARN or ERROR
 package main
 
@@ -50,13 +53,17 @@ type Config struct {
 	RecheckQueueURL string
 	Schedule        recheck.Schedule
 	SecurityHub     bool
+	EventBus        string
+	NoticeTable     string
+	NoticeWindow    time.Duration
 	LogLevel        slog.Level
 }
 
 // configFromEnv reads and validates the configuration.
 func configFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{TopicARN: getenv(deployment.EnvTopicARN), ReaderRole: getenv(deployment.EnvReaderRole), CacheTTL: 10 * time.Minute,
-		RecheckQueueURL: getenv(deployment.EnvRecheckQueueURL)}
+		RecheckQueueURL: getenv(deployment.EnvRecheckQueueURL), EventBus: getenv(deployment.EnvEventBus),
+		NoticeTable: getenv(deployment.EnvNoticeWindowTable), NoticeWindow: deployment.DefaultNoticeWindow}
 	if c.TopicARN == "" {
 		return c, fmt.Errorf("%s is not set", deployment.EnvTopicARN)
 	}
@@ -87,6 +94,16 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		// The re-check queue would drop a message before its deadline.
 		return c, fmt.Errorf("%s %s: at most %s, the re-check queue's retention less a day", deployment.EnvRecheckDeadline, c.Schedule.Deadline, deployment.MaxRecheckDeadline)
 	}
+	if s := getenv(deployment.EnvNoticeWindow); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < time.Minute {
+			return c, fmt.Errorf("%s %q: a duration of at least 1m", deployment.EnvNoticeWindow, s)
+		}
+		c.NoticeWindow = d
+	}
+	if c.NoticeTable != "" && c.RecheckQueueURL == "" {
+		return c, fmt.Errorf("%s needs %s: a window's notice is sent when the queue brings its close", deployment.EnvNoticeWindowTable, deployment.EnvRecheckQueueURL)
+	}
 	if s := getenv("LOG_LEVEL"); s != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {
 			return c, fmt.Errorf("LOG_LEVEL: %w", err)
@@ -108,24 +125,27 @@ func main() {
 		log.Error("load AWS configuration", "error", err)
 		os.Exit(1)
 	}
+	// The destinations' clients stay within a delivery's budget (budget.go),
+	// from the configuration as loaded: a bounded client is not bounded again.
+	dcfg := deliveryConfig(awsCfg)
 	// Every call, SNS and SQS included, has a bounded attempt: a slow API
 	// ends as a retryable error, not as "Task timed out".
 	awsCfg.HTTPClient = accounts.HTTPClient(awsCfg.HTTPClient, accounts.DefaultTimeouts)
 	h := &Handler{
 		engine:    verify.New(verify.Config{Clients: accounts.New(awsCfg, cfg.ReaderRole), Policy: cfg.Policy, CacheTTL: cfg.CacheTTL}),
-		publisher: notify.New(sns.NewFromConfig(awsCfg), cfg.TopicARN),
+		publisher: notify.New(sns.NewFromConfig(dcfg), cfg.TopicARN),
 		schedule:  cfg.Schedule,
 		log:       log,
 		now:       time.Now,
 		sleep:     sleepContext,
 	}
 	if cfg.SecurityHub {
-		h.hub = &hub{importer: securityhub.NewImporter(awssecurityhub.NewFromConfig(awsCfg)), sts: sts.NewFromConfig(awsCfg), region: awsCfg.Region, now: time.Now}
+		h.hub = &hub{importer: securityhub.NewImporter(awssecurityhub.NewFromConfig(dcfg)), sts: sts.NewFromConfig(awsCfg), region: awsCfg.Region, now: time.Now}
 	}
 	if cfg.RecheckQueueURL != "" {
-		h.queue = recheck.NewQueue(sqs.NewFromConfig(awsCfg), cfg.RecheckQueueURL)
+		h.queue = recheck.NewQueue(sqs.NewFromConfig(dcfg), cfg.RecheckQueueURL)
 	} else {
 		log.Warn("no re-check queue configured: results not visible at the first look are not checked again", "variable", deployment.EnvRecheckQueueURL)
 	}
-	lambda.Start(h.Handle)
+	lambda.Start(integrate(h, cfg, dcfg, log))
 }

@@ -59,6 +59,7 @@ func (h *Handler) process(ctx context.Context, log *slog.Logger, it cloudtrail.I
 	expired := len(pending) > 0 && v.Status != verify.StatusViolation && !v.Retryable && h.schedule.Expired(st.firstSeen, h.now())
 	if expired {
 		v.Status, v.Reason = verify.StatusError, "still-pending:"+recheck.Age(h.now().Sub(st.firstSeen))
+		v.ErrorClass = verify.ClassStillPending
 	}
 	logVerdict(log, v, h.now())
 
@@ -147,7 +148,7 @@ func (h *Handler) queueRecheck(ctx context.Context, log *slog.Logger, v verify.V
 // margin, so that a slow API ends as a retryable error the function reports.
 func (h *Handler) evaluationContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	if dl, ok := ctx.Deadline(); ok {
-		return context.WithDeadline(ctx, dl.Add(-evalMargin))
+		return context.WithDeadline(ctx, dl.Add(-h.evalReserve(dl)))
 	}
 	return context.WithCancel(ctx)
 }

@@ -3,10 +3,8 @@ package notify
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
@@ -26,10 +24,12 @@ func findingKey(eventID, resource, code string) string {
 // drop a repeat: EventBridge and SQS deliver at least once, so the same
 // event can be evaluated, and published, twice. For a violation it is built
 // from the event ID and the (resource, code) of every finding, in any order;
-// for an operational notice from the event ID and the reason.
+// for an operational notice from the event ID and the error's class, so
+// that neither the request ID of a failed call nor how long a re-check
+// waited (nor any rewording of the reason) changes it.
 func DedupeKey(v verify.Verdict) string {
 	if v.Status == verify.StatusError {
-		return digest("error", v.EventID, stableReason(v.Reason))
+		return digest("error", v.EventID, string(v.ErrorClass))
 	}
 	keys := make([]string, 0, len(v.Findings))
 	for _, f := range v.Findings {
@@ -49,16 +49,4 @@ func digest(parts ...string) string {
 		h.Write([]byte(p))
 	}
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-var requestID = regexp.MustCompile(`(?i)(request ?id:?\s*)[0-9a-z-]+`)
-
-// stableReason drops what differs between two evaluations of the same record
-// that fail the same way: the request ID of the failed AWS call, and how long
-// a re-check had waited when it gave up.
-func stableReason(reason string) string {
-	if strings.HasPrefix(reason, stillPending) {
-		return stillPending
-	}
-	return requestID.ReplaceAllString(reason, "${1}*")
 }

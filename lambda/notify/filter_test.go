@@ -133,15 +133,15 @@ func TestFilterPolicies(t *testing.T) {
 	}
 }
 
-// The README shows the same policies the code and the test use.
-func TestREADMEFilterPolicies(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+// docs/operations.md shows the same policies the code and the test use.
+func TestDocFilterPolicies(t *testing.T) {
+	readme, err := os.ReadFile("../../docs/operations.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{notify.FindingsOnlyPolicy, notify.OperationsOnlyPolicy} {
 		if !strings.Contains(string(readme), p) {
-			t.Errorf("README does not show the filter policy %s", p)
+			t.Errorf("docs/operations.md does not show the filter policy %s", p)
 		}
 	}
 }

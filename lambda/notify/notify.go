@@ -158,35 +158,13 @@ const maxMessage = 240 << 10
 // findings and, if need be, the first of them, and says so in reason. The
 // function's log keeps the whole verdict.
 func fit(v verify.Verdict) ([]byte, error) {
-	encode := func(v verify.Verdict) ([]byte, error) {
+	return Fit(v, maxMessage, "SNS", func(v verify.Verdict) ([]byte, error) {
 		body, err := v.JSON()
 		if err != nil {
 			return nil, err
 		}
-		return json.Marshal(map[string]string{"default": string(body), "email": Text(v)})
-	}
-	b, err := encode(v)
-	if err != nil || len(b) <= maxMessage {
-		return b, err
-	}
-	all, allFindings := len(v.Resources), len(v.Findings)
-	var flagged []verify.Resource
-	for _, r := range v.Resources {
-		if len(r.Findings) > 0 {
-			flagged = append(flagged, r)
-		}
-	}
-	short := v
-	for n := len(flagged); n > 0; n /= 2 {
-		short.Resources = flagged[:n]
-		short.Findings = v.Findings[:findingsOf(v.Findings, flagged[:n])]
-		short.Reason = fmt.Sprintf("truncated for SNS: %d of %d resources and %d of %d findings; the function's log has the whole verdict",
-			len(short.Resources), all, len(short.Findings), allFindings)
-		if b, err = encode(short); err != nil || len(b) <= maxMessage {
-			return b, err
-		}
-	}
-	return b, fmt.Errorf("verdict too large for SNS even when cut: %d bytes", len(b))
+		return json.Marshal(protocols(v, string(body)))
+	})
 }
 
 // findingsOf counts the leading findings that belong to the given resources.

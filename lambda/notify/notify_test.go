@@ -46,7 +46,8 @@ func readerRoleError() verify.Verdict {
 		Reason: "describe image ami-1 in eu-west-1: operation error EC2: DescribeImages, get identity: get credentials: failed to refresh cached credentials, " +
 			"operation error STS: AssumeRole, https response error StatusCode: 403, RequestID: 5b2c-11aa, api error AccessDenied: " +
 			"User: arn:aws:sts::111111111111:assumed-role/ebsguard-fn/x is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::222222222222:role/ebsguard-reader",
-		Resources: []verify.Resource{}, Findings: []verify.Finding{},
+		ErrorClass: verify.ClassReaderRole,
+		Resources:  []verify.Resource{}, Findings: []verify.Finding{},
 	}
 }
 
@@ -127,7 +128,7 @@ func TestSubject(t *testing.T) {
 	single := violation()
 	single.Findings = single.Findings[:1]
 	pending := readerRoleError()
-	pending.Reason = "still-pending:49h0m0s"
+	pending.Reason, pending.ErrorClass = "still-pending:49h0m0s", verify.ClassStillPending
 	long := violation()
 	long.Account = strings.Repeat("é", 200)
 	tests := []struct {
@@ -373,27 +374,35 @@ func TestErrorNotice(t *testing.T) {
 	}
 }
 
-// Each kind of permanent error gets its own short reason and advice.
+// Each class of permanent error gets its own attribute, short reason and
+// advice. The attribute values are the ones users' filter policies select
+// on (README, "Notifications"): keep them.
 func TestErrorKinds(t *testing.T) {
 	tests := []struct {
-		reason, kind, subject, advice string
+		class         verify.Class
+		reason        string
+		kind, subject string
+		advice        string
 	}{
-		{readerRoleError().Reason, "reader-role", "reader role not assumable", "Deploy the member stack"},
-		{"describe snapshots [snap-1] in eu-west-1: operation error EC2: DescribeSnapshots, https response error StatusCode: 403, RequestID: 1, api error UnauthorizedOperation: You are not authorized to perform this operation. with an explicit deny in a service control policy",
+		{verify.ClassReaderRole, readerRoleError().Reason, "reader-role", "reader role not assumable", "Deploy the member stack"},
+		{verify.ClassAccessDenied, "describe snapshots [snap-1] in eu-west-1: operation error EC2: DescribeSnapshots, https response error StatusCode: 403, RequestID: 1, api error UnauthorizedOperation: You are not authorized to perform this operation. with an explicit deny in a service control policy",
 			"access-denied", "access denied", "service control policies"},
-		{"volume /dev/xvda: rule launch/key predicts alias/golden, which cannot be resolved: KMS key alias/golden in eu-west-1: not found",
+		{verify.ClassKeyNotFound, "volume /dev/xvda: rule launch/key predicts alias/golden, which cannot be resolved: KMS key alias/golden in eu-west-1: not found",
 			"key-not-found", "key not resolvable", "alias must exist in that account and Region"},
-		{"rule launch/key-without-encrypted says " + verify.RejectedWithoutErrorCode, "inconsistent-record", "a rejected call recorded as a success", "documents as rejected"},
-		{"still-pending:49h0m0s", "still-pending", "still pending after 49h0m0s", "describe-volumes --filters Name=attachment.instance-id"},
-		{"malformed RunInstances record: responseElements lists no launched instance", "malformed", "unreadable record", "could not be read"},
-		{"invalid account ID \"22\" in recipientAccountId", "malformed", "unreadable record", "invalid account"},
-		{"source image: image ami-1 in us-east-1: not found", "not-found", "resource not found", "describe-images"},
-		{"get EBS default KMS key in eu-west-1: operation error EC2: GetEbsDefaultKmsKeyId, api error OptInRequired", "lookup-failed", "lookup failed", "ebsguard replay"},
+		{verify.ClassInconsistentRecord, "rule launch/key-without-encrypted says " + verify.RejectedWithoutErrorCode, "inconsistent-record", "a rejected call recorded as a success", "documents as rejected"},
+		{verify.ClassStillPending, "still-pending:49h0m0s", "still-pending", "still pending after 49h0m0s", "describe-volumes --filters Name=attachment.instance-id"},
+		{verify.ClassMalformed, "malformed RunInstances record: responseElements lists no launched instance", "malformed", "unreadable record", "could not be read"},
+		{verify.ClassMalformed, "invalid account ID \"22\" in recipientAccountId", "malformed", "unreadable record", "invalid account"},
+		{verify.ClassNotFound, "source image: image ami-1 in us-east-1: not found", "not-found", "resource not found", "describe-images"},
+		{verify.ClassLookupFailed, "get EBS default KMS key in eu-west-1: operation error EC2: GetEbsDefaultKmsKeyId, api error OptInRequired", "lookup-failed", "lookup failed", "ebsguard replay"},
+		{verify.ClassThrottled, "describe images: operation error EC2: DescribeImages, exceeded maximum number of attempts, 3, api error RequestLimitExceeded", "throttled", "AWS did not answer in time", "request quotas"},
+		{verify.ClassInternal, "no engine for X", "internal", "internal error", "maintainers"},
+		{"", "a verdict of an older version, without a class", "lookup-failed", "lookup failed", "ebsguard replay"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind, func(t *testing.T) {
 			v := readerRoleError()
-			v.Reason = tt.reason
+			v.Reason, v.ErrorClass = tt.reason, tt.class
 			in, err := notify.Message(topic, v)
 			if err != nil {
 				t.Fatal(err)
@@ -431,8 +440,11 @@ func TestDedupeKey(t *testing.T) {
 	errB.Reason = strings.Replace(errB.Reason, "RequestID: 5b2c-11aa", "RequestID: 77aa-0001", 1)
 	pending1, pending2 := readerRoleError(), readerRoleError()
 	pending1.Reason, pending2.Reason = "still-pending:49h0m0s", "still-pending:49h15m2s"
+	pending1.ErrorClass, pending2.ErrorClass = verify.ClassStillPending, verify.ClassStillPending
 	otherReason := readerRoleError()
-	otherReason.Reason = "source image: image ami-1 in us-east-1: not found"
+	otherReason.Reason, otherReason.ErrorClass = "source image: image ami-1 in us-east-1: not found", verify.ClassNotFound
+	rewordedNotice := readerRoleError()
+	rewordedNotice.Reason = "the reader role could not be assumed"
 
 	tests := []struct {
 		name string
@@ -448,6 +460,7 @@ func TestDedupeKey(t *testing.T) {
 		{"notice, request IDs differ", errA, errB, true},
 		{"notice, waited longer", pending1, pending2, true},
 		{"notice, another reason", errA, otherReason, false},
+		{"notice, reason reworded", errA, rewordedNotice, true},
 		{"notice and violation of one event", errA, func() verify.Verdict { v := violation(); v.EventID = errA.EventID; return v }(), false},
 	}
 	for _, tt := range tests {
@@ -522,9 +535,45 @@ func TestStillPendingShowsTheKindsResult(t *testing.T) {
 	} {
 		parent := map[string]string{"CopyImage": "ami-0new", "CopySnapshot": "snap-0new", "CreateVolume": "vol-0new"}[event]
 		v := verify.Verdict{EventID: "e-1", EventName: event, Account: "222222222222", Region: "eu-west-1", Status: verify.StatusError,
-			Reason: "still-pending:49h", Resources: []verify.Resource{{Parent: parent, Findings: []string{}}}, Findings: []verify.Finding{}}
+			Reason: "still-pending:49h", ErrorClass: verify.ClassStillPending, Resources: []verify.Resource{{Parent: parent, Findings: []string{}}}, Findings: []verify.Finding{}}
 		if text := notify.Text(v); !strings.Contains(text, want) {
 			t.Errorf("%s: the notice lacks %q:\n%s", event, want, text)
 		}
+	}
+}
+
+// GIVEN a notice about a launch of thousands of volumes (each not visible
+// yet, or with no resource judged at all) WHEN it is encoded for SNS THEN it
+// is cut to fit rather than failing every attempt into the dead-letter
+// queue, and it keeps its reason (what classifies it) and its error class.
+func TestNoticeFitsSNS(t *testing.T) {
+	for name, withError := range map[string]bool{"resources with errors": true, "resources without errors": false} {
+		t.Run(name, func(t *testing.T) {
+			v := readerRoleError()
+			for i := range 3000 {
+				r := verify.Resource{Resource: fmt.Sprintf("vol-%05d", i), Parent: "i-1", Device: "/dev/sdb", Findings: []string{}}
+				if withError {
+					r.Error = "describe volume: " + strings.Repeat("e", 60)
+				}
+				v.Resources = append(v.Resources, r)
+			}
+			in, err := notify.Message(topic, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(aws.ToString(in.Message)); n > 256<<10 {
+				t.Fatalf("message of %d bytes exceeds SNS's limit", n)
+			}
+			var cut verify.Verdict
+			if err := json.Unmarshal([]byte(structured(t, in)["default"]), &cut); err != nil {
+				t.Fatal(err)
+			}
+			if cut.Reason != v.Reason || len(cut.Resources) >= 3000 || len(cut.Warnings) == 0 || !strings.HasPrefix(cut.Warnings[len(cut.Warnings)-1], "truncated for SNS") {
+				t.Errorf("cut notice: %d resources, reason %q, warnings %q", len(cut.Resources), cut.Reason, cut.Warnings)
+			}
+			if got := attrs(in)["error"]; got != "reader-role" {
+				t.Errorf("error attribute %q; want reader-role", got)
+			}
+		})
 	}
 }

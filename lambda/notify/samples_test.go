@@ -32,10 +32,10 @@ func TestMessagesOfSamples(t *testing.T) {
 		text, never []string // what the e-mail says, and must not say
 	}{
 		{"launch-shared-snapshot-not-visible", "ebsguard HIGH: DEFAULT_KEY_FALLBACK",
-			[]string{"the source snapshot's key (not visible to this account)", "launched from ami-0a3300000000000cc", "KmsKeyId=<a key of 222222222222>", "1 problem "},
+			[]string{"the source snapshot's key (not visible to this account)", "launched from ami-0a3300000000000cc", "KmsKeyId=<a key of 222222222222 in us-east-1>", "1 problem "},
 			[]string{"no particular key"}},
 		{"launch-encrypted-shared", "ebsguard HIGH: DEFAULT_KEY_FALLBACK",
-			[]string{"launched from ami-0a3300000000000cc", "KmsKeyId=<a key of 222222222222>"},
+			[]string{"launched from ami-0a3300000000000cc", "KmsKeyId=<a key of 222222222222 in us-east-1>"},
 			[]string{"KmsKeyId=arn:aws:kms:us-east-1:111111111111"}},
 		// Two findings on each of two volumes: one paragraph per volume, and
 		// its fix said once.

@@ -90,19 +90,19 @@ func Text(v verify.Verdict) string {
 		// The fix is the same for most findings of one resource: said once.
 		fixes := map[string]bool{}
 		for _, i := range fs {
-			_, fix, _ := strings.Cut(v.Findings[i].Message, verify.FixSeparator)
-			fixes[fix] = true
+			fixes[v.Findings[i].Fix] = true
 		}
+		once := len(fixes) == 1 && len(fs) > 1
 		for _, i := range fs {
 			f := v.Findings[i]
-			msg := f.Message
-			if len(fixes) == 1 && len(fs) > 1 {
-				msg, _, _ = strings.Cut(msg, verify.FixSeparator)
+			msg := f.Text()
+			if once {
+				msg = f.Message
 			}
 			fmt.Fprintf(&b, "   - %s (%s): %s\n", p(f.Code), p(f.Severity), p(msg))
 			shown[i] = true
 		}
-		if _, fix, ok := strings.Cut(v.Findings[fs[0]].Message, verify.FixSeparator); ok && len(fixes) == 1 && len(fs) > 1 {
+		if fix := v.Findings[fs[0]].Fix; once && fix != "" {
 			fmt.Fprintf(&b, "   fix:      %s\n", p(fix))
 		}
 	}
@@ -113,7 +113,7 @@ func Text(v verify.Verdict) string {
 			continue
 		}
 		n++
-		fmt.Fprintf(&b, "\n%d. %s\n   - %s (%s): %s\n", n, p(f.Resource), p(f.Code), p(f.Severity), p(f.Message))
+		fmt.Fprintf(&b, "\n%d. %s\n   - %s (%s): %s\n", n, p(f.Resource), p(f.Code), p(f.Severity), p(f.Text()))
 	}
 
 	var open []string
@@ -205,9 +205,9 @@ func describeResource(eventName string, r verify.Resource) string {
 }
 
 // intended says which key the caller intended. An empty intendedKeyArn on a
-// row whose source is encrypted (rule */encrypted/*, or a
-// DEFAULT_KEY_FALLBACK, which needs an intended key) means the intended key
-// is the source snapshot's and this account cannot see it.
+// row whose source is encrypted (as the rules' table says of the row), or on
+// a DEFAULT_KEY_FALLBACK (which needs an intended key), means the intended
+// key is the source snapshot's and this account cannot see it.
 func intended(r verify.Resource, findings []verify.Finding, of []int) string {
 	codes := make([]string, len(of))
 	for i, f := range of {
@@ -222,7 +222,8 @@ func IntendedKey(r verify.Resource, codes ...string) string {
 	if r.IntendedKeyARN != "" {
 		return p(r.IntendedKeyARN)
 	}
-	srcKey := strings.Contains(r.Rule, "/encrypted/") || slices.Contains(codes, rules.DefaultKeyFallback)
+	rule, _ := rules.RuleByID(r.Rule)
+	srcKey := rule.EncryptedSource || slices.Contains(codes, rules.DefaultKeyFallback)
 	if srcKey {
 		return "the source snapshot's key (not visible to this account)"
 	}

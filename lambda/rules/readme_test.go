@@ -2,26 +2,64 @@ package rules_test
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/ebsguard/ebsguard/lambda/rules"
 )
 
-var update = flag.Bool("update", false, "rewrite the README's rule tables from the registry")
+var update = flag.Bool("update", false, "rewrite the generated rule tables (docs/rules.md) and their summary (README.md) from the registry")
 
-const readmePath = "../../README.md"
-
-// The README's rule tables sit between these markers, one table per kind of
-// the registry; everything between them is generated.
+// The documentation's generated sections: the rule tables in docs/rules.md,
+// one per kind of the registry, and their summary in the README, one line
+// per kind with a link to its table. Everything between a section's markers
+// is generated.
 const (
+	rulesPath   = "../../docs/rules.md"
+	readmePath  = "../../README.md"
 	tablesBegin = "<!-- rules:begin: generated from rules.Kinds() by `go test ./lambda/rules -run TestREADMERuleTables -update`; do not edit -->"
 	tablesEnd   = "<!-- rules:end -->"
+	// The summary's markers.
+	summaryBegin = "<!-- rules-summary:begin: generated from rules.Kinds() by `go test ./lambda/rules -run TestREADMERuleTables -update`; do not edit -->"
+	summaryEnd   = "<!-- rules-summary:end -->"
 )
+
+// generated is one generated section of a documentation file.
+type generated struct {
+	path       string
+	begin, end string
+	render     func([]rules.Kind) string
+}
+
+var sections = []generated{
+	{rulesPath, tablesBegin, tablesEnd, ruleTables},
+	{readmePath, summaryBegin, summaryEnd, ruleSummary},
+}
+
+// ruleSummary renders one line per kind: the call, linked to its table in
+// docs/rules.md, what its rows are about, and how many rules it has.
+func ruleSummary(kinds []rules.Kind) string {
+	var b strings.Builder
+	b.WriteString(summaryBegin + "\n\n| call | its table | rules |\n|---|---|---|\n")
+	for _, k := range kinds {
+		_, per, _ := strings.Cut(k.Title, ": ")
+		fmt.Fprintf(&b, "| [`%s`](docs/rules.md#%s) | %s | %d |\n", k.EventName, anchor(k.Title), per, len(k.Rows()))
+	}
+	b.WriteString("\n" + summaryEnd)
+	return b.String()
+}
+
+// anchor is the link target GitHub gives a heading: lower case, punctuation
+// but hyphens dropped, spaces as hyphens.
+func anchor(heading string) string {
+	s := strings.ToLower(heading)
+	s = regexp.MustCompile(`[^a-z0-9 _-]`).ReplaceAllString(s, "")
+	return strings.ReplaceAll(s, " ", "-")
+}
 
 // ruleTables renders one table per kind: its title as a heading, then its
 // rows as rule ID | when | result, in the registry's order.
@@ -45,23 +83,29 @@ func ruleTables(kinds []rules.Kind) string {
 // cell keeps a table cell in its column: a | would start a new one.
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
-// spliceTables replaces the marked region of a README, markers included,
-// with tables.
-func spliceTables(readme []byte, tables string) ([]byte, error) {
-	begin := bytes.Index(readme, []byte("<!-- rules:begin"))
-	end := bytes.Index(readme, []byte(tablesEnd))
+// spliceTables replaces the marked region of the rule tables, markers
+// included, with tables.
+func spliceTables(doc []byte, tables string) ([]byte, error) {
+	return splice(doc, "<!-- rules:begin", tablesEnd, tables)
+}
+
+// splice replaces the region of doc from the marker that starts with begin
+// to end, markers included, with text.
+func splice(doc []byte, begin, end, text string) ([]byte, error) {
+	b := bytes.Index(doc, []byte(begin))
+	e := bytes.Index(doc, []byte(end))
 	switch {
-	case begin < 0 || end < 0:
-		return nil, errors.New("README has no <!-- rules:begin … --> … <!-- rules:end --> markers")
-	case end < begin:
-		return nil, errors.New("README's rules:end marker comes before rules:begin")
-	case bytes.Count(readme, []byte("<!-- rules:begin")) > 1 || bytes.Count(readme, []byte(tablesEnd)) > 1:
-		return nil, errors.New("README has more than one rules:begin or rules:end marker")
+	case b < 0 || e < 0:
+		return nil, fmt.Errorf("no %s … --> … %s markers", begin, end)
+	case e < b:
+		return nil, fmt.Errorf("the %s marker comes before %s", end, begin)
+	case bytes.Count(doc, []byte(begin)) > 1 || bytes.Count(doc, []byte(end)) > 1:
+		return nil, fmt.Errorf("more than one %s or %s marker", begin, end)
 	}
 	var out bytes.Buffer
-	out.Write(readme[:begin])
-	out.WriteString(tables)
-	out.Write(readme[end+len(tablesEnd):])
+	out.Write(doc[:b])
+	out.WriteString(text)
+	out.Write(doc[e+len(end):])
 	return out.Bytes(), nil
 }
 
@@ -83,27 +127,54 @@ func firstDifference(got, want []byte) string {
 	return "no difference"
 }
 
-// TestREADMERuleTables holds the README's rule tables to the registry that
-// the engine, the Lambda and the deployment use (issue 12 §1); -update
-// rewrites them.
+// TestREADMERuleTables holds the generated rule tables (docs/rules.md) and
+// their summary (README.md) to the registry that the engine, the Lambda and
+// the deployment use (issue 12 §1, issue 17 §5); -update rewrites them.
 func TestREADMERuleTables(t *testing.T) {
-	readme, err := os.ReadFile(readmePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := spliceTables(readme, ruleTables(rules.Kinds()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *update {
-		if err := os.WriteFile(readmePath, want, 0o644); err != nil {
+	for _, sec := range sections {
+		doc, err := os.ReadFile(sec.path)
+		if err != nil {
 			t.Fatal(err)
 		}
-		return
+		// The begin marker up to "begin": a changed command in it is regenerated.
+		marker := sec.begin[:strings.Index(sec.begin, "begin")+len("begin")]
+		want, err := splice(doc, marker, sec.end, sec.render(rules.Kinds()))
+		if err != nil {
+			t.Fatalf("%s: %v", sec.path, err)
+		}
+		if *update {
+			if err := os.WriteFile(sec.path, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if !bytes.Equal(doc, want) {
+			t.Errorf("%s's generated section differs from rules.Kinds() (run go test ./lambda/rules -run TestREADMERuleTables -update): %s",
+				sec.path, firstDifference(doc, want))
+		}
 	}
-	if !bytes.Equal(readme, want) {
-		t.Errorf("README.md's rule tables differ from rules.Kinds() (run go test ./lambda/rules -run TestREADMERuleTables -update): %s",
-			firstDifference(readme, want))
+}
+
+// Every line of the README's summary links to a heading of docs/rules.md.
+func TestRuleSummaryLinks(t *testing.T) {
+	tables := ruleTables(rules.Kinds())
+	headings := map[string]bool{}
+	for _, l := range strings.Split(tables, "\n") {
+		if h, ok := strings.CutPrefix(l, "### "); ok {
+			headings[anchor(h)] = true
+		}
+	}
+	links := regexp.MustCompile(`\(docs/rules\.md#([^)]+)\)`).FindAllStringSubmatch(ruleSummary(rules.Kinds()), -1)
+	if len(links) != len(rules.Kinds()) {
+		t.Errorf("%d links for %d kinds", len(links), len(rules.Kinds()))
+	}
+	for _, l := range links {
+		if !headings[l[1]] {
+			t.Errorf("the summary links to #%s, which no table heads", l[1])
+		}
+	}
+	if got := anchor("RunInstances: one row per EBS volume (the launch's)"); got != "runinstances-one-row-per-ebs-volume-the-launchs" {
+		t.Errorf("anchor = %q", got)
 	}
 }
 
@@ -141,7 +212,7 @@ func TestRuleTablesFollowRegistry(t *testing.T) {
 				t.Fatal(err)
 			}
 			if bytes.Equal(got, stale) {
-				t.Error("a stale README matches the registry")
+				t.Error("a stale document matches the registry")
 			}
 			if !bytes.Equal(got, readme) {
 				t.Errorf("regenerating did not restore the tables: %s", firstDifference(got, readme))
@@ -155,7 +226,7 @@ func TestRuleTablesFollowRegistry(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := spliceTables([]byte(broken), tables); err == nil {
-				t.Error("spliced a README whose markers are broken")
+				t.Error("spliced a document whose markers are broken")
 			}
 		})
 	}

@@ -177,7 +177,7 @@ func (m mapper) raised(k Key, f verify.Finding) types.AwsSecurityFinding {
 	if r.Resource == "" {
 		r.Resource = f.Resource
 	}
-	description, fix, _ := strings.Cut(f.Message, verify.FixSeparator)
+	description, fix := f.Message, f.Fix
 	label := severityLabel(f.Severity)
 	out := m.base(k, r)
 	out.Title = aws.String(clip(title(m.creates, f.Resource, f.Code), maxTitle))

@@ -22,7 +22,7 @@ var env = securityhub.Env{Partition: "aws", Region: "us-east-1", Account: "11111
 const (
 	awsManaged = "arn:aws:kms:eu-west-1:222222222222:key/0a1b-aws-ebs"
 	srcKey     = "arn:aws:kms:us-east-1:111111111111:key/src"
-	fixText    = "deregister ami-0new and copy again with `aws ec2 copy-image --region eu-west-1 --source-region us-east-1 --source-image-id ami-0src --name <name> --encrypted --kms-key-id <a key of eu-west-1>`."
+	fixText    = "deregister ami-0new and copy again with `aws ec2 copy-image --region eu-west-1 --source-region us-east-1 --source-image-id ami-0src --name <a name for the copy> --encrypted --kms-key-id <a key of 222222222222 in eu-west-1>`."
 	explained  = "snapshot snap-0new (/dev/xvda of ami-0new) is encrypted with the AWS managed key aws/ebs instead of the intended key " + srcKey + " (rule copy/encrypted/shared)."
 )
 
@@ -37,7 +37,7 @@ func copyVerdict() verify.Verdict {
 			{Resource: "snap-0ok", Parent: "ami-0new", Device: "/dev/xvdb", Source: "snap-0src2", Rule: "copy/encrypted/owned",
 				Actual: &rules.State{Encrypted: true, KMSKeyARN: srcKey}, Findings: []string{}},
 		},
-		Findings: []verify.Finding{{Code: "DEFAULT_KEY_FALLBACK", Severity: "high", Resource: "snap-0new", Message: explained + " Fix: " + fixText}},
+		Findings: []verify.Finding{{Code: "DEFAULT_KEY_FALLBACK", Severity: "high", Resource: "snap-0new", Message: explained, Fix: fixText}},
 	}
 }
 
@@ -152,7 +152,7 @@ func TestFindingIDStable(t *testing.T) {
 	later := env
 	later.Now = later.Now.Add(48 * time.Hour)
 	reworded := copyVerdict()
-	reworded.Findings[0].Message = "another wording. Fix: another fix."
+	reworded.Findings[0].Message, reworded.Findings[0].Fix = "another wording.", "another fix"
 	reworded.Findings[0].Severity = "medium"
 	otherCode, otherResource, otherEvent := copyVerdict(), copyVerdict(), copyVerdict()
 	otherCode.Findings[0].Code = "KEY_MISMATCH"
@@ -243,7 +243,7 @@ func TestFindingLimits(t *testing.T) {
 	v := copyVerdict()
 	v.EventID = strings.Repeat("e", 600)
 	long := strings.Repeat("snapshot snap-0new is wrong; ", 100)
-	v.Findings[0].Message = long + " Fix: " + strings.Repeat("do this; ", 100)
+	v.Findings[0].Message, v.Findings[0].Fix = long, strings.Repeat("do this; ", 100)
 	v.Principal = "arn:aws:sts::222222222222:assumed-role/ci/x\nAccount: 999" + strings.Repeat("p", 3000)
 	a, err := securityhub.Findings(v, env, nil)
 	if err != nil {
@@ -320,24 +320,24 @@ func TestEnvFromCaller(t *testing.T) {
 	}
 }
 
-// The finding the README shows is the one Findings builds for the same
-// verdict, without the fields it leaves empty.
-func TestREADMEFinding(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+// The finding docs/securityhub.md shows is the one Findings builds for the
+// same verdict, without the fields it leaves empty.
+func TestDocFinding(t *testing.T) {
+	readme, err := os.ReadFile("../../docs/securityhub.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	doc := string(readme)
 	i := strings.Index(doc, "A finding as imported")
 	if i < 0 {
-		t.Fatal("README shows no finding")
+		t.Fatal("docs/securityhub.md shows no finding")
 	}
 	block := doc[i:]
 	start := strings.Index(block, "```json\n") + len("```json\n")
 	block = block[start : start+strings.Index(block[start:], "```")]
 	var shown any
 	if err := json.Unmarshal([]byte(block), &shown); err != nil {
-		t.Fatalf("README's finding is not JSON: %v", err)
+		t.Fatalf("docs/securityhub.md's finding is not JSON: %v", err)
 	}
 	fs, err := securityhub.Findings(copyVerdict(), env, nil)
 	if err != nil {
@@ -348,7 +348,7 @@ func TestREADMEFinding(t *testing.T) {
 		t.Fatal(err)
 	}
 	if g, w := asJSON(t, withoutEmpty(built)), asJSON(t, shown); g != w {
-		t.Errorf("Findings builds\n%s\nthe README shows\n%s", g, w)
+		t.Errorf("Findings builds\n%s\ndocs/securityhub.md shows\n%s", g, w)
 	}
 }
 

@@ -19,6 +19,7 @@ type Engine struct {
 	clients Clients
 	policy  Policy
 	cache   *cache
+	sdk     *sdkClients
 	now     func() time.Time
 	history *SettingsHistory
 }
@@ -46,7 +47,7 @@ func New(cfg Config) *Engine {
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine{clients: cfg.Clients, policy: cfg.Policy, cache: newCache(cfg.CacheTTL, now), now: now, history: cfg.Settings}
+	return &Engine{clients: cfg.Clients, policy: cfg.Policy, cache: newCache(cfg.CacheTTL, now), sdk: &sdkClients{}, now: now, history: cfg.Settings}
 }
 
 // Check says which look at a record this is: the first (Attempt 0, as in
@@ -85,7 +86,7 @@ func (e *Engine) Recheck(ctx context.Context, it cloudtrail.Item, c Check) Verdi
 		v.Account, v.Region, v.Principal = r.Account(), string(r.AWSRegion), cut(r.Principal(), maxPrincipal)
 	}
 	if it.Err != nil {
-		v.Status, v.Reason = StatusError, it.Err.Error()
+		v.Status, v.Reason, v.ErrorClass = StatusError, it.Err.Error(), ClassMalformed
 		return v
 	}
 	if it.Skip != "" {
@@ -99,7 +100,7 @@ func (e *Engine) Recheck(ctx context.Context, it cloudtrail.Item, c Check) Verdi
 		v.Status, v.Reason = StatusSkipped, sk.reason
 		v.Resources, v.Findings = []Resource{}, []Finding{}
 	case err != nil:
-		v.Status, v.Reason = StatusError, err.Error()
+		v.Status, v.Reason, v.ErrorClass = StatusError, err.Error(), ClassOf(err)
 		v.Resources, v.Findings = []Resource{}, []Finding{}
 		v.noteError(err)
 	default:
@@ -132,28 +133,28 @@ func (e *Engine) evaluate(ctx context.Context, it cloudtrail.Item, c Check, v *V
 	}
 	impl, ok := kinds[k.Op]
 	if !ok && !isSetting {
-		return fmt.Errorf("no engine for %s", k.EventName) // TestEveryKindHasAnEngine prevents this
+		return &Error{Class: ClassInternal, Err: fmt.Errorf("no engine for %s", k.EventName)} // TestEveryKindHasAnEngine prevents this
 	}
 	if !ValidAccount(v.Account) {
-		return fmt.Errorf("invalid account ID %q in recipientAccountId", v.Account)
+		return &Error{Class: ClassMalformed, Err: fmt.Errorf("invalid account ID %q in recipientAccountId", v.Account)}
 	}
 	if it.EnvelopeAccount != "" && it.EnvelopeAccount != v.Account {
 		// The envelope says where the event came from; a record that names
 		// another account must not make the function read (assume the reader
 		// role in) an account of the record's choosing.
-		return fmt.Errorf("invalid record: recipientAccountId %q differs from the account %q of the EventBridge event it arrived in; not evaluated, no role assumed", v.Account, it.EnvelopeAccount)
+		return &Error{Class: ClassMalformed, Err: fmt.Errorf("invalid record: recipientAccountId %q differs from the account %q of the EventBridge event it arrived in; not evaluated, no role assumed", v.Account, it.EnvelopeAccount)}
 	}
 	if !ValidRegion(v.Region) {
-		return fmt.Errorf("invalid Region %q in awsRegion", v.Region)
+		return &Error{Class: ClassMalformed, Err: fmt.Errorf("invalid Region %q in awsRegion", v.Region)}
 	}
 	when, ok := r.ParsedTime()
 	switch {
 	case r.EventTime == "":
 		when = e.now() // a missing field is absent, not malformed
 	case !ok:
-		return fmt.Errorf("invalid eventTime %q: not a timestamp", v.EventTime)
+		return &Error{Class: ClassMalformed, Err: fmt.Errorf("invalid eventTime %q: not a timestamp", v.EventTime)}
 	}
-	s := &session{ctx: ctx, clients: e.clients, cache: e.cache, kind: k, account: v.Account, region: v.Region, when: when, check: c,
+	s := &session{ctx: withCounter(ctx, v.Calls), clients: e.clients, cache: e.cache, sdk: e.sdk, kind: k, account: v.Account, region: v.Region, when: when, check: c,
 		now: e.now, calls: v.Calls, memo: map[string]any{}, reused: map[string]bool{}, history: e.history, carried: c.Settings}
 	if isSetting {
 		return e.judgeSetting(s, change, r, v) // kind_settings.go
@@ -191,13 +192,18 @@ func dependsOnKeys(f Finding) bool { return f.Code != rules.UnencryptedCode }
 func (e *Engine) judgeAll(s *session, k rules.Kind, impl kind, r *cloudtrail.Record, v *Verdict) error {
 	targets, err := impl.targets(s, r)
 	if err != nil {
+		if e := (*Error)(nil); !errors.As(err, &e) && ClassOf(err) == ClassInternal {
+			// Neither AWS nor the engine classed it: a kind fails this way
+			// only on what it reads from the record.
+			return &Error{Class: ClassMalformed, Err: err}
+		}
 		return err
 	}
 	for _, t := range targets {
 		t.kind, t.impl = k, impl
 		res, findings, err := e.judge(s, t)
 		if err != nil {
-			res.Error, res.Findings = err.Error(), []string{}
+			res.Error, res.ErrorClass, res.Findings = err.Error(), ClassOf(err), []string{}
 			v.noteError(err)
 		}
 		v.Resources = append(v.Resources, res)
@@ -265,13 +271,13 @@ func (e *Engine) judge(s *session, t target) (Resource, []Finding, error) {
 	var unknown *rules.UnknownKeyError
 	switch {
 	case errors.Is(err, rules.ErrRequestRejected):
-		return res, nil, fmt.Errorf("rule %s says %s", p.RuleID, RejectedWithoutErrorCode)
+		return res, nil, &Error{Class: ClassInconsistentRecord, Err: fmt.Errorf("rule %s says %s", p.RuleID, RejectedWithoutErrorCode)}
 	case errors.As(err, &unknown):
 		why := ks.why[unknown.Key]
 		if why == nil {
 			why = ErrNotFound
 		}
-		return res, nil, fmt.Errorf("rule %s predicts %s, which cannot be resolved: %w", p.RuleID, unknown.Key, why)
+		return res, nil, &Error{Class: keyClass(why), Err: fmt.Errorf("rule %s predicts %s, which cannot be resolved: %w", p.RuleID, unknown.Key, why)}
 	case err != nil:
 		return res, nil, err
 	}
@@ -291,8 +297,8 @@ func (e *Engine) judge(s *session, t target) (Resource, []Finding, error) {
 	}
 	for _, f := range judged {
 		res.Findings = append(res.Findings, f.Code)
-		out = append(out, Finding{Code: f.Code, Severity: f.Severity, Resource: t.resource,
-			Message: message(f.Code, t, res, ks.Keys, pol, s.account)})
+		msg, fix := message(f.Code, t, res, ks.Keys, pol, s.account)
+		out = append(out, Finding{Code: f.Code, Severity: f.Severity, Resource: t.resource, Message: msg, Fix: fix})
 	}
 	return res, out, nil
 }

@@ -139,16 +139,15 @@ func (s *session) describeKey(region, ref string) (keyAnswer, error) {
 		if err != nil {
 			return keyAnswer{}, fmt.Errorf("kms client for %s in %s: %w", s.account, region, err)
 		}
-		s.count("DescribeKey")
-		out, err := c.DescribeKey(s.ctx, &kms.DescribeKeyInput{KeyId: aws.String(ref)})
+		out, err := s.sdkKMS(c, region).DescribeKey(s.ctx, &kms.DescribeKeyInput{KeyId: aws.String(ref)})
 		if isNotFound(err) {
 			return keyAnswer{NotFound: true}, nil
 		}
 		if err != nil {
-			return keyAnswer{}, fmt.Errorf("describe key %s in %s: %w", ref, region, err)
+			return keyAnswer{}, &Error{Class: keyClass(err), Err: fmt.Errorf("describe key %s in %s: %w", ref, region, err)}
 		}
 		if out.KeyMetadata == nil || aws.ToString(out.KeyMetadata.Arn) == "" {
-			return keyAnswer{}, fmt.Errorf("describe key %s in %s: no key ARN in the answer", ref, region)
+			return keyAnswer{}, &Error{Class: ClassKeyNotFound, Err: fmt.Errorf("describe key %s in %s: no key ARN in the answer", ref, region)}
 		}
 		return keyAnswer{ARN: aws.ToString(out.KeyMetadata.Arn)}, nil
 	})
@@ -161,9 +160,20 @@ func (s *session) mustResolve(region, ref string) (string, error) {
 		return "", err
 	}
 	if a.NotFound {
-		return "", fmt.Errorf("KMS key %s in %s: %w", ref, region, ErrNotFound)
+		return "", &Error{Class: ClassKeyNotFound, Err: fmt.Errorf("KMS key %s in %s: %w", ref, region, ErrNotFound)}
 	}
 	return a.ARN, nil
+}
+
+// keyClass is the class of a failure to resolve a key reference: the AWS
+// error's when it says more (denied, throttled), else key-not-found.
+func keyClass(err error) Class {
+	switch c := ClassOf(err); c {
+	case ClassNotFound, ClassMalformed, ClassLookupFailed, ClassInternal, "":
+		return ClassKeyNotFound
+	default:
+		return c
+	}
 }
 
 // errIsPermanentLookup tells a lookup answer that is final (not found, a
@@ -195,4 +205,29 @@ func (s *session) policy(p Policy, region string, actual rules.State) (rules.Pol
 		}
 	}
 	return pol, nil
+}
+
+// actual reads the encryption state of a result, which EC2 normally gives
+// with a key ARN already.
+func (s *session) actual(region string, encrypted *bool, keyID *string) (rules.State, error) {
+	if !isEncrypted(encrypted, keyID) {
+		return rules.State{}, nil
+	}
+	if aws.ToString(keyID) == "" {
+		return rules.State{Encrypted: true}, nil
+	}
+	arn, err := s.mustResolve(region, aws.ToString(keyID))
+	if err != nil {
+		return rules.State{}, err
+	}
+	return rules.EncryptedWith(arn), nil
+}
+
+// isEncrypted reads EC2's Encrypted flag; a hand-written world that names a
+// key but omits the flag means encrypted.
+func isEncrypted(encrypted *bool, keyID *string) bool {
+	if encrypted != nil {
+		return *encrypted
+	}
+	return aws.ToString(keyID) != ""
 }

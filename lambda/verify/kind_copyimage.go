@@ -16,10 +16,6 @@ type copyImage struct{}
 
 func (copyImage) quick() bool { return false }
 
-func (copyImage) calls() []string {
-	return []string{"ec2:DescribeImages", "ec2:DescribeSnapshots"}
-}
-
 // copyImageParameters is CopyImage's requestParameters:
 //
 //	{"sourceRegion": "us-east-1", "sourceImageId": "ami-0a1", "name": "web",
@@ -163,7 +159,7 @@ func (copyImage) targets(s *session, r *cloudtrail.Record) ([]target, error) {
 }
 
 func (copyImage) fix(t target, key string) string {
-	return fmt.Sprintf("deregister %s and copy again with `aws ec2 copy-image --region %s --source-region %s --source-image-id %s --name <name> --encrypted --kms-key-id %s`",
+	return fmt.Sprintf("deregister %s and copy again with `aws ec2 copy-image --region %s --source-region %s --source-image-id %s --name <a name for the copy> --encrypted --kms-key-id %s`",
 		t.parent, t.region, t.src.Region, t.image, key)
 }
 
@@ -222,38 +218,4 @@ func copiedSnapshots(s *session, region string, img *ec2types.Image) (map[string
 		}
 	}
 	return out, nil
-}
-
-// ebsSnapshots returns the mappings of an AMI that are EBS snapshots.
-func ebsSnapshots(ms []ec2types.BlockDeviceMapping) []ec2types.BlockDeviceMapping {
-	var out []ec2types.BlockDeviceMapping
-	for _, m := range ms {
-		if m.Ebs != nil && aws.ToString(m.Ebs.SnapshotId) != "" && m.NoDevice == nil {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-func snapshotIDs(ms []ec2types.BlockDeviceMapping) []string {
-	var ids []string
-	for _, m := range ms {
-		ids = append(ids, aws.ToString(m.Ebs.SnapshotId))
-	}
-	return ids
-}
-
-// sourceOf describes the source of one AMI mapping: from the snapshot when
-// the account can see it, else from the AMI's mapping and owner.
-func sourceOf(s *session, region string, img ec2types.Image, m ec2types.BlockDeviceMapping, snaps map[string]ec2types.Snapshot) source {
-	src := source{SnapshotID: aws.ToString(m.Ebs.SnapshotId), Region: region, State: rules.UnencryptedSource}
-	encrypted, key, owner := isEncrypted(m.Ebs.Encrypted, m.Ebs.KmsKeyId), aws.ToString(m.Ebs.KmsKeyId), aws.ToString(img.OwnerId)
-	if snap, ok := snaps[src.SnapshotID]; ok {
-		encrypted, key, owner = isEncrypted(snap.Encrypted, snap.KmsKeyId), aws.ToString(snap.KmsKeyId), aws.ToString(snap.OwnerId)
-	}
-	if encrypted {
-		src.State, src.KeyRef = rules.EncryptedSource, key
-	}
-	src.Owned = owner == s.account
-	return src
 }

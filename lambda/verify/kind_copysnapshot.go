@@ -14,8 +14,6 @@ type copySnapshot struct{}
 
 func (copySnapshot) quick() bool { return false }
 
-func (copySnapshot) calls() []string { return []string{"ec2:DescribeSnapshots"} }
-
 // copySnapshotParameters is CopySnapshot's requestParameters, recorded in the
 // destination Region:
 //

@@ -16,10 +16,6 @@ type createVolume struct{}
 
 func (createVolume) quick() bool { return true }
 
-func (createVolume) calls() []string {
-	return []string{"ec2:DescribeSnapshots", "ec2:DescribeVolumes"}
-}
-
 // createVolumeParameters is CreateVolume's requestParameters; CloudTrail names
 // the Availability Zone "zone":
 //
@@ -155,14 +151,4 @@ func zoneOption(req createVolumeRequest) string {
 		return "--availability-zone-id " + shellQuote(req.ZoneID)
 	}
 	return ""
-}
-
-// snapshotSource describes a source snapshot the account can see.
-func snapshotSource(s *session, region string, snap ec2types.Snapshot) source {
-	src := source{SnapshotID: aws.ToString(snap.SnapshotId), Region: region, State: rules.UnencryptedSource,
-		Owned: aws.ToString(snap.OwnerId) == s.account}
-	if isEncrypted(snap.Encrypted, snap.KmsKeyId) {
-		src.State, src.KeyRef = rules.EncryptedSource, aws.ToString(snap.KmsKeyId)
-	}
-	return src
 }

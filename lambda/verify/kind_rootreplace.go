@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -36,15 +35,6 @@ const (
 	ReasonReplaceFailed = "replace-failed"
 )
 
-// rootReplaceAPI is the part of EC2 only this kind reads; the EC2 clients of
-// the live accounts, localaws and the world file implement it.
-type rootReplaceAPI interface {
-	DescribeReplaceRootVolumeTasks(ctx context.Context, in *ec2.DescribeReplaceRootVolumeTasksInput, opts ...func(*ec2.Options)) (*ec2.DescribeReplaceRootVolumeTasksOutput, error)
-	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
-}
-
-var _ rootReplaceAPI = (*ec2.Client)(nil)
-
 // replaceRootParameters is the request. No full public record exists: the
 // request is wrapped, CreateReplaceRootVolumeTaskRequest.{InstanceId, ...} in
 // PascalCase, or flat in camelCase (encoding/json matches either case).
@@ -77,7 +67,7 @@ func (replaceRoot) targets(s *session, r *cloudtrail.Record) ([]target, error) {
 	}
 	region, instanceID := s.region, string(req.InstanceID)
 	taskID := findString(r.ResponseElements, "replaceRootVolumeTaskId", 0)
-	api, err := s.rootReplaceAPI(region)
+	api, err := s.ec2(region)
 	if err != nil {
 		return nil, err
 	}
@@ -183,29 +173,15 @@ func (replaceRoot) fix(t target, key string) string {
 		key, key, t.parent, t.region, t.parent)
 }
 
-// rootReplaceAPI returns the account's EC2 client with the kind's reads.
-func (s *session) rootReplaceAPI(region string) (rootReplaceAPI, error) {
-	c, err := s.clients.EC2(s.ctx, s.account, region)
-	if err != nil {
-		return nil, fmt.Errorf("ec2 client for %s in %s: %w", s.account, region, err)
-	}
-	api, ok := c.(rootReplaceAPI)
-	if !ok {
-		return nil, fmt.Errorf("the EC2 client of %s in %s cannot describe root-volume replacements", s.account, region)
-	}
-	return api, nil
-}
-
 // replaceRootTask describes the task by ID, or, when the response named none,
 // the instance's newest task; nil when none is listed (yet).
-func (s *session) replaceRootTask(api rootReplaceAPI, region, taskID, instanceID string) (*ec2types.ReplaceRootVolumeTask, error) {
+func (s *session) replaceRootTask(api EC2API, region, taskID, instanceID string) (*ec2types.ReplaceRootVolumeTask, error) {
 	in := &ec2.DescribeReplaceRootVolumeTasksInput{}
 	if taskID != "" {
 		in.ReplaceRootVolumeTaskIds = []string{taskID}
 	} else {
 		in.Filters = []ec2types.Filter{{Name: aws.String("instance-id"), Values: []string{instanceID}}}
 	}
-	s.count("DescribeReplaceRootVolumeTasks")
 	out, err := api.DescribeReplaceRootVolumeTasks(s.ctx, in)
 	if isNotFound(err) {
 		return nil, nil
@@ -225,9 +201,8 @@ func (s *session) replaceRootTask(api rootReplaceAPI, region, taskID, instanceID
 }
 
 // instance describes one instance; it must exist.
-func (s *session) instance(api rootReplaceAPI, region, id string) (ec2types.Instance, error) {
+func (s *session) instance(api EC2API, region, id string) (ec2types.Instance, error) {
 	return remember(s, "instance/"+region+"/"+id, perEvent, func() (ec2types.Instance, error) {
-		s.count("DescribeInstances")
 		out, err := api.DescribeInstances(s.ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
 		if err != nil && !isNotFound(err) {
 			return ec2types.Instance{}, fmt.Errorf("describe instance %s in %s: %w", id, region, err)

@@ -18,10 +18,6 @@ type runInstances struct{}
 
 func (runInstances) quick() bool { return true }
 
-func (runInstances) calls() []string {
-	return []string{"ec2:DescribeImages", "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "ec2:DescribeLaunchTemplateVersions"}
-}
-
 func (runInstances) targets(s *session, r *cloudtrail.Record) ([]target, error) {
 	req, err := readRunInstances(r)
 	if err != nil {

@@ -74,8 +74,8 @@ func (e *Engine) judgeSetting(s *session, c rules.SettingChange, r *cloudtrail.R
 	res := Resource{Resource: c.Resource, Rule: rule, Actual: &actual, Findings: []string{}}
 	for _, f := range findings {
 		res.Findings = append(res.Findings, f.Code)
-		v.Findings = append(v.Findings, Finding{Code: f.Code, Severity: f.Severity, Resource: c.Resource,
-			Message: settingMessage(f.Code, rule, s, c, r, key, why, e.policy)})
+		msg, fix := settingMessage(f.Code, rule, s, c, r, key, why, e.policy)
+		v.Findings = append(v.Findings, Finding{Code: f.Code, Severity: f.Severity, Resource: c.Resource, Message: msg, Fix: fix})
 	}
 	v.Resources = append(v.Resources, res)
 	v.Warnings = s.warnings
@@ -115,8 +115,7 @@ func (s *session) defaultKeyFacts(region, ref string) (keyFacts, string, error) 
 		if err != nil {
 			return nil, fmt.Errorf("kms client for %s in %s: %w", s.account, lookupRegion, err)
 		}
-		s.count("DescribeKey")
-		out, err := c.DescribeKey(s.ctx, &kms.DescribeKeyInput{KeyId: aws.String(ref)})
+		out, err := s.sdkKMS(c, lookupRegion).DescribeKey(s.ctx, &kms.DescribeKeyInput{KeyId: aws.String(ref)})
 		if isNotFound(err) {
 			return nil, nil
 		}
@@ -157,35 +156,35 @@ func (s *session) defaultKeyFacts(region, ref string) (keyFacts, string, error) 
 	return facts, "", nil
 }
 
-// settingMessage says what a settings finding means and the command that
-// puts it right.
-func settingMessage(code, rule string, s *session, c rules.SettingChange, r *cloudtrail.Record, key keyFacts, why string, p Policy) string {
+// settingMessage says what a settings finding means, and apart the command
+// that puts it right.
+func settingMessage(code, rule string, s *session, c rules.SettingChange, r *cloudtrail.Record, key keyFacts, why string, p Policy) (msg, fix string) {
 	where := fmt.Sprintf("account %s, Region %s", s.account, s.region)
-	fix := func(k string) string {
+	fixWith := func(k string) string {
 		return strings.NewReplacer("<region>", s.region, "<key>", k).Replace(c.Fix)
 	}
-	ownKey := fmt.Sprintf("<a key of %s>", s.account)
+	ownKey := usableKey("", s.account, s.region)
 	allowed := p.applicable(s.account, s.region)
 	if len(allowed) > 0 {
 		ownKey = allowed[0]
 	}
 	switch code {
 	case rules.EBDDisabled:
-		return fmt.Sprintf("encryption by default was turned off in %s: volumes, and snapshot copies, created from now on without encryption parameters are unencrypted, and the policy requires encryption (rule %s). Fix: %s.",
-			where, rule, fix(""))
+		return fmt.Sprintf("encryption by default was turned off in %s: volumes, and snapshot copies, created from now on without encryption parameters are unencrypted, and the policy requires encryption (rule %s).",
+			where, rule), fixWith("")
 	case rules.UnusableDefaultKey:
-		return fmt.Sprintf("the default EBS key of %s was set to %s, and %s: instances that launch with encrypted volumes, and volumes created with the default key, will fail (rule %s). Fix: %s (or aws ec2 reset-ebs-default-kms-key-id --region %s).",
-			where, key.arn, why, rule, fix(ownKey), s.region)
+		return fmt.Sprintf("the default EBS key of %s was set to %s, and %s: instances that launch with encrypted volumes, and volumes created with the default key, will fail (rule %s).",
+			where, key.arn, why, rule), fmt.Sprintf("%s (or aws ec2 reset-ebs-default-kms-key-id --region %s)", fixWith(ownKey), s.region)
 	case rules.ForeignDefaultKey:
-		return fmt.Sprintf("the default EBS key of %s was set to %s, a key of account %s: every volume encrypted by default now depends on another account's key and its key policy (rule %s). Fix: %s.",
-			where, key.arn, key.account, rule, fix(ownKey))
+		return fmt.Sprintf("the default EBS key of %s was set to %s, a key of account %s: every volume encrypted by default now depends on another account's key and its key policy (rule %s).",
+			where, key.arn, key.account, rule), fixWith(ownKey)
 	case rules.DisallowedDefaultKey:
 		extra := ""
 		if key.awsManaged {
 			extra = " Snapshots encrypted with the AWS managed key can never be shared with another account."
 		}
-		return fmt.Sprintf("the default EBS key of %s was set to %s, which none of the policy's allowed keys names (rule %s).%s Fix: %s.",
-			where, key.arn, rule, extra, fix(ownKey))
+		return fmt.Sprintf("the default EBS key of %s was set to %s, which none of the policy's allowed keys names (rule %s).%s",
+			where, key.arn, rule, extra), fixWith(ownKey)
 	}
-	return fmt.Sprintf("%s: %s in %s (rule %s)", code, c.EventName, where, rule)
+	return fmt.Sprintf("%s: %s in %s (rule %s)", code, c.EventName, where, rule), ""
 }

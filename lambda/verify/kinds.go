@@ -1,8 +1,6 @@
 package verify
 
 import (
-	"slices"
-
 	"github.com/ebsguard/ebsguard/lambda/cloudtrail"
 	"github.com/ebsguard/ebsguard/lambda/rules"
 )
@@ -22,11 +20,6 @@ type kind interface {
 	// is listed a moment after the call), so that a pending verdict is worth
 	// retrying in the same invocation before it is queued for a re-check.
 	quick() bool
-	// calls lists the read-only AWS actions the kind's lookups make, for the
-	// deployments' permissions (a test holds internal/deployment to them). It
-	// is declared by hand: a kind that starts calling an API another kind
-	// already declares passes that test without saying so, so keep it true.
-	calls() []string
 }
 
 // kinds implements every kind of the rules' registry; a test holds the two
@@ -38,31 +31,4 @@ var kinds = map[rules.Op]kind{
 	rules.CopySnapshot:                copySnapshot{},
 	rules.StartSnapshot:               startSnapshot{},
 	rules.CreateReplaceRootVolumeTask: replaceRoot{},
-}
-
-// commonCalls are the lookups every kind makes through the session: the
-// account's EBS settings and KMS key resolution.
-var commonCalls = []string{"ec2:GetEbsEncryptionByDefault", "ec2:GetEbsDefaultKmsKeyId", "kms:DescribeKey"}
-
-// ReadActions are the IAM actions of every lookup the engine makes, for all
-// kinds, sorted.
-func ReadActions() []string {
-	seen := map[string]bool{}
-	var out []string
-	add := func(as []string) {
-		for _, a := range as {
-			if !seen[a] {
-				seen[a] = true
-				out = append(out, a)
-			}
-		}
-	}
-	add(commonCalls)
-	for _, k := range rules.Kinds() {
-		if impl, ok := kinds[k.Op]; ok {
-			add(impl.calls())
-		}
-	}
-	slices.Sort(out)
-	return out
 }

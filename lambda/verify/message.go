@@ -7,20 +7,17 @@ import (
 	"github.com/ebsguard/ebsguard/lambda/rules"
 )
 
-// FixSeparator separates a finding's explanation from its fix in the
-// message ("… Fix: <what to do>."), for readers that show them apart.
-const FixSeparator = " Fix: "
-
-// message explains a finding to a security engineer: what happened, what was
-// intended, and how to fix it.
-func message(code string, t target, res Resource, k rules.Keys, pol rules.Policy, account string) string {
+// message explains a finding to a security engineer: what happened and what
+// was intended; and, apart, how to fix it.
+func message(code string, t target, res Resource, k rules.Keys, pol rules.Policy, account string) (msg, fix string) {
 	what := describeResult(t, res)
 	actual := describeState(*res.Actual, k)
-	fix := func(key string) string { return t.impl.fix(t, key) }
+	fixWith := func(key string) string { return t.impl.fix(t, key) }
 	switch code {
 	case rules.KeyMismatch:
-		return fmt.Sprintf("%s is %s, but rule %s predicts %s. EC2 did not behave as documented, or the account's EBS settings changed since the call: check the EBS defaults and key policies in %s. Fix: %s.",
-			what, actual, res.Rule, describeState(rules.State{Encrypted: res.Expected.Encrypted, KMSKeyARN: res.Expected.KMSKeyARN}, k), t.region, fix(usableKey(res.IntendedKeyARN, account, t.region)))
+		return fmt.Sprintf("%s is %s, but rule %s predicts %s. EC2 did not behave as documented, or the account's EBS settings changed since the call: check the EBS defaults and key policies in %s.",
+				what, actual, res.Rule, describeState(rules.State{Encrypted: res.Expected.Encrypted, KMSKeyARN: res.Expected.KMSKeyARN}, k), t.region),
+			fixWith(usableKey(res.IntendedKeyARN, account, t.region))
 	case rules.DefaultKeyFallback:
 		note := ""
 		switch {
@@ -38,20 +35,22 @@ func message(code string, t target, res Resource, k rules.Keys, pol rules.Policy
 		default:
 			intended = fmt.Sprintf("(the key of source snapshot %s, which this account cannot describe)", res.Source)
 		}
-		return fmt.Sprintf("%s is %s instead of the intended key %s (rule %s).%s Fix: %s.",
-			what, actual, intended, res.Rule, note, fix(usableKey(res.IntendedKeyARN, account, t.region)))
+		return fmt.Sprintf("%s is %s instead of the intended key %s (rule %s).%s",
+				what, actual, intended, res.Rule, note),
+			fixWith(usableKey(res.IntendedKeyARN, account, t.region))
 	case rules.UnencryptedCode:
-		return fmt.Sprintf("%s is not encrypted, and the policy requires encryption (rule %s). Fix: turn on encryption by default (aws ec2 enable-ebs-encryption-by-default --region %s) and %s.",
-			what, res.Rule, t.region, fix(usableKey(res.IntendedKeyARN, account, t.region)))
+		return fmt.Sprintf("%s is not encrypted, and the policy requires encryption (rule %s).", what, res.Rule),
+			fmt.Sprintf("turn on encryption by default (aws ec2 enable-ebs-encryption-by-default --region %s) and %s",
+				t.region, fixWith(usableKey(res.IntendedKeyARN, account, t.region)))
 	case rules.DisallowedKey:
 		allowed, key := "none resolves here", usableKey("", account, t.region)
 		if len(pol.AllowedKeys) > 0 {
 			allowed, key = strings.Join(pol.AllowedKeys, ", "), pol.AllowedKeys[0]
 		}
-		return fmt.Sprintf("%s is %s, which the policy does not allow in account %s, Region %s (allowed: %s). Fix: %s.",
-			what, actual, account, t.region, allowed, fix(key))
+		return fmt.Sprintf("%s is %s, which the policy does not allow in account %s, Region %s (allowed: %s).",
+			what, actual, account, t.region, allowed), fixWith(key)
 	}
-	return what
+	return what, ""
 }
 
 // describeResult names the result and where it comes from: the device of the
@@ -79,27 +78,16 @@ func describeState(s rules.State, k rules.Keys) string {
 }
 
 // usableKey returns the key to name in a fix: the intended key when the
-// account can use it where the resource lives, else a placeholder. A KMS key
+// account can use it where the resource lives, else a placeholder naming the
+// account and Region whose key it must be, always in the same form. A KMS key
 // belongs to one Region, and the key of an account that shared a snapshot or
 // AMI is the owner's, not one the caller should encrypt its copy with.
 func usableKey(arn, account, region string) string {
-	ref, err := rules.ParseKeyRef(arn)
-	var where []string
-	switch {
-	case arn == "" || err != nil:
-		where = []string{account}
-	default:
-		if ref.Account != "" && ref.Account != account {
-			where = append(where, account)
-		}
-		if ref.Region != "" && ref.Region != region {
-			where = append(where, region)
-		}
-	}
-	if len(where) == 0 {
+	if ref, err := rules.ParseKeyRef(arn); arn != "" && err == nil &&
+		(ref.Account == "" || ref.Account == account) && (ref.Region == "" || ref.Region == region) {
 		return arn
 	}
-	return "<a key of " + strings.Join(where, " in ") + ">"
+	return "<a key of " + account + " in " + region + ">"
 }
 
 // shellQuote quotes a word for a POSIX shell unless it is made only of

@@ -30,8 +30,8 @@ func (e *Engine) judgePolicyOnly(s *session, t target, res Resource) (Resource, 
 	var out []Finding
 	for _, f := range rules.Judge(p, *t.actual, rules.Keys{}, pol) {
 		res.Findings = append(res.Findings, f.Code)
-		out = append(out, Finding{Code: f.Code, Severity: f.Severity, Resource: t.resource,
-			Message: message(f.Code, t, res, rules.Keys{}, pol, s.account)})
+		msg, fix := message(f.Code, t, res, rules.Keys{}, pol, s.account)
+		out = append(out, Finding{Code: f.Code, Severity: f.Severity, Resource: t.resource, Message: msg, Fix: fix})
 	}
 	return res, out, nil
 }

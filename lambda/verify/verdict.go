@@ -20,16 +20,19 @@ const (
 // Verdict is the guardrail's answer for one CloudTrail record. Its JSON form
 // is a contract: users' subscriptions and the acceptance tests read it.
 type Verdict struct {
-	EventID   string     `json:"eventID"`
-	EventName string     `json:"eventName"`
-	EventTime string     `json:"eventTime"`
-	Account   string     `json:"account"`
-	Region    string     `json:"region"`
-	Principal string     `json:"principal"`
-	Status    string     `json:"status"`
-	Reason    string     `json:"reason"`
-	Resources []Resource `json:"resources"`
-	Findings  []Finding  `json:"findings"`
+	EventID   string `json:"eventID"`
+	EventName string `json:"eventName"`
+	EventTime string `json:"eventTime"`
+	Account   string `json:"account"`
+	Region    string `json:"region"`
+	Principal string `json:"principal"`
+	Status    string `json:"status"`
+	Reason    string `json:"reason"`
+	// ErrorClass says, for an error verdict, why in a word code routes on
+	// (the SNS "error" attribute, metrics); Reason says it for people.
+	ErrorClass Class      `json:"errorClass,omitempty"`
+	Resources  []Resource `json:"resources"`
+	Findings   []Finding  `json:"findings"`
 	// Warnings are things a reader should know that are not findings: an
 	// allowed key of the policy that does not resolve in the account, the
 	// launch template version resolved when the record names none.
@@ -66,7 +69,11 @@ type Resource struct {
 	Findings       []string     `json:"findings"`
 	// Error says why the resource could not be judged; it then has no findings.
 	Error string `json:"error,omitempty"`
-	Note  string `json:"note,omitempty"`
+	// ErrorClass is the class of Error.
+	ErrorClass Class `json:"errorClass,omitempty"`
+	// Note qualifies how the resource was judged (e.g. its intended key
+	// hidden by CloudTrail).
+	Note string `json:"note,omitempty"`
 }
 
 // Expected is the predicted state and the alternatives accepted without
@@ -80,13 +87,24 @@ type Expected struct {
 	EncryptedUnknown bool `json:"-"`
 }
 
-// Finding is one finding with its severity and a message a security engineer
-// can act on.
+// Finding is one finding with its severity, a message a security engineer
+// can act on, and the fix apart.
 type Finding struct {
 	Code     string `json:"code"`
 	Severity string `json:"severity"`
 	Resource string `json:"resource"`
-	Message  string `json:"message"`
+	// Message says what happened and what was intended, for people.
+	Message string `json:"message"`
+	// Fix is what to do about it, for people: a command where one does it.
+	Fix string `json:"fix,omitempty"`
+}
+
+// Text is the finding's message followed by its fix, as one paragraph.
+func (f Finding) Text() string {
+	if f.Fix == "" {
+		return f.Message
+	}
+	return f.Message + " Fix: " + f.Fix + "."
 }
 
 // JSON encodes the verdict as replay prints it and the Lambda publishes it:
@@ -133,10 +151,14 @@ func (v *Verdict) Codes() []string {
 // pending.
 func (v *Verdict) settle() {
 	var errs []string
+	var class Class
 	pending := false
 	for _, r := range v.Resources {
 		switch {
 		case r.Error != "":
+			if len(errs) == 0 {
+				class = r.ErrorClass
+			}
 			errs = append(errs, r.Error)
 		case r.Actual == nil:
 			pending = true
@@ -147,7 +169,7 @@ func (v *Verdict) settle() {
 		v.Status = StatusViolation
 	case len(errs) > 0:
 		v.Status = StatusError
-		v.Reason = errs[0]
+		v.Reason, v.ErrorClass = errs[0], class
 		if len(errs) > 1 {
 			v.Reason = fmt.Sprintf("%d resources could not be judged; the first: %s", len(errs), errs[0])
 		}

@@ -57,11 +57,12 @@ func (c *EC2) DescribeImages(_ context.Context, in *ec2.DescribeImagesInput, _ .
 	if err := checkFilters(in.Filters); err != nil {
 		return nil, err
 	}
-	imgs := c.view(call{kind: "images", ids: in.ImageIds, filters: in.Filters}).Images
+	reg := c.view(call{kind: "images", ids: in.ImageIds, filters: in.Filters})
+	imgs, ix := reg.Images, reg.idx()
 	out := &ec2.DescribeImagesOutput{}
 	byID := func(id string) (ec2types.Image, bool) {
-		i := slices.IndexFunc(imgs, func(x ec2types.Image) bool { return aws.ToString(x.ImageId) == id })
-		if i < 0 {
+		i, ok := ix.images[id]
+		if !ok {
 			return ec2types.Image{}, false
 		}
 		return imgs[i], true
@@ -85,9 +86,13 @@ func (c *EC2) DescribeSnapshots(_ context.Context, in *ec2.DescribeSnapshotsInpu
 	if err := checkFilters(in.Filters); err != nil {
 		return nil, err
 	}
-	snaps := c.view(call{kind: "snapshots", ids: in.SnapshotIds, filters: in.Filters}).Snapshots
+	reg := c.view(call{kind: "snapshots", ids: in.SnapshotIds, filters: in.Filters})
+	snaps, ix := reg.Snapshots, reg.idx()
 	idx := func(id string) int {
-		return slices.IndexFunc(snaps, func(x ec2types.Snapshot) bool { return aws.ToString(x.SnapshotId) == id })
+		if i, ok := ix.snapshots[id]; ok {
+			return i
+		}
+		return -1
 	}
 	if len(in.SnapshotIds) == 0 {
 		return &ec2.DescribeSnapshotsOutput{Snapshots: snaps}, nil
@@ -110,15 +115,21 @@ func (c *EC2) DescribeVolumes(_ context.Context, in *ec2.DescribeVolumesInput, _
 	if err := checkFilters(in.Filters); err != nil {
 		return nil, err
 	}
-	v := c.view(call{kind: "volumes", ids: in.VolumeIds, filters: in.Filters})
-	vols := v.attachedVolumes()
-	if m := missing(in.VolumeIds, func(id string) bool {
-		return slices.ContainsFunc(vols, func(x ec2types.Volume) bool { return aws.ToString(x.VolumeId) == id })
-	}); len(m) > 0 {
+	reg := c.view(call{kind: "volumes", ids: in.VolumeIds, filters: in.Filters})
+	ix := reg.idx()
+	if m := missing(in.VolumeIds, func(id string) bool { _, ok := ix.volumeByID[id]; return ok }); len(m) > 0 {
 		return nil, notFound("InvalidVolume.NotFound", "The volume '%s' does not exist.", strings.Join(m, ", "))
 	}
 	out := &ec2.DescribeVolumesOutput{}
-	for _, vol := range vols {
+	cand := ix.volumeCandidates(in.VolumeIds, in.Filters)
+	if cand == nil && len(in.VolumeIds) == 0 && !hasFilter(in.Filters, "attachment.instance-id") {
+		cand = make([]int, len(reg.Volumes))
+		for i := range cand {
+			cand[i] = i
+		}
+	}
+	for _, i := range cand {
+		vol := reg.volume(ix, i)
 		if len(in.VolumeIds) > 0 && !slices.Contains(in.VolumeIds, aws.ToString(vol.VolumeId)) {
 			continue
 		}
@@ -128,6 +139,10 @@ func (c *EC2) DescribeVolumes(_ context.Context, in *ec2.DescribeVolumesInput, _
 		out.Volumes = append(out.Volumes, vol)
 	}
 	return out, nil
+}
+
+func hasFilter(filters []ec2types.Filter, name string) bool {
+	return slices.ContainsFunc(filters, func(f ec2types.Filter) bool { return aws.ToString(f.Name) == name })
 }
 
 func (v *Region) attachedVolumes() []ec2types.Volume {
@@ -174,12 +189,18 @@ func (c *EC2) DescribeLaunchTemplateVersions(_ context.Context, in *ec2.Describe
 	if err := checkFilters(in.Filters); err != nil {
 		return nil, err
 	}
+	reg := c.world.view(c.account, c.region)
+	var at []int
+	if in.LaunchTemplateId != nil {
+		at = append(at, reg.idx().templates["id:"+*in.LaunchTemplateId]...)
+	}
+	if in.LaunchTemplateName != nil {
+		at = append(at, reg.idx().templates["name:"+*in.LaunchTemplateName]...)
+	}
+	slices.Sort(at)
 	var versions []ec2types.LaunchTemplateVersion
-	for _, v := range c.world.view(c.account, c.region).LaunchTemplateVersions {
-		if (in.LaunchTemplateId != nil && aws.ToString(v.LaunchTemplateId) == *in.LaunchTemplateId) ||
-			(in.LaunchTemplateName != nil && aws.ToString(v.LaunchTemplateName) == *in.LaunchTemplateName) {
-			versions = append(versions, v)
-		}
+	for _, i := range slices.Compact(at) {
+		versions = append(versions, reg.LaunchTemplateVersions[i])
 	}
 	if len(versions) == 0 {
 		if in.LaunchTemplateId != nil {

@@ -66,10 +66,12 @@ func (w *World) EC2(_ context.Context, account, region string) (verify.EC2API, e
 
 // EC2View is EC2 with the concrete type, which also answers DescribeRegions.
 func (w *World) EC2View(account, region string) *EC2 {
-	return &EC2{world: w, account: account, region: region}
+	v, _ := w.views.LoadOrStore([3]string{"ec2", account, region}, &EC2{world: w, account: account, region: region})
+	return v.(*EC2)
 }
 
 // KMS returns the KMS view of an account and Region.
 func (w *World) KMS(_ context.Context, account, region string) (verify.KMSAPI, error) {
-	return &KMS{world: w, account: account, region: region}, nil
+	v, _ := w.views.LoadOrStore([3]string{"kms", account, region}, &KMS{world: w, account: account, region: region})
+	return v.(*KMS), nil
 }

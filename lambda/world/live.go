@@ -21,6 +21,7 @@ type Live struct {
 
 	mu    sync.Mutex
 	state map[[2]string]*laterState // account, Region
+	views sync.Map                  // account, Region → *EC2
 }
 
 // laterState counts, per later entry of one Region, the describe calls that
@@ -51,7 +52,8 @@ func (l *Live) EC2(_ context.Context, account, region string) (verify.EC2API, er
 
 // EC2View is EC2 with the concrete type, which also answers DescribeRegions.
 func (l *Live) EC2View(account, region string) *EC2 {
-	return &EC2{world: l.world, live: l, account: account, region: region}
+	v, _ := l.views.LoadOrStore([2]string{account, region}, &EC2{world: l.world, live: l, account: account, region: region})
+	return v.(*EC2)
 }
 
 // KMS returns the KMS view of an account and Region (keys do not change).
@@ -87,6 +89,7 @@ func (l *Live) view(account, region string, q call) *Region {
 		}
 	}
 	out := *base
+	out.index = nil // a view of its own, indexed on its first lookup
 	out.Images, out.Snapshots = slices.Clone(base.Images), slices.Clone(base.Snapshots)
 	out.Volumes, out.Instances = slices.Clone(base.Volumes), slices.Clone(base.Instances)
 	out.ReplaceRootVolumeTasks = slices.Clone(base.ReplaceRootVolumeTasks)

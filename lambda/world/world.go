@@ -17,6 +17,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
@@ -28,6 +29,11 @@ import (
 type World struct {
 	Accounts     map[string]map[string]*Region `json:"accounts"`
 	Organization *Organization                 `json:"organization,omitempty"`
+
+	// views keeps one EC2 and one KMS view per account and Region, so that
+	// a client built around a view (verify's in-process SDK client) is built
+	// once.
+	views sync.Map
 }
 
 // Region is what the EC2 and KMS APIs return when called from one account in
@@ -51,6 +57,9 @@ type Region struct {
 	// Events are CloudTrail records, as CloudTrail writes them, that
 	// LookupEvents answers in this account and Region.
 	Events []json.RawMessage `json:"events,omitempty"`
+
+	// index answers lookups by ID and filter (index.go).
+	index *regionIndex
 }
 
 // Later is a change to a Region that holds once both of its conditions do:
@@ -120,10 +129,13 @@ func Parse(r io.Reader) (*World, error) {
 		Accounts     map[string]map[string]map[string]json.RawMessage `json:"accounts"`
 		Organization map[string]json.RawMessage                       `json:"organization"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&shape); err != nil {
-		return nil, fmt.Errorf("parse: %w", err)
+	var ok bool
+	if shape.Accounts, shape.Organization, ok = fastShape(b); !ok {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&shape); err != nil {
+			return nil, fmt.Errorf("parse: %w", err)
+		}
 	}
 	if err := known("organization", shape.Organization, organizationFields); err != nil {
 		return nil, err
@@ -147,8 +159,8 @@ func Parse(r io.Reader) (*World, error) {
 			}
 		}
 	}
-	var w World
-	if err := json.Unmarshal(b, &w); err != nil {
+	w, err := decodeShape(shape.Accounts, shape.Organization)
+	if err != nil {
 		return nil, fmt.Errorf("parse: %w", err)
 	}
 	for acct, regions := range w.Accounts {
@@ -168,7 +180,7 @@ func Parse(r io.Reader) (*World, error) {
 			}
 		}
 	}
-	return &w, nil
+	return w, nil
 }
 
 // known reports a field of an object that is not one of want.

@@ -200,6 +200,11 @@ func (d *Deployment) TrustedPrincipals(t testing.TB, roleID string) (principals 
 // granted on.
 type FunctionResources struct {
 	Topic, Key, Logs, DeadLetters, Recheck any
+	// EventBus is the bus finding events are put on (the only resource of
+	// events:PutEvents).
+	EventBus any
+	// NoticeWindows is the notice windows' table.
+	NoticeWindows any
 	// AssumeReader is the reader roles' ARN pattern; nil where the function
 	// watches its own account only (SAM).
 	AssumeReader any
@@ -221,6 +226,12 @@ func FunctionGrants(securityHub bool, r FunctionResources) []Grant {
 		stmt(r.Recheck, deployment.RecheckSendActions...),
 		stmt(r.Recheck, deployment.RecheckConsumeActions...),
 	}
+	if r.NoticeWindows != nil {
+		stmts = append(stmts, stmt(r.NoticeWindows, deployment.NoticeWindowActions...))
+	}
+	if r.EventBus != nil {
+		stmts = append(stmts, stmt(r.EventBus, deployment.FindingEventActions...))
+	}
 	if r.AssumeReader != nil {
 		stmts = append(stmts, stmt(r.AssumeReader, "sts:AssumeRole"))
 	}
@@ -228,4 +239,30 @@ func FunctionGrants(securityHub bool, r FunctionResources) []Grant {
 		stmts = append(stmts, stmt(Sub(deployment.SecurityHubProductARNSub), deployment.SecurityHubActions...))
 	}
 	return Grants(stmts)
+}
+
+// CheckNoticeWindowTable holds the notice windows' table to
+// internal/deployment: string keys pk and sk, TTL on expiresAt, on-demand,
+// encrypted, with point-in-time recovery.
+func (d *Deployment) CheckNoticeWindowTable(t *testing.T, id string) {
+	t.Helper()
+	p := d.Resources[id].Properties
+	keys := []any{
+		map[string]any{"AttributeName": deployment.NoticeWindowPartitionKey, "KeyType": "HASH"},
+		map[string]any{"AttributeName": deployment.NoticeWindowSortKey, "KeyType": "RANGE"},
+	}
+	attrs := []any{
+		map[string]any{"AttributeName": deployment.NoticeWindowPartitionKey, "AttributeType": "S"},
+		map[string]any{"AttributeName": deployment.NoticeWindowSortKey, "AttributeType": "S"},
+	}
+	ttl := map[string]any{"AttributeName": deployment.NoticeWindowTTLAttribute, "Enabled": true}
+	if JSON(p["KeySchema"]) != JSON(keys) || JSON(p["AttributeDefinitions"]) != JSON(attrs) || JSON(p["TimeToLiveSpecification"]) != JSON(ttl) {
+		t.Errorf("notice window table %s: keys %s, attributes %s, TTL %s", id, JSON(p["KeySchema"]), JSON(p["AttributeDefinitions"]), JSON(p["TimeToLiveSpecification"]))
+	}
+	if p["BillingMode"] != "PAY_PER_REQUEST" {
+		t.Errorf("notice window table %s: billing %v; want on-demand", id, p["BillingMode"])
+	}
+	if JSON(p["PointInTimeRecoverySpecification"]) != `{"PointInTimeRecoveryEnabled":true}` {
+		t.Errorf("notice window table %s: no point-in-time recovery", id)
+	}
 }

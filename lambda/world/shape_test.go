@@ -1,0 +1,77 @@
+package world
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// The fast split of a world's levels gives what the standard decoder gives,
+// on every sample's world and on hand-made edge cases; what it does not
+// follow, it leaves to the decoder.
+func TestFastShapeAgrees(t *testing.T) {
+	docs := map[string][]byte{
+		"empty":          []byte(`{}`),
+		"null accounts":  []byte(`{"accounts": null}`),
+		"null region":    []byte(`{"accounts": {"1": {"us-east-1": null}}}`),
+		"escapes":        []byte("{\"accounts\":{\"1\":{\"us-east-1\":{\"keys\":[{\"Aliases\":[\"alias/a\\\"}{,\"]}],\"ebsDefaultKmsKeyId\":\"x\\\\\"}}}}"),
+		"spaces":         []byte(" {\n \"accounts\" : { \"1\" : { \"r\" : { \"images\" : [ ] , \"ebsEncryptionByDefault\" : true } } } }\n"),
+		"organization":   []byte(`{"organization":{"id":"o-1","accounts":[{"Id":"1"}]},"accounts":{}}`),
+		"unknown top":    []byte(`{"acounts":{}}`),
+		"not an object":  []byte(`[]`),
+		"truncated":      []byte(`{"accounts":{"1":{"r":{"images":[}`),
+		"bad string":     []byte(`{"accounts":{"1":{"r":{"images":"abc}}}}`),
+		"missing colon":  []byte(`{"accounts" {}}`),
+		"trailing comma": []byte(`{"accounts":{},}`),
+	}
+	files, _ := filepath.Glob("../../events/samples/*/world.json")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs[f] = b
+	}
+	for name, b := range docs {
+		t.Run(name, func(t *testing.T) {
+			accounts, org, ok := fastShape(b)
+			var want struct {
+				Accounts     map[string]map[string]map[string]json.RawMessage `json:"accounts"`
+				Organization map[string]json.RawMessage                       `json:"organization"`
+			}
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.DisallowUnknownFields()
+			err := dec.Decode(&want)
+			if !ok {
+				return // the decoder's way, whatever it says
+			}
+			if err != nil {
+				// Accepted here, rejected by the decoder: only when the
+				// error is inside a value, which Parse decodes next.
+				if _, perr := Parse(bytes.NewReader(b)); perr == nil {
+					t.Fatalf("fastShape and Parse accept what the decoder rejects: %v", err)
+				}
+				return
+			}
+			if !sameJSON(t, accounts, want.Accounts) || !sameJSON(t, org, want.Organization) {
+				t.Errorf("fastShape = %s, %s; the decoder %s, %s", js(accounts), js(org), js(want.Accounts), js(want.Organization))
+			}
+		})
+	}
+}
+
+func js(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func sameJSON(t *testing.T, a, b any) bool {
+	var x, y any
+	if err := json.Unmarshal([]byte(js(a)), &x); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(js(b)), &y); err != nil {
+		t.Fatal(err)
+	}
+	return reflect.DeepEqual(x, y)
+}
