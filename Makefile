@@ -30,6 +30,7 @@ build-GuardrailFunction: build
 ## test: every test (the README's test command), the CDK module's included
 test:
 	$(GO) test -race ./...
+	$(GO) test ./lambda/handler -run 'TestSimulation$$' -count=1 -sim.seeds=2000
 	cd $(CDK) && $(GO) test ./...
 
 ## test-short: the quick loop while editing: skips the fault tally and the other end-to-end
@@ -50,6 +51,20 @@ fuzz:
 	for f in FuzzDecode FuzzSkip FuzzScanAgrees FuzzScopeAgrees; do \
 	  $(GO) test ./lambda/cloudtrail -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
 	$(GO) test ./lambda/verify -run '^$$' -fuzz '^FuzzEvaluate$$' -fuzztime $(FUZZTIME)
+
+## dynalite: the local DynamoDB (npm dynalite, pinned by internal/localrun/dynalite/package-lock.json) under .build
+.PHONY: dynalite
+dynalite:
+	mkdir -p $(BUILD)/dynalite
+	cp internal/localrun/dynalite/package.json internal/localrun/dynalite/package-lock.json $(BUILD)/dynalite/
+	cd $(BUILD)/dynalite && npm ci --no-audit --no-fund --loglevel=error
+
+## soak: the pipeline's deterministic simulation over SEEDS seeds from FIRST (a failing seed prints its replay command)
+SEEDS ?= 20000
+FIRST ?= 1
+.PHONY: soak
+soak:
+	$(GO) test ./lambda/handler -run 'TestSimulation$$' -count=1 -timeout 0 -sim.seeds=$(SEEDS) -sim.first=$(FIRST)
 
 ## update-golden: rewrite events/samples/*/want.json from the engine
 update-golden:
@@ -137,7 +152,14 @@ local:
 local-audit: local
 
 ## bench: the benchmarks of issue 10 (replay vs jq and zcat, AWS calls per event, cold start vs
-## hello-world), one line per figure with the load average; a few minutes, not part of test or CI
-.PHONY: bench
+## hello-world) and of issue 20 (backfill's S3 bytes and time vs replay of the whole prefix), one
+## line per figure with the load average; a few minutes, not part of test or CI
+.PHONY: bench backfill-local
 bench:
 	@bench/bench.sh
+
+## backfill-local: ebsguard backfill against a local Athena (DuckDB), Glue and S3 (gofakes3) serving a
+## generated organization trail, and localaws serving its world; fails unless its verdicts equal
+## replay's of the same files (GEN="..." sets the generator: see bench/backfill.sh)
+backfill-local:
+	@bench/backfill.sh check

@@ -10,12 +10,12 @@
 # load column, and rerun when it is high.
 #
 # Exits 1 if a script fails; a missed goal is reported, not an error.
-# Usage: bench/bench.sh [SCRIPT...]   (default: replay, calls, coldstart)
+# Usage: bench/bench.sh [SCRIPT...]   (default: replay, calls, coldstart, backfill)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts=("$@")
 if [ ${#scripts[@]} -eq 0 ]; then
-  scripts=(bench/replay.sh bench/calls.sh bench/coldstart.sh)
+  scripts=(bench/replay.sh bench/calls.sh bench/coldstart.sh bench/backfill.sh)
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -44,6 +44,7 @@ BEGIN {
   goal["calls-warm-RunInstances"] = "<=1"
   goal["calls-warm-CopyImage"] = "<=1"
   goal["coldstart-skipped"] = "<=1.5"
+  goal["backfill-s3-bytes"] = "<=0.1"
   printf "%-26s %11s %11s %8s %7s %-6s %s\n", "what", "ours", "baseline", "ratio", "goal", "met", "load"
 }
 {

@@ -31,6 +31,7 @@ func main() {
 	serveEnv := flag.String("serve", "", "only serve the local endpoints for -world and write the function's environment to this file (for sam local invoke --env-vars)")
 	backoff := flag.String("recheck-backoff", defaultBackoff, "the function's RECHECK_BACKOFF: delays between re-checks, scaled down from minutes for the demo")
 	deadline := flag.String("recheck-deadline", defaultDeadline, "the function's RECHECK_DEADLINE: how long re-checks go on, scaled down from 49h for the demo")
+	dynalite := flag.String("dynalite", localrun.FindDynalite("."), "dynalite's cli.js, for the delivery table (make dynalite; empty: no table)")
 	flag.Parse()
 	settings := recheckSettings(*backoff, *deadline)
 
@@ -44,7 +45,7 @@ func main() {
 		// endpoints, which stop when it ends.
 		os.Exit(execLocal(ctx, *worldPath, flag.Args(), os.Stdin, os.Stdout, os.Stderr))
 	}
-	os.Exit(run(ctx, *rie, *bootstrap, *events, *worldPath, settings, *verbose, os.Stdout))
+	os.Exit(run(ctx, *rie, *bootstrap, *events, *worldPath, *dynalite, settings, *verbose, os.Stdout))
 }
 
 // The demo's re-check schedule (the Makefile passes the same): seconds instead
@@ -110,7 +111,7 @@ func serve(ctx context.Context, worldPath, envFile string, out io.Writer) int {
 	}
 }
 
-func run(ctx context.Context, rie, bootstrap, events, worldPath string, settings []string, verbose bool, out io.Writer) int {
+func run(ctx context.Context, rie, bootstrap, events, worldPath, dynalite string, settings []string, verbose bool, out io.Writer) int {
 	samples, err := localrun.LoadSamples(events, worldPath)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
@@ -134,7 +135,7 @@ func run(ctx context.Context, rie, bootstrap, events, worldPath string, settings
 	fmt.Fprintf(out, "default key caught at once, then one caught on a re-check once the copy is visible.\n")
 	fmt.Fprintf(out, "Sending %s through the function:\n\n", count(len(samples), "event file"))
 	results, _, err := localrun.Run(ctx, localrun.Options{
-		RIE: rie, Bootstrap: bootstrap, Samples: samples, FunctionOutput: fnOut, Settings: settings,
+		RIE: rie, Bootstrap: bootstrap, Samples: samples, FunctionOutput: fnOut, Settings: settings, Dynalite: dynalite,
 		Progress: func(done, total int, r localrun.Result) {
 			status := []string{}
 			for _, v := range r.Verdicts[:len(r.Verdicts)-recheckVerdicts(r)] {

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ebsguard/ebsguard/internal/localrun"
 )
 
 // buildLocal builds the bootstrap and the pinned emulator, as `make
@@ -40,7 +42,7 @@ func buildLocal(t *testing.T) (rie, bootstrap string) {
 func TestDemoShowsRecheck(t *testing.T) {
 	rie, bootstrap := buildLocal(t)
 	var out strings.Builder
-	code := run(context.Background(), rie, bootstrap, "../../events/samples/copy-pending-fallback", "",
+	code := run(context.Background(), rie, bootstrap, "../../events/samples/copy-pending-fallback", "", localrun.FindDynalite("."),
 		recheckSettings(defaultBackoff, defaultDeadline), false, &out)
 	got := out.String()
 	if code != 0 {

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/ebsguard/ebsguard/internal/deployment"
 	"github.com/ebsguard/ebsguard/lambda/accounts"
 	"github.com/ebsguard/ebsguard/lambda/audit"
 	ct "github.com/ebsguard/ebsguard/lambda/cloudtrail"
@@ -44,7 +45,7 @@ func (s *selection) flags(fs *flag.FlagSet) {
 	fs.StringVar(&s.until, "until", "", "")
 	fs.StringVar(&s.accounts, "accounts", "", "")
 	fs.StringVar(&s.regions, "regions", "", "")
-	fs.StringVar(&s.readerRole, "reader-role", accounts.DefaultReaderRole, "")
+	fs.StringVar(&s.readerRole, "reader-role", deployment.AuditorRoleName, "")
 }
 
 // resolve reads the flags' values, now being the time of the run.
@@ -224,7 +225,9 @@ accounts' state now, with the engine replay and the Lambda run.
   --regions R      Regions, comma-separated, or all: every Region of the partition
                    (ec2:DescribeRegions), those an account has not enabled counted as
                    such; default the caller's Region
-  --reader-role R  the role read in other accounts (default ebsguard-reader)
+  --reader-role R  the role read in other accounts (default ebsguard-auditor, the member
+                   stack's role for AuditorRoleArn; the function's ebsguard-reader
+                   cannot read CloudTrail history)
   --format FORMAT  json (one verdict per line) or text; text on a terminal
   --policy FILE    the policy (requireEncryption, allowedKeys)
   --securityhub    import the findings into Security Hub, in the caller's account and Region

@@ -33,8 +33,9 @@ const captureUsage = `usage: ebsguard world capture [--out FILE] [--records FILE
 
 Evaluates records against the live accounts, as replay does, and writes what
 the engine looked up there (images, snapshots, volumes, launch template
-versions, encryption by default, default keys, keys) as a world file, so that
-"ebsguard replay --world FILE" gives the same verdicts offline. The records
+versions, VM Import tasks, encryption by default, default keys, keys) as a
+world file, so that "ebsguard replay --world FILE" gives the same verdicts
+offline. The records
 are those of PATH (as replay reads them) or, with --audit, those of CloudTrail
 event history that audit would read (its selection flags).
 
@@ -42,7 +43,8 @@ event history that audit would read (its selection flags).
   --records FILE  also write the records, one JSON line each, as replay reads them
                   (required with --audit: replay needs them)
   --redact        replace principal ARNs and identities, source addresses, tag
-                  values (but aws:*) and descriptions, so the files can be shared
+                  values (but aws:*) and descriptions (but VM Import's), so the
+                  files can be shared
   --policy FILE   the policy to evaluate with (give replay the same)
 
 Before it ends, capture evaluates the written records against the written
@@ -284,7 +286,7 @@ func writeOut(path string, stdout io.Writer, b []byte) error {
 func writeCaptureSummary(w io.Writer, o captureOptions, sum *tally, files capture.Files, kept, mismatches int) {
 	fmt.Fprintf(w, "captured %d of %d records: %s\n", kept, sum.records, sum.statusCounts())
 	if wd, err := world.Parse(bytes.NewReader(files.World)); err == nil {
-		var images, snapshots, volumes, versions, keys, regions int
+		var images, snapshots, volumes, versions, keys, regions, tasks int
 		for _, rs := range wd.Accounts {
 			for _, r := range rs {
 				regions++
@@ -293,11 +295,16 @@ func writeCaptureSummary(w io.Writer, o captureOptions, sum *tally, files captur
 				volumes += len(r.Volumes)
 				versions += len(r.LaunchTemplateVersions)
 				keys += len(r.Keys)
+				tasks += len(r.ImportSnapshotTasks) + len(r.ImportImageTasks)
 			}
 		}
-		fmt.Fprintf(w, "  world: %s, %s; %s, %s, %s, %s, %s\n",
+		importTasks := ""
+		if tasks > 0 {
+			importTasks = ", " + count(tasks, "VM Import task")
+		}
+		fmt.Fprintf(w, "  world: %s, %s; %s, %s, %s, %s%s, %s\n",
 			count(len(wd.Accounts), "account"), count(regions, "Region of an account"), count(images, "image"), count(snapshots, "snapshot"),
-			count(volumes, "volume"), count(versions, "launch template version"), count(keys, "key"))
+			count(volumes, "volume"), count(versions, "launch template version"), importTasks, count(keys, "key"))
 	}
 	out := o.out
 	if out == "" {

@@ -31,7 +31,7 @@ func TestDayOneDoc(t *testing.T) {
 		"[Security Hub findings](securityhub.md)",
 		"`organizations:ListAccounts`", "`ec2:DescribeRegions`", "`sts:AssumeRole`", "`securityhub:BatchImportFindings`",
 	}
-	for _, a := range deployment.ReaderRoleActions() {
+	for _, a := range deployment.AuditorRoleActions() {
 		want = append(want, "`"+a+"`")
 	}
 	for _, w := range want {

@@ -45,7 +45,8 @@ Security Hub. docs/doctor.md lists the permissions it needs.
   --regions R       Regions, comma-separated, or all; default the caller's
   --bus ARN         the central bus the rules must target (default the
                     caller's account and Region's bus named ebsguard)
-  --reader-role R   the reader role (default ebsguard-reader)
+  --reader-role R   the member role read through (default ebsguard-auditor: the
+                    function's ebsguard-reader trusts the function alone)
   --doctor-role R   the member role that reads the forwarding rule (default ebsguard-doctor)
   --function NAME   the central function: it exists, is active, and its
                     event source mapping is enabled

@@ -101,7 +101,7 @@ func TestDoctorMissingPieces(t *testing.T) {
 		code, stdout, _ := cli(t, "doctor", "--accounts", "333333333333", "--regions", "us-east-1")
 		if code != 1 || strings.Count(stdout, " FAIL ") != 2 ||
 			!strings.Contains(stdout, "cannot assume the ebsguard-doctor role in account 333333333333, Region us-east-1: deploy the member stack with AuditorRoleArn") ||
-			!strings.Contains(stdout, "cannot assume ebsguard-reader in account 333333333333: deploy the member stack there") {
+			!strings.Contains(stdout, "cannot assume ebsguard-auditor in account 333333333333: deploy the member stack there") {
 			t.Errorf("exit %d:\n%s", code, stdout)
 		}
 	})

@@ -4,6 +4,7 @@
 //
 //	ebsguard replay [--world FILE] [--policy FILE] [--format text|json] [--all] [--securityhub] PATH...
 //	ebsguard audit [--since 90d|DATE] [--until T] [--accounts ID,...|all] [--regions R,...|all] ...
+//	ebsguard backfill --athena-table DB.TABLE [--since AGE|DATE] ... (the trail in S3, through Athena)
 //	ebsguard world capture [--out FILE] [--records FILE] [--redact] (PATH... | --audit ...)
 //	ebsguard doctor [--accounts ID,...|all] [--regions R,...|all] [--function NAME] ...
 package main
@@ -20,9 +21,10 @@ import (
 const usage = `usage: ebsguard replay [--world FILE] [--policy FILE] [--format text|json] [--all]
                        [--reader-role NAME] [--securityhub] PATH...
        ebsguard audit [--since 90d|DATE] [--accounts ID,...|all] [--regions R,...|all] ...
+       ebsguard backfill --athena-table DB.TABLE [--since AGE|DATE] ... (through Athena, any age)
        ebsguard world capture [--out FILE] [--records FILE] [--redact] (PATH... | --audit ...)
        ebsguard doctor [--accounts ID,...|all] [--regions R,...|all] [--function NAME] ...
-       ebsguard help audit | help capture | help doctor
+       ebsguard help audit | help backfill | help capture | help doctor
 
 replay evaluates CloudTrail records (files, folders read recursively, or - for
 standard input; JSON, JSON lines or gzip) and prints a verdict for each record
@@ -63,6 +65,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return replay(ctx, args[1:], stdin, stdout, stderr)
 	case "audit":
 		return cmdAudit(ctx, args[1:], stdout, stderr)
+	case "backfill":
+		return cmdBackfill(ctx, args[1:], stdout, stderr)
 	case "world":
 		return cmdWorld(ctx, args[1:], stdin, stdout, stderr)
 	case "doctor":
@@ -71,6 +75,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		switch {
 		case len(args) > 1 && args[1] == "audit":
 			fmt.Fprint(stdout, auditUsage)
+		case len(args) > 1 && args[1] == "backfill":
+			fmt.Fprint(stdout, backfillUsage)
 		case len(args) > 1 && args[1] == "doctor":
 			fmt.Fprint(stdout, doctorUsage)
 		case len(args) > 1 && (args[1] == "capture" || args[1] == "world"):

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ebsguard/ebsguard/lambda/cloudtrail"
+	"github.com/ebsguard/ebsguard/lambda/recheck"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
 
@@ -151,6 +152,13 @@ func (r *reader) readSource(ctx context.Context, slot int, src *source, out chan
 		}
 		defer f.Close()
 		in = f
+	}
+	// A re-check message or a dead-letter queue's body is a record in an
+	// envelope (docs/operations.md).
+	in, err := recheck.Unwrap(in)
+	if err != nil {
+		d.err = fmt.Errorf("read %s: %w", src.name, err)
+		return
 	}
 	dec, err := cloudtrail.NewDecoder(in)
 	if err != nil {

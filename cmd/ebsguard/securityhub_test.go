@@ -98,7 +98,8 @@ func TestAuditSecurityHubRoundTrip(t *testing.T) {
 			t.Errorf("%s: first resource %v; want the %s", id, f.Resources, w.f.Resource)
 			continue
 		}
-		wantType := map[string]string{"RunInstances": "AwsEc2Volume", "CreateVolume": "AwsEc2Volume", "CopyImage": "Other", "CopySnapshot": "Other",
+		wantType := map[string]string{"RunInstances": "AwsEc2Volume", "CreateVolume": "AwsEc2Volume", "CopyVolumes": "AwsEc2Volume",
+			"CopyImage": "Other", "CopySnapshot": "Other", "ImportSnapshot": "Other", "ImportImage": "Other",
 			"StartSnapshot": "Other", "CreateReplaceRootVolumeTask": "AwsEc2Volume"}[w.v.EventName]
 		if _, setting := rules.SettingChangeByEvent(w.v.EventName); setting {
 			wantType = "AwsAccount"

@@ -49,6 +49,8 @@ func NewCentralStack(scope constructs.Construct, id string, props *CentralProps)
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 	})
 	recheck, recheckDLQ := recheckQueues(stack)
+	onlyFunctionSends(recheck, role)
+	deliveries := deliveryTable(stack, role)
 	logs := awslogs.NewLogGroup(stack, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
 		Retention: awslogs.RetentionDays_THREE_MONTHS, RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
@@ -78,6 +80,7 @@ func NewCentralStack(scope constructs.Construct, id string, props *CentralProps)
 			deployment.EnvRecheckQueueURL:   recheck.QueueUrl(),
 			deployment.EnvRecheckDeadline:   deadline.ValueAsString(),
 			deployment.EnvSecurityHub:       securityHubOn.ValueAsString(),
+			deployment.EnvDeliveryTable:     deliveries.TableName(),
 			deployment.EnvEventBus:          bus.EventBusName(),
 			deployment.EnvNoticeWindowTable: windows.TableName(),
 		},

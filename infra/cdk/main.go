@@ -18,6 +18,10 @@ func newApp(app awscdk.App, assetDir string) (central, member awscdk.Stack) {
 		// A StackSet deploys the template as it is: no bootstrap, no assets.
 		Synthesizer: awscdk.NewBootstraplessSynthesizer(&awscdk.BootstraplessSynthesizerProps{}),
 	})
+	// Optional, for `ebsguard backfill`: deployed where Athena queries the trail.
+	NewBackfillStack(app, "ebsguard-backfill", &awscdk.StackProps{
+		Synthesizer: awscdk.NewBootstraplessSynthesizer(&awscdk.BootstraplessSynthesizerProps{}),
+	})
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return central, member
 }

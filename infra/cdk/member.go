@@ -14,8 +14,8 @@ import (
 // NewMemberStack is deployed to every account and Region of the organization
 // by a service-managed StackSet: it forwards the events to the central bus
 // and, in one Region only (IAM is global), creates the read-only role the
-// central Lambda assumes (and, when AuditorRoleArn is set, a security
-// engineer's role, for `ebsguard audit`).
+// central Lambda assumes (and, when AuditorRoleArn is set, the auditor role
+// that role assumes for `ebsguard audit`, which alone reads CloudTrail).
 func NewMemberStack(scope constructs.Construct, id string, props *awscdk.StackProps) awscdk.Stack {
 	stack := awscdk.NewStack(scope, &id, props)
 
@@ -59,7 +59,32 @@ func NewMemberStack(scope constructs.Construct, id string, props *awscdk.StackPr
 		AssumedBy: awsiam.NewArnPrincipal(centralRole.ValueAsString()).WithConditions(&map[string]interface{}{
 			"StringEquals": map[string]interface{}{"aws:PrincipalOrgID": orgID.ValueAsString()},
 		}),
-		Description: jsii.String("ebsguard: read-only view of EBS encryption and CloudTrail event history, for the central function (and an optional auditor role)"),
+		Description: jsii.String("ebsguard: read-only view of EBS encryption, for the central function"),
+		InlinePolicies: &map[string]awsiam.PolicyDocument{"read": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
+			Statements: &[]awsiam.PolicyStatement{
+				awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+					Sid: jsii.String("ReadEncryptionState"), Actions: jsii.Strings(deployment.ReaderRoleActions()...), Resources: jsii.Strings("*"),
+				}),
+			},
+		})},
+	})
+	reader.Node().DefaultChild().(awsiam.CfnRole).CfnOptions().SetCondition(inRoleRegion)
+
+	// The auditor role, for `ebsguard audit`: the engine's reads and
+	// CloudTrail event history, trusted by AuditorRoleArn alone, and only
+	// when it is set.
+	hasAuditor := awscdk.NewCfnCondition(stack, jsii.String(deployment.AuditorCondition), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(auditor.ValueAsString(), jsii.String(""))),
+	})
+	auditorHere := awscdk.NewCfnCondition(stack, jsii.String("AuditorRoleHere"), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionAnd(inRoleRegion, hasAuditor),
+	})
+	auditorRole := awsiam.NewRole(stack, jsii.String("AuditorRole"), &awsiam.RoleProps{
+		RoleName: jsii.String(deployment.AuditorRoleName),
+		AssumedBy: awsiam.NewArnPrincipal(auditor.ValueAsString()).WithConditions(&map[string]interface{}{
+			"StringEquals": map[string]interface{}{"aws:PrincipalOrgID": orgID.ValueAsString()},
+		}),
+		Description: jsii.String("ebsguard audit: read-only view of EBS encryption and CloudTrail event history, for AuditorRoleArn"),
 		InlinePolicies: &map[string]awsiam.PolicyDocument{"read": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
 			Statements: &[]awsiam.PolicyStatement{
 				awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -71,26 +96,19 @@ func NewMemberStack(scope constructs.Construct, id string, props *awscdk.StackPr
 			},
 		})},
 	})
-	cfnReader := reader.Node().DefaultChild().(awsiam.CfnRole)
-	cfnReader.CfnOptions().SetCondition(inRoleRegion)
-	// The auditor joins the central role in the one trust statement, under
-	// the same organization condition; with no auditor, Fn::If leaves the
-	// central role alone. CDK's principals cannot be conditional, hence the
-	// override of the statement CDK rendered from AssumedBy.
-	hasAuditor := awscdk.NewCfnCondition(stack, jsii.String(deployment.AuditorCondition), &awscdk.CfnConditionProps{
-		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(auditor.ValueAsString(), jsii.String(""))),
-	})
-	cfnReader.AddPropertyOverride(jsii.String("AssumeRolePolicyDocument.Statement.0.Principal.AWS"), []interface{}{
-		centralRole.ValueAsString(),
-		awscdk.Fn_ConditionIf(hasAuditor.LogicalId(), auditor.ValueAsString(), awscdk.Aws_NO_VALUE()),
-	})
+	auditorRole.Node().DefaultChild().(awsiam.CfnRole).CfnOptions().SetCondition(auditorHere)
+	cdknag.NagSuppressions_AddResourceSuppressions(auditorRole, &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		AppliesTo: &[]interface{}{"Resource::*"},
+		Reason:    jsii.String("ec2:Describe*/GetEbs*, kms:DescribeKey and cloudtrail:LookupEvents support no resource-level permissions"),
+	}}, jsii.Bool(true))
 
 	doctorRole(stack, auditor, orgID, hasAuditor, inRoleRegion)
 
 	cdknag.NagSuppressions_AddResourceSuppressions(reader, &[]*cdknag.NagPackSuppression{{
 		Id:        jsii.String("AwsSolutions-IAM5"),
 		AppliesTo: &[]interface{}{"Resource::*"},
-		Reason:    jsii.String("ec2:Describe*/GetEbs*, kms:DescribeKey and cloudtrail:LookupEvents support no resource-level permissions"),
+		Reason:    jsii.String("ec2:Describe*/GetEbs* and kms:DescribeKey support no resource-level permissions"),
 	}}, jsii.Bool(true))
 	return stack
 }

@@ -139,6 +139,7 @@ func TestEnvironment(t *testing.T) {
 		deployment.EnvRecheckQueueURL:   cfntest.Ref(d.ID(t, "AWS::SQS::Queue", "Recheck")),
 		deployment.EnvRecheckDeadline:   cfntest.Ref(deployment.RecheckDeadlineParameter.Name),
 		deployment.EnvSecurityHub:       cfntest.Ref(deployment.EnableSecurityHubParameter.Name),
+		deployment.EnvDeliveryTable:     cfntest.Ref(d.ID(t, "AWS::DynamoDB::Table", "Deliveries")),
 		deployment.EnvEventBus:          cfntest.Ref(d.ID(t, "AWS::Events::EventBus", "Bus")),
 		deployment.EnvNoticeWindowTable: cfntest.Ref(d.ID(t, "AWS::DynamoDB::Table", "NoticeWindows")),
 	}
@@ -161,6 +162,7 @@ func TestRecheckQueue(t *testing.T) {
 	d := deployCentral(t, "false")
 	queue := d.ID(t, "AWS::SQS::Queue", "Recheck")
 	d.CheckRecheckQueues(t, queue, d.ID(t, "AWS::SQS::Queue", "RecheckDeadLetters"))
+	d.CheckRecheckSenders(t, queue, cfntest.GetAtt(d.ID(t, "AWS::IAM::Role", "FunctionRole"), "Arn"))
 	mapping := d.Resources[d.ID(t, "AWS::Lambda::EventSourceMapping", "RecheckMapping")].Properties
 	want := map[string]any{
 		"FunctionName":          cfntest.Ref(d.ID(t, "AWS::Lambda::Function", "Function")),
@@ -189,6 +191,7 @@ func TestFunctionPermissions(t *testing.T) {
 				Logs:          cfntest.GetAtt(d.ID(t, "AWS::Logs::LogGroup", "FunctionLogs"), "Arn"),
 				DeadLetters:   cfntest.GetAtt(d.ID(t, "AWS::SQS::Queue", "DeadLetters"), "Arn"),
 				Recheck:       cfntest.GetAtt(d.ID(t, "AWS::SQS::Queue", "Recheck"), "Arn"),
+				Delivery:      cfntest.GetAtt(d.ID(t, "AWS::DynamoDB::Table", "Deliveries"), "Arn"),
 				AssumeReader:  readerARN,
 				EventBus:      cfntest.GetAtt(d.ID(t, "AWS::Events::EventBus", "Bus"), "Arn"),
 				NoticeWindows: cfntest.GetAtt(d.ID(t, "AWS::DynamoDB::Table", "NoticeWindows"), "Arn"),
@@ -215,40 +218,45 @@ func TestReaderRole(t *testing.T) {
 	auditor := `{"Ref":"` + deployment.AuditorRoleParameter.Name + `"}`
 	tests := []struct {
 		name, region, auditor string
-		trusted               []string // nil: no reader role
+		role                  string
+		trusted               []string // nil: no such role
+		actions               []string
 	}{
-		{"role region", "us-east-1", "", []string{central}},
-		{"role region with auditor", "us-east-1", "arn:aws:iam::111111111111:role/secops", []string{central, auditor}},
-		{"other region", "eu-west-1", "arn:aws:iam::111111111111:role/secops", nil},
+		{"reader in the role region", "us-east-1", "", deployment.ReaderRoleName, []string{central}, deployment.ReaderRoleActions()},
+		{"reader, auditor set", "us-east-1", "arn:aws:iam::111111111111:role/secops", deployment.ReaderRoleName, []string{central}, deployment.ReaderRoleActions()},
+		{"reader in another region", "eu-west-1", "arn:aws:iam::111111111111:role/secops", deployment.ReaderRoleName, nil, nil},
+		{"no auditor", "us-east-1", "", deployment.AuditorRoleName, nil, nil},
+		{"auditor", "us-east-1", "arn:aws:iam::111111111111:role/secops", deployment.AuditorRoleName, []string{auditor}, deployment.AuditorRoleActions()},
+		{"auditor in another region", "eu-west-1", "arn:aws:iam::111111111111:role/secops", deployment.AuditorRoleName, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := deployMember(t, tt.region, tt.auditor)
 			var roles []string
 			for _, id := range d.OfType("AWS::IAM::Role") {
-				if d.Resources[id].Properties["RoleName"] == deployment.ReaderRoleName {
+				if d.Resources[id].Properties["RoleName"] == tt.role {
 					roles = append(roles, id)
 				}
 			}
 			if tt.trusted == nil {
 				if len(roles) != 0 {
-					t.Errorf("reader role %v outside ReaderRoleRegion", roles)
+					t.Errorf("role %v deployed; want none", roles)
 				}
 				return
 			}
 			if len(roles) != 1 {
-				t.Fatalf("reader roles %v; want one", roles)
+				t.Fatalf("roles %v; want one", roles)
 			}
 			stmts, err := d.RoleStatements(roles[0])
 			if err != nil {
 				t.Fatal(err)
 			}
 			var want []cfntest.Grant
-			for _, a := range deployment.ReaderRoleActions() {
+			for _, a := range tt.actions {
 				want = append(want, cfntest.Grant{Action: a, Resource: `"*"`})
 			}
 			if got := cfntest.Grants(stmts); !slices.Equal(got, want) {
-				t.Errorf("the reader role allows\n%s\nwant\n%s", cfntest.Lines(got), cfntest.Lines(want))
+				t.Errorf("the role allows\n%s\nwant\n%s", cfntest.Lines(got), cfntest.Lines(want))
 			}
 			principals, conditions := d.TrustedPrincipals(t, roles[0])
 			if !slices.Equal(principals, tt.trusted) {
@@ -262,6 +270,11 @@ func TestReaderRole(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDeliveryTable(t *testing.T) {
+	d := deployCentral(t, "false")
+	d.CheckDeliveryTable(t, d.ID(t, "AWS::DynamoDB::Table", "Deliveries"))
 }
 
 // No wildcard action anywhere, whichever conditions hold.

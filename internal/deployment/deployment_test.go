@@ -16,13 +16,14 @@ import (
 // The exact sets each role is allowed.
 func TestActions(t *testing.T) {
 	engine := verify.ReadActions() // held to the interfaces below
-	reader := append([]string{"cloudtrail:LookupEvents"}, engine...)
+	auditor := append([]string{"cloudtrail:LookupEvents"}, engine...)
 	tests := []struct {
 		name      string
 		got, want []string
 	}{
 		{"engine", deployment.EngineReadActions, engine},
-		{"reader role", deployment.ReaderRoleActions(), reader},
+		{"reader role", deployment.ReaderRoleActions(), engine},
+		{"auditor role", deployment.AuditorRoleActions(), auditor},
 		{"re-check send", deployment.RecheckSendActions, []string{"sqs:SendMessage"}},
 		{"re-check consume", deployment.RecheckConsumeActions, []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}},
 		{"security hub", deployment.SecurityHubActions, []string{"securityhub:BatchImportFindings"}},

@@ -15,6 +15,8 @@ import "slices"
 var EngineReadActions = []string{
 	// engine-reads:begin: generated from verify.ReadActions() by `go test ./internal/deployment -run TestGeneratedPermissions -update`; do not edit
 	"ec2:DescribeImages",
+	"ec2:DescribeImportImageTasks",
+	"ec2:DescribeImportSnapshotTasks",
 	"ec2:DescribeInstances",
 	"ec2:DescribeLaunchTemplateVersions",
 	"ec2:DescribeReplaceRootVolumeTasks",
@@ -27,14 +29,26 @@ var EngineReadActions = []string{
 }
 
 // AuditActions are what `ebsguard audit` needs beyond the engine, through the
-// reader role: CloudTrail event history. LookupEvents supports no
-// resource-level permissions. The function itself never calls it, so its
-// role does not get it.
+// auditor role: CloudTrail event history. LookupEvents supports no
+// resource-level permissions. The function itself never calls it, so
+// neither its role nor the reader role it assumes gets it.
 var AuditActions = []string{"cloudtrail:LookupEvents"}
 
 // ReaderRoleActions are exactly what the member accounts' reader role allows,
-// on "*": the engine's reads and the audit's.
+// on "*": the engine's reads, nothing more (least privilege: the function
+// cannot read the members' CloudTrail history).
 func ReaderRoleActions() []string {
+	return sortedUnion(EngineReadActions)
+}
+
+// AuditorRoleName is the role `ebsguard audit` assumes in other accounts:
+// created by the member stack only when AuditorRoleArn is set, and trusted
+// by that role alone.
+const AuditorRoleName = "ebsguard-auditor"
+
+// AuditorRoleActions are exactly what the auditor role allows, on "*": the
+// engine's reads and the audit's.
+func AuditorRoleActions() []string {
 	return sortedUnion(EngineReadActions, AuditActions)
 }
 

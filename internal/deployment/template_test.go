@@ -54,6 +54,7 @@ const (
 	samRecheck       = "RecheckQueue"
 	samRecheckDLQ    = "RecheckDeadLetterQueue"
 	samLogs          = "FunctionLogGroup"
+	samDelivery      = "DeliveryTable"
 	samNoticeWindows = "NoticeWindowTable"
 )
 
@@ -87,6 +88,7 @@ func TestSAMEnvironment(t *testing.T) {
 		deployment.EnvRecheckQueueURL:   cfntest.Ref(samRecheck),
 		deployment.EnvRecheckDeadline:   cfntest.Ref(deployment.RecheckDeadlineParameter.Name),
 		deployment.EnvSecurityHub:       cfntest.Ref(deployment.EnableSecurityHubParameter.Name),
+		deployment.EnvDeliveryTable:     cfntest.Ref(samDelivery),
 		deployment.EnvEventBus:          deployment.SAMEventBus,
 		deployment.EnvNoticeWindowTable: cfntest.Ref(samNoticeWindows),
 	}
@@ -145,6 +147,12 @@ func TestSAMParameters(t *testing.T) {
 func TestSAMRecheckQueue(t *testing.T) {
 	d := deploySAM(t, "false")
 	d.CheckRecheckQueues(t, d.ID(t, "AWS::SQS::Queue", samRecheck), d.ID(t, "AWS::SQS::Queue", samRecheckDLQ))
+	d.CheckRecheckSenders(t, samRecheck, cfntest.GetAtt(samRole, "Arn"))
+}
+
+func TestSAMDeliveryTable(t *testing.T) {
+	d := deploySAM(t, "false")
+	d.CheckDeliveryTable(t, d.ID(t, "AWS::DynamoDB::Table", samDelivery))
 }
 
 // The function's role, exactly, with Security Hub off and on: the engine's
@@ -161,6 +169,7 @@ func TestSAMPermissions(t *testing.T) {
 			want := cfntest.FunctionGrants(on == "true", cfntest.FunctionResources{
 				Topic: cfntest.Ref(samTopic), Key: cfntest.GetAtt(samKey, "Arn"), Logs: cfntest.Sub("${" + samLogs + ".Arn}"),
 				DeadLetters: cfntest.GetAtt(samDLQ, "Arn"), Recheck: cfntest.GetAtt(samRecheck, "Arn"),
+				Delivery: cfntest.GetAtt(samDelivery, "Arn"),
 				EventBus: cfntest.Sub(deployment.SAMEventBusARNSub), NoticeWindows: cfntest.GetAtt(samNoticeWindows, "Arn"),
 			})
 			if !slices.Equal(got, want) {

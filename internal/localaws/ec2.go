@@ -67,6 +67,16 @@ func (s *Server) serveEC2(w http.ResponseWriter, r *http.Request, c caller, acti
 		if o, err = api.DescribeRegions(r.Context(), in); err == nil {
 			out = describeRegions(o)
 		}
+	case "DescribeImportSnapshotTasks":
+		var o *ec2.DescribeImportSnapshotTasksOutput
+		if o, err = api.DescribeImportSnapshotTasks(r.Context(), &ec2.DescribeImportSnapshotTasksInput{ImportTaskIds: list(form, "ImportTaskId"), Filters: filters(form)}); err == nil {
+			out = describeImportSnapshotTasks(o)
+		}
+	case "DescribeImportImageTasks":
+		var o *ec2.DescribeImportImageTasksOutput
+		if o, err = api.DescribeImportImageTasks(r.Context(), &ec2.DescribeImportImageTasksInput{ImportTaskIds: list(form, "ImportTaskId"), Filters: filters(form)}); err == nil {
+			out = describeImportImageTasks(o)
+		}
 	case "GetEbsEncryptionByDefault":
 		var o *ec2.GetEbsEncryptionByDefaultOutput
 		if o, err = api.GetEbsEncryptionByDefault(r.Context(), &ec2.GetEbsEncryptionByDefaultInput{}); err == nil {
@@ -202,13 +212,25 @@ type xmlSnapshot struct {
 	Encrypted  *bool  `xml:"encrypted"`
 	KMSKeyID   string `xml:"kmsKeyId,omitempty"`
 	VolumeSize *int32 `xml:"volumeSize"`
+	// Associated are the snapshot's associated KMS keys (AssociateKmsKeyId).
+	Associated []xmlAssociatedKey `xml:"associatedKmsKeySet>item"`
+	// Description is read by the ImportSnapshot fallback's filter.
+	Description string `xml:"description,omitempty"`
+}
+
+type xmlAssociatedKey struct {
+	KMSKeyID string `xml:"kmsKeyId"`
 }
 
 func describeSnapshots(o *ec2.DescribeSnapshotsOutput) *describeSnapshotsResponse {
 	out := &describeSnapshotsResponse{NS: ec2NS}
 	for _, s := range o.Snapshots {
-		out.Snapshots = append(out.Snapshots, xmlSnapshot{SnapshotID: aws.ToString(s.SnapshotId), OwnerID: aws.ToString(s.OwnerId),
-			State: string(s.State), Encrypted: s.Encrypted, KMSKeyID: aws.ToString(s.KmsKeyId), VolumeSize: s.VolumeSize})
+		x := xmlSnapshot{SnapshotID: aws.ToString(s.SnapshotId), OwnerID: aws.ToString(s.OwnerId),
+			State: string(s.State), Encrypted: s.Encrypted, KMSKeyID: aws.ToString(s.KmsKeyId), VolumeSize: s.VolumeSize, Description: aws.ToString(s.Description)}
+		for _, k := range s.AssociatedKmsKeys {
+			x.Associated = append(x.Associated, xmlAssociatedKey{KMSKeyID: aws.ToString(k.KmsKeyId)})
+		}
+		out.Snapshots = append(out.Snapshots, x)
 	}
 	return out
 }
@@ -227,6 +249,11 @@ type xmlVolume struct {
 	KMSKeyID    string          `xml:"kmsKeyId,omitempty"`
 	Size        *int32          `xml:"size"`
 	Attachments []xmlAttachment `xml:"attachmentSet>item"`
+	// OwnerID, VolumeARN and SourceVolumeID tell CopyVolumes' owned from
+	// shared sources, and a copy's source.
+	OwnerID        string `xml:"ownerId,omitempty"`
+	VolumeARN      string `xml:"volumeArn,omitempty"`
+	SourceVolumeID string `xml:"sourceVolumeId,omitempty"`
 }
 
 type xmlAttachment struct {
@@ -240,7 +267,8 @@ func describeVolumes(o *ec2.DescribeVolumesOutput) *describeVolumesResponse {
 	out := &describeVolumesResponse{NS: ec2NS}
 	for _, v := range o.Volumes {
 		x := xmlVolume{VolumeID: aws.ToString(v.VolumeId), SnapshotID: aws.ToString(v.SnapshotId), State: string(v.State),
-			Encrypted: v.Encrypted, KMSKeyID: aws.ToString(v.KmsKeyId), Size: v.Size}
+			Encrypted: v.Encrypted, KMSKeyID: aws.ToString(v.KmsKeyId), Size: v.Size,
+			OwnerID: aws.ToString(v.OwnerId), VolumeARN: aws.ToString(v.VolumeArn), SourceVolumeID: aws.ToString(v.SourceVolumeId)}
 		for _, a := range v.Attachments {
 			x.Attachments = append(x.Attachments, xmlAttachment{InstanceID: aws.ToString(a.InstanceId), Device: aws.ToString(a.Device),
 				VolumeID: aws.ToString(v.VolumeId), State: string(a.State)})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/ebsguard/ebsguard/lambda/recheck"
 )
 
 // mapping plays the Lambda SQS event source mapping of the re-check queue
@@ -158,7 +159,7 @@ func (m *mapping) deliver(ctx context.Context, msgs []QueueMessage) {
 		err = nerr
 	}
 	for _, q := range msgs {
-		id := eventID(json.RawMessage(q.Body))
+		id := eventID(recheckRecord(q.Body))
 		idx, ok := m.byEvent[id]
 		if !ok {
 			idx = m.first
@@ -270,6 +271,15 @@ func eventID(doc json.RawMessage) string {
 		return ""
 	}
 	return find(v)
+}
+
+// recheckRecord is the record a re-check message carries (compressed in
+// recordGzip), else the body itself.
+func recheckRecord(body string) json.RawMessage {
+	if m, err := recheck.Parse(body); err == nil {
+		return m.Record
+	}
+	return json.RawMessage(body)
 }
 
 // attempt is the message's own count of re-checks, else its receive count.

@@ -146,6 +146,14 @@ type Options struct {
 	// that every sample makes the STS calls of a cold start. Each sample is
 	// then also its own group: its re-checks are played before the next.
 	ColdStart bool
+	// Dynalite is dynalite's cli.js (FindDynalite): when set, the function
+	// records its deliveries in a delivery table there, as deployed; when
+	// empty, its re-check messages carry them.
+	Dynalite string
+	// DynamoDB, when set, is a running dynalite (StartDynamoDB) whose table
+	// outlives the run: Lambda's retries, played as later runs, then see
+	// what the first run published. It wins over Dynalite.
+	DynamoDB *DynamoDB
 }
 
 // Run starts every part on loopback ports, sends the samples through the
@@ -164,6 +172,17 @@ func Run(ctx context.Context, o Options) ([]Result, *localaws.Server, error) {
 		return nil, aws, err
 	}
 	defer sns.Close()
+	switch {
+	case o.DynamoDB != nil:
+		o.Settings = append(o.DynamoDB.Env(), o.Settings...)
+	case o.Dynalite != "":
+		db, err := StartDynamoDB(ctx, o.Dynalite)
+		if err != nil {
+			return nil, aws, err
+		}
+		defer db.Close()
+		o.Settings = append(db.Env(), o.Settings...)
+	}
 	if o.RecheckTimeout <= 0 {
 		o.RecheckTimeout = 2 * time.Minute
 	}

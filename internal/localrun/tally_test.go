@@ -145,6 +145,9 @@ type scenario struct {
 	denied string
 	// shards splits the samples over that many child processes.
 	shards int
+	// alsoNotices are the error kinds of notices the scenario's faults may
+	// add (a destination that kept failing), besides the fault-free run's.
+	alsoNotices []string
 }
 
 // rotate picks, for sample i, one of the APIs in apis that the sample
@@ -206,6 +209,17 @@ func denyAll(apis []string) func(int, map[string]int) faults {
 	}
 }
 
+// denyAllKind fails every call of apis with kind while the sample runs.
+func denyAllKind(apis []string, kind string) func(int, map[string]int) faults {
+	return func(int, map[string]int) faults {
+		var f faults
+		for _, a := range apis {
+			f.aws = append(f.aws, localaws.Fault{API: a, Kind: kind, Count: 1000})
+		}
+		return f
+	}
+}
+
 const faultFree = "fault-free"
 
 // scenarios are the tally's runs; the first is the fault-free one the others
@@ -233,6 +247,8 @@ func scenarios() []scenario {
 		{name: "recheck-queue-unavailable", what: "SQS closes the connection on every attempt of one SendMessage", inject: outage("SendMessage"), shards: 2},
 		{name: "sts-accessdenied", what: "STS AssumeRole of the reader role denied", inject: denyAll([]string{"AssumeRole"}), denied: "reader-role", shards: 1},
 		{name: "ec2-accessdenied", what: "every EC2 call of the reader role denied (UnauthorizedOperation)", inject: denyAll(ec2APIs), denied: "access-denied", shards: 1},
+		{name: "securityhub-failing", what: "Security Hub on, every BatchImportFindings fails (HTTP 500): the topic still gets each finding once, then one notice",
+			settings: []string{"SECURITY_HUB=true"}, inject: denyAllKind([]string{"BatchImportFindings"}, "5xx"), alsoNotices: []string{"security-hub"}, shards: 2},
 	}
 	if only := os.Getenv(tallyOnlyEnv); only != "" {
 		names := strings.Split(only, ",")
@@ -266,6 +282,9 @@ type tallyJob struct {
 // tallyReport is what a child process found, per event.
 type tallyReport struct {
 	Events []eventReport
+	// DeliveryTable: the function recorded its deliveries in dynalite's
+	// table, so no finding may be published twice.
+	DeliveryTable bool
 }
 
 type eventReport struct {
@@ -329,6 +348,10 @@ func TestFaultTally(t *testing.T) {
 	}
 
 	expected := expectations(base)
+	withTable := localrun.FindDynalite(".") != ""
+	if !withTable {
+		t.Log("dynalite is not installed (make dynalite): no delivery table, so duplicate publications are counted, not failed")
+	}
 	var rows []tallyRow
 	for _, sc := range scs {
 		t.Run(sc.name, func(t *testing.T) {
@@ -347,6 +370,11 @@ func TestFaultTally(t *testing.T) {
 				}
 				for _, p := range o.falseNotices {
 					t.Errorf("%s: FALSE NOTICE: %s", e.Name, p)
+				}
+				if withTable {
+					for _, p := range o.duplicates {
+						t.Errorf("%s: DUPLICATE PUBLICATION: %s", e.Name, p)
+					}
 				}
 			}
 			if row.events != len(samples) {
@@ -386,6 +414,12 @@ func checkScenario(t *testing.T, sc scenario, row tallyRow) {
 		}
 	case sc.name == "slow-attempt":
 		// The SDK's second attempt answers: nothing reaches the function.
+	case sc.name == "securityhub-failing":
+		// Security Hub fails alone: retried through the queue, never the
+		// function's error.
+		if row.retried != 0 {
+			t.Errorf("%d events retried: a Security Hub failure must not fail the function", row.retried)
+		}
 	default:
 		if row.retried == 0 {
 			t.Errorf("no event was retried: the faults did not reach the function")
@@ -522,6 +556,15 @@ func runTallyJob(t *testing.T, jobFile string) {
 	settings := append(slices.Clone(tallySettings), sc.settings...)
 	var fnOut lockedBuffer
 	ctx := context.Background()
+	// The delivery table, as deployed, shared by the run and Lambda's
+	// retries: with it no finding may be published twice.
+	var db *localrun.DynamoDB
+	if cli := localrun.FindDynalite("."); cli != "" {
+		if db, err = localrun.StartDynamoDB(ctx, cli); err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+	}
 
 	// The scenario's run: before each sample, the previous sample's faults end
 	// (an outage is over when the next event comes) and its own begin.
@@ -534,7 +577,7 @@ func runTallyJob(t *testing.T, jobFile string) {
 		aws.ResetCounts()
 	}
 	results, aws, err := localrun.Run(ctx, localrun.Options{RIE: job.RIE, Bootstrap: job.Bootstrap, Samples: samples,
-		FunctionOutput: &fnOut, Settings: settings, ColdStart: sc.coldStart, RecheckTimeout: time.Minute,
+		FunctionOutput: &fnOut, Settings: settings, ColdStart: sc.coldStart, RecheckTimeout: time.Minute, DynamoDB: db,
 		BeforeSample: func(k int, s localrun.Sample, aws *localaws.Server, sns *localrun.SNS) {
 			gw = sns.Gateway
 			if k > 0 {
@@ -588,7 +631,7 @@ func runTallyJob(t *testing.T, jobFile string) {
 			retry[j] = samples[k]
 		}
 		results, _, err := localrun.Run(ctx, localrun.Options{RIE: job.RIE, Bootstrap: job.Bootstrap, Samples: retry,
-			FunctionOutput: &fnOut, Settings: settings, ColdStart: sc.coldStart, RecheckTimeout: time.Minute})
+			FunctionOutput: &fnOut, Settings: settings, ColdStart: sc.coldStart, RecheckTimeout: time.Minute, DynamoDB: db})
 		if err != nil {
 			t.Fatalf("retry run: %v", err)
 		}
@@ -609,7 +652,7 @@ func runTallyJob(t *testing.T, jobFile string) {
 			}
 		}
 	}
-	b, _ = json.Marshal(tallyReport{Events: events})
+	b, _ = json.Marshal(tallyReport{Events: events, DeliveryTable: db != nil})
 	if err := os.WriteFile(job.Out, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -739,6 +782,8 @@ func published(d delivery) (findings, notices []string) {
 type outcome struct {
 	first                             string // published, clean, retried, re-queued
 	lost, falseFindings, falseNotices []string
+	// duplicates are findings published more than once, each repeat once.
+	duplicates []string
 }
 
 // judge accounts for one event of a scenario.
@@ -760,6 +805,13 @@ func judge(e eventReport, want expected, sc scenario) outcome {
 			o.lost = append(o.lost, fmt.Sprintf("still failing after %d retries by Lambda: dead-lettered", len(e.Retries)))
 		}
 	}
+	seen := map[string]bool{}
+	for _, f := range findings {
+		if seen[f] {
+			o.duplicates = append(o.duplicates, f)
+		}
+		seen[f] = true
+	}
 	for _, f := range findings {
 		if !slices.Contains(want.findings, f) {
 			o.falseFindings = append(o.falseFindings, f+" (the fault-free run publishes "+fmt.Sprint(want.findings)+")")
@@ -776,7 +828,7 @@ func judge(e eventReport, want expected, sc scenario) outcome {
 		return o
 	}
 	for _, n := range notices {
-		if !slices.Contains(want.notices, n) {
+		if !slices.Contains(want.notices, n) && !slices.Contains(sc.alsoNotices, n) {
 			o.falseNotices = append(o.falseNotices, n)
 		}
 	}
@@ -863,7 +915,7 @@ func chain(ds []delivery, before []string) (first string, lost, findings, notice
 type tallyRow struct {
 	scenario                                             string
 	events, faulted, published, clean, retried, requeued int
-	lost, falseFindings, falseNotices                    int
+	lost, falseFindings, falseNotices, duplicates        int
 }
 
 func (r *tallyRow) add(o outcome) {
@@ -882,17 +934,18 @@ func (r *tallyRow) add(o outcome) {
 	}
 	r.falseFindings += len(o.falseFindings)
 	r.falseNotices += len(o.falseNotices)
+	r.duplicates += len(o.duplicates)
 }
 
 func formatTally(scs []scenario, rows []tallyRow) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-26s %6s %7s %9s %5s %7s %9s %4s %14s %13s\n",
-		"scenario", "events", "faulted", "published", "clean", "retried", "re-queued", "lost", "false findings", "false notices")
+	fmt.Fprintf(&b, "%-26s %6s %7s %9s %5s %7s %9s %4s %14s %13s %10s\n",
+		"scenario", "events", "faulted", "published", "clean", "retried", "re-queued", "lost", "false findings", "false notices", "duplicates")
 	var total tallyRow
 	total.scenario = "total"
 	line := func(r tallyRow) {
-		fmt.Fprintf(&b, "%-26s %6d %7d %9d %5d %7d %9d %4d %14d %13d\n",
-			r.scenario, r.events, r.faulted, r.published, r.clean, r.retried, r.requeued, r.lost, r.falseFindings, r.falseNotices)
+		fmt.Fprintf(&b, "%-26s %6d %7d %9d %5d %7d %9d %4d %14d %13d %10d\n",
+			r.scenario, r.events, r.faulted, r.published, r.clean, r.retried, r.requeued, r.lost, r.falseFindings, r.falseNotices, r.duplicates)
 	}
 	for _, r := range rows {
 		line(r)
@@ -905,12 +958,14 @@ func formatTally(scs []scenario, rows []tallyRow) string {
 		total.lost += r.lost
 		total.falseFindings += r.falseFindings
 		total.falseNotices += r.falseNotices
+		total.duplicates += r.duplicates
 	}
 	line(total)
 	b.WriteString("\nWhere each event's first invocation ended: published (a violation or an operational notice on the topic), clean\n" +
 		"(nothing to publish), retried (a function error: Lambda's retries are played once the faults are over and must end\n" +
 		"as the fault-free run does), re-queued (a re-check came back; every re-check is accounted for the same way).\n" +
-		"faulted: events whose calls the faults affected. Scenarios:\n")
+		"faulted: events whose calls the faults affected. duplicates: findings published more than once for one event\n" +
+		"(must be 0 with the delivery table, make dynalite). Scenarios:\n")
 	for _, sc := range scs {
 		fmt.Fprintf(&b, "  %-26s %s\n", sc.name, sc.what)
 	}

@@ -6,6 +6,7 @@ package accounts
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"regexp"
@@ -109,15 +110,36 @@ func HTTPClient(base aws.HTTPClient, t Timeouts) aws.HTTPClient {
 		return base
 	}
 	t = t.withDefaults()
-	return b.
+	return readBodies{b.
 		WithDialerOptions(func(d *net.Dialer) { d.Timeout = t.Connect }).
 		WithTransportOptions(func(tr *http.Transport) {
 			tr.TLSHandshakeTimeout = t.TLSHandshake
 			tr.ResponseHeaderTimeout = t.ResponseHeader
 		}).
 		WithTimeout(t.Attempt).
-		Freeze()
+		Freeze()}
 }
+
+// readBodies sends request bodies through their Read method only. The SDK
+// closes a request's body as soon as Do returns, and its body's WriteTo
+// answers io.EOF once closed, where Read answers a plain end of body. But
+// net/http, after writing Content-Length bytes, copies the body once more
+// (to find bytes beyond the length), and a response can come back before it
+// does: an endpoint that answers within microseconds (localaws), or a loaded
+// CPU that delays the writer. That copy then fails, net/http takes it for a
+// write error and closes the connection while the response body is being
+// read: "use of closed network connection", an answer lost and retried.
+type readBodies struct{ aws.HTTPClient }
+
+func (c readBodies) Do(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = readOnlyBody{r.Body}
+	}
+	return c.HTTPClient.Do(r)
+}
+
+// readOnlyBody hides the body's WriteTo.
+type readOnlyBody struct{ io.ReadCloser }
 
 // Option configures a Provider.
 type Option func(*options)

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	ct "github.com/ebsguard/ebsguard/lambda/cloudtrail"
+	"github.com/ebsguard/ebsguard/lambda/verify"
 	"github.com/ebsguard/ebsguard/lambda/world"
 )
 
@@ -120,7 +121,8 @@ func dropAbsent(v any) any {
 //   - the caller's sourceIPAddress (an AWS service's name is kept);
 //   - tag values, but those of tags whose key starts with "aws:" (AWS sets
 //     them, and the engine reads aws:ec2launchtemplate:*); tag keys stay;
-//   - Description fields (free text).
+//   - Description fields (free text), but those VM Import wrote ("Created
+//     by AWS-VMImport service for <task>"), which the engine reads.
 //
 // A pseudonym is a salted hash, the salt random per Redactor: the same
 // principal reads the same throughout one capture, and cannot be found by
@@ -175,7 +177,9 @@ func (r *Redactor) walk(v any, key string) any {
 					x[k] = Redacted
 				}
 			case (k == "Description" || k == "description") && isString(y):
-				x[k] = Redacted
+				if !strings.HasPrefix(y.(string), verify.VMImportDescriptionPrefix) {
+					x[k] = Redacted // VM Import's own words are kept: the engine reads them
+				}
 			default:
 				x[k] = r.walk(y, k)
 			}

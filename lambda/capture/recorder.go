@@ -100,6 +100,14 @@ func (r *Recorder) World() *world.World {
 			slices.SortFunc(c.LaunchTemplateVersions, func(a, b ec2types.LaunchTemplateVersion) int {
 				return cmp.Or(cmp.Compare(aws.ToString(a.LaunchTemplateId), aws.ToString(b.LaunchTemplateId)), cmp.Compare(aws.ToInt64(a.VersionNumber), aws.ToInt64(b.VersionNumber)))
 			})
+			c.ImportSnapshotTasks = slices.Clone(reg.ImportSnapshotTasks)
+			slices.SortFunc(c.ImportSnapshotTasks, func(a, b ec2types.ImportSnapshotTask) int {
+				return cmp.Compare(aws.ToString(a.ImportTaskId), aws.ToString(b.ImportTaskId))
+			})
+			c.ImportImageTasks = slices.Clone(reg.ImportImageTasks)
+			slices.SortFunc(c.ImportImageTasks, func(a, b ec2types.ImportImageTask) int {
+				return cmp.Compare(aws.ToString(a.ImportTaskId), aws.ToString(b.ImportTaskId))
+			})
 			c.Keys = slices.Clone(reg.Keys)
 			for i := range c.Keys {
 				c.Keys[i].Aliases = slices.Sorted(slices.Values(c.Keys[i].Aliases))

@@ -51,6 +51,9 @@ type Decoder struct {
 	scope  map[string]struct{}
 
 	seen, skipped atomic.Int64
+	// passedUnit: oversize passed over a unit (the buffer was reused, so
+	// pos says nothing about progress).
+	passedUnit bool
 }
 
 type state uint8
@@ -242,14 +245,16 @@ func (d *Decoder) element(b []byte, i int) (Item, bool) {
 	}
 	var it Item
 	var ok bool
+	d.passedUnit = false
 	if d.state == inRecords {
 		it, ok = d.recordAt(b, i)
 	} else {
 		it, ok = d.value(b, i)
 	}
-	if d.pos > i && (d.state == inList || d.state == inRecords) {
+	if (d.pos > i || d.passedUnit) && (d.state == inList || d.state == inRecords) {
 		d.expect = sepOrClose
 	}
+	d.passedUnit = false
 	return it, ok
 }
 
@@ -404,6 +409,9 @@ func (d *Decoder) object(raw []byte) (Item, bool) {
 // more reads more input for the unit being read (from d.pos); at the end of
 // the input, the unit is cut short.
 func (d *Decoder) more() (Item, bool) {
+	if d.end-d.pos >= MaxRecordBytes && !d.eof && d.rerr == nil {
+		return d.oversize()
+	}
 	if d.fill() {
 		return Item{}, false
 	}

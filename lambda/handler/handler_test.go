@@ -124,6 +124,11 @@ func sqsOf(t *testing.T, ms ...recheck.Message) json.RawMessage {
 	t.Helper()
 	var ev events.SQSEvent
 	for i, m := range ms {
+		if m.Account == "" {
+			// The samples' account, as the function writes it; tests of a
+			// message without one build the body themselves.
+			m.Account = "222222222222"
+		}
 		body, err := m.Encode()
 		if err != nil {
 			t.Fatal(err)
@@ -176,8 +181,12 @@ func TestSamples(t *testing.T) {
 				if err := json.Unmarshal([]byte(aws.ToString(in.Message)), &structured); err != nil {
 					t.Fatal(err)
 				}
-				if got := structured["default"] + "\n"; got != string(want) {
+				body, keys := splitDedupeKeys(t, structured["default"])
+				if got := body + "\n"; got != string(want) {
 					t.Errorf("message body\n%s\nwant\n%s", got, want)
+				}
+				if len(keys) != len(wantVerdict.Findings) {
+					t.Errorf("%d dedupeKeys for %d findings", len(keys), len(wantVerdict.Findings))
 				}
 				if got := aws.ToString(in.MessageAttributes["status"].StringValue); got != wantVerdict.Status {
 					t.Errorf("status attribute = %q; want %q", got, wantVerdict.Status)
@@ -263,6 +272,7 @@ func TestRecheckDeadline(t *testing.T) {
 	dir := samples + "copy-pending"
 	f := newFixture(t, dir)
 	raw := event(t, dir)
+	f.now = f.now.Add(50 * time.Hour)
 	m := recheck.Message{Record: raw, Attempt: 200, FirstSeen: f.now.Add(-49*time.Hour - 30*time.Minute)}
 	if _, err := f.h.Handle(context.Background(), sqsOf(t, m)); err != nil {
 		t.Fatal(err)
@@ -455,4 +465,19 @@ func TestConfigFromEnv(t *testing.T) {
 			t.Errorf("configFromEnv(%v): no error", bad)
 		}
 	}
+}
+
+// splitDedupeKeys separates the dedupeKeys the topic's message appends to
+// the verdict JSON.
+func splitDedupeKeys(t *testing.T, body string) (string, []string) {
+	t.Helper()
+	i := strings.LastIndex(body, `,"dedupeKeys":`)
+	if i < 0 {
+		return body, nil
+	}
+	var keys []string
+	if err := json.Unmarshal([]byte(strings.TrimSuffix(body[i+len(`,"dedupeKeys":`):], "}")), &keys); err != nil {
+		t.Fatal(err)
+	}
+	return body[:i] + "}", keys
 }

@@ -15,6 +15,7 @@
 //	RECHECK_BACKOFF   delays between re-checks (default 1m,2m,5m,10m,15m; the last repeats)
 //	RECHECK_DEADLINE  how long re-checks go on (default 49h)
 //	SECURITY_HUB      "true" imports findings into Security Hub
+//	DELIVERY_TABLE    the DynamoDB table of published findings (exactly once per finding)
 //	EVENT_BUS_NAME    the EventBridge bus findings and notices are put on (optional)
 //	NOTICE_WINDOW_TABLE the DynamoDB table of notice windows (optional; needs RECHECK_QUEUE_URL)
 //	NOTICE_WINDOW     how long notices of one error class, account and Region are aggregated (default 1h)
@@ -32,12 +33,14 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awssecurityhub "github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/ebsguard/ebsguard/internal/deployment"
 	"github.com/ebsguard/ebsguard/lambda/accounts"
+	"github.com/ebsguard/ebsguard/lambda/delivery"
 	"github.com/ebsguard/ebsguard/lambda/notify"
 	"github.com/ebsguard/ebsguard/lambda/recheck"
 	"github.com/ebsguard/ebsguard/lambda/securityhub"
@@ -53,6 +56,7 @@ type Config struct {
 	RecheckQueueURL string
 	Schedule        recheck.Schedule
 	SecurityHub     bool
+	DeliveryTable   string
 	EventBus        string
 	NoticeTable     string
 	NoticeWindow    time.Duration
@@ -62,8 +66,8 @@ type Config struct {
 // configFromEnv reads and validates the configuration.
 func configFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{TopicARN: getenv(deployment.EnvTopicARN), ReaderRole: getenv(deployment.EnvReaderRole), CacheTTL: 10 * time.Minute,
-		RecheckQueueURL: getenv(deployment.EnvRecheckQueueURL), EventBus: getenv(deployment.EnvEventBus),
-		NoticeTable: getenv(deployment.EnvNoticeWindowTable), NoticeWindow: deployment.DefaultNoticeWindow}
+		RecheckQueueURL: getenv(deployment.EnvRecheckQueueURL), DeliveryTable: getenv(deployment.EnvDeliveryTable),
+		EventBus: getenv(deployment.EnvEventBus), NoticeTable: getenv(deployment.EnvNoticeWindowTable), NoticeWindow: deployment.DefaultNoticeWindow}
 	if c.TopicARN == "" {
 		return c, fmt.Errorf("%s is not set", deployment.EnvTopicARN)
 	}
@@ -141,6 +145,11 @@ func main() {
 	}
 	if cfg.SecurityHub {
 		h.hub = &hub{importer: securityhub.NewImporter(awssecurityhub.NewFromConfig(dcfg)), sts: sts.NewFromConfig(awsCfg), region: awsCfg.Region, now: time.Now}
+	}
+	if cfg.DeliveryTable != "" {
+		h.ledger = delivery.NewTable(dynamodb.NewFromConfig(awsCfg), cfg.DeliveryTable, deployment.DeliveryLease, cfg.Schedule.Deadline+deployment.DeliveryRetention, time.Now)
+	} else {
+		log.Warn("no delivery table configured: a duplicate delivery of an event may publish its findings twice", "variable", deployment.EnvDeliveryTable)
 	}
 	if cfg.RecheckQueueURL != "" {
 		h.queue = recheck.NewQueue(sqs.NewFromConfig(dcfg), cfg.RecheckQueueURL)

@@ -34,8 +34,8 @@ func (f *fakeHubAPI) BatchImportFindings(_ context.Context, in *awssecurityhub.B
 
 // With Security Hub on, a violation's findings are imported in the
 // function's own account and Region, under its default product, before the
-// topic hears of them; a failed import fails the invocation (and publishes
-// nothing), so that the retry imports and publishes both.
+// topic has them; a failed import does not stop the topic's message (it is
+// published once) and is retried for Security Hub alone through the queue.
 func TestSecurityHubImport(t *testing.T) {
 	dir := samples + "launch-encrypted-shared"
 	f := newFixture(t, dir)
@@ -62,7 +62,10 @@ func TestSecurityHubImport(t *testing.T) {
 
 	failing := newFixture(t, dir)
 	failing.h.hub = &hub{importer: securityhub.NewImporter(&fakeHubAPI{err: errors.New("throttled")}, securityhub.WithAttempts(1)), sts: &fakeCaller{}, region: "us-east-1", now: time.Now}
-	if _, err := failing.h.Handle(context.Background(), event(t, dir)); err == nil || len(failing.sns.inputs) != 0 {
-		t.Errorf("a failed import: Handle error %v, %d messages; want an error and none", err, len(failing.sns.inputs))
+	if _, err := failing.h.Handle(context.Background(), event(t, dir)); err != nil || len(failing.sns.inputs) != 1 {
+		t.Errorf("a failed import: Handle error %v, %d messages; want none and the message published", err, len(failing.sns.inputs))
+	}
+	if len(failing.queue.sent) != 1 || failing.queue.sent[0].HubFailures != 1 {
+		t.Fatalf("queued %+v; want one re-check retrying Security Hub", failing.queue.sent)
 	}
 }

@@ -34,6 +34,10 @@ func Fit(v verify.Verdict, limit int, dest string, encode func(verify.Verdict) (
 			least = 1 // a violation keeps at least one finding
 		}
 	}
+	if len(kept) == 0 {
+		// A notice about results not visible yet: name the first of them.
+		kept = v.Resources
+	}
 	short := v
 	for n := len(kept); n >= least; n /= 2 {
 		short.Resources = kept[:n]

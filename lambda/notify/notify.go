@@ -152,19 +152,11 @@ func cut(s string, n int) string {
 // subject and attributes.
 const maxMessage = 240 << 10
 
-// fit encodes the structured message. A launch of hundreds of instances can
-// exceed SNS's limit, and a Publish that always fails would be retried to the
-// dead-letter queue: the published copy then keeps only resources with
-// findings and, if need be, the first of them, and says so in reason. The
-// function's log keeps the whole verdict.
+// fit encodes the structured message within SNS's limit (Fit). Findings
+// are split by Parts before they get here, so that every finding is
+// published; a notice is cut.
 func fit(v verify.Verdict) ([]byte, error) {
-	return Fit(v, maxMessage, "SNS", func(v verify.Verdict) ([]byte, error) {
-		body, err := v.JSON()
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(protocols(v, string(body)))
-	})
+	return Fit(v, maxMessage, "SNS", encodeMessage)
 }
 
 // findingsOf counts the leading findings that belong to the given resources.

@@ -37,6 +37,15 @@ func classify(v verify.Verdict) problem {
 				"Check in account %s, Region %s, whether it is still being made or failed (%s), "+
 				"and evaluate the event again with `ebsguard replay` once the result is there.",
 				p(v.EventName), printable.String(waited), account, region, showPending(v))}
+	case verify.ClassSecurityHub:
+		return problem{string(class), "findings not imported into Security Hub",
+			"The findings of this event reached this topic, but Security Hub refused them after several tries (see Why). " +
+				"Check that Security Hub is enabled in the function's account and Region and accepts findings of its default product, " +
+				"then evaluate the event again with `ebsguard replay --securityhub`."}
+	case verify.ClassRecheck:
+		return problem{string(class), "re-check not possible",
+			"The event could not be checked again through the re-check queue (see Why): the resources below were not checked. " +
+				"Evaluate the event with `ebsguard replay` once its results are there; for an invalid message, check who can send to the re-check queue."}
 	case verify.ClassInconsistentRecord:
 		return problem{string(class), "a rejected call recorded as a success",
 			fmt.Sprintf("The record shows a call that AWS documents as rejected (a kmsKeyId without encrypted=true), yet CloudTrail recorded no errorCode, "+

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -37,8 +38,17 @@ type Message struct {
 	Attempt int `json:"attempt"`
 	// FirstSeen is when the function first evaluated the record.
 	FirstSeen time.Time `json:"firstSeen"`
-	// Published are the findings already published for it.
+	// Account is the account of the EventBridge event the record arrived in
+	// (or the record's own, for a record invoked bare): a re-check applies
+	// the same envelope check as the first look.
+	Account string `json:"account,omitempty"`
+	// Published are the findings already published for it, only when no
+	// delivery table is configured (the table is the record of what was
+	// published otherwise, and the message stays small).
 	Published []Finding `json:"published,omitempty"`
+	// HubFailures counts the failed Security Hub imports of the record: a
+	// re-check retries that destination alone, a few times.
+	HubFailures int `json:"hubFailures,omitempty"`
 	// EBD and DEF are encryption by default and the default key reference
 	// of the call's Region as the first look read them: a re-check judges
 	// against the settings of the call, not today's (spec/rules.md,
@@ -60,28 +70,38 @@ type Finding struct {
 // maxBody is SQS's default maximum message size.
 const maxBody = 256 << 10
 
-// Encode returns the message body, compressing the record when the message
-// would not fit in SQS otherwise.
+// ErrTooLarge is the error of a message that does not fit in SQS even
+// compressed: the caller turns it into an operational notice, since a retry
+// cannot make it fit.
+var ErrTooLarge = errors.New("re-check message too large for SQS")
+
+// Encode returns the message body, the record always compressed: a record
+// of a 256 KB event then leaves room for the rest.
 func (m Message) Encode() (string, error) {
-	b, err := json.Marshal(m)
-	if err != nil || len(b) <= maxBody {
-		return string(b), err
+	if len(m.Record) == 0 {
+		return "", errors.New("re-check message: no record")
 	}
 	var z bytes.Buffer
-	w := gzip.NewWriter(&z)
+	w := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(w)
+	w.Reset(&z)
 	w.Write(m.Record)
 	if err := w.Close(); err != nil {
 		return "", err
 	}
 	m.Record, m.RecordGzip = nil, base64.StdEncoding.EncodeToString(z.Bytes())
-	if b, err = json.Marshal(m); err != nil {
+	b, err := json.Marshal(m)
+	if err != nil {
 		return "", err
 	}
 	if len(b) > maxBody {
-		return "", fmt.Errorf("re-check message of %d bytes exceeds SQS's %d even compressed", len(b), maxBody)
+		return "", fmt.Errorf("%w: %d bytes, SQS takes %d", ErrTooLarge, len(b), maxBody)
 	}
 	return string(b), nil
 }
+
+// gzipWriters reuses compressors: each holds about a megabyte of state.
+var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(io.Discard) }}
 
 // Parse reads a message body.
 func Parse(body string) (Message, error) {
@@ -98,8 +118,11 @@ func Parse(body string) (Message, error) {
 		if err != nil {
 			return m, fmt.Errorf("re-check message: recordGzip: %w", err)
 		}
-		if m.Record, err = io.ReadAll(io.LimitReader(r, 16<<20)); err != nil {
+		if m.Record, err = io.ReadAll(io.LimitReader(r, MaxRecord+1)); err != nil {
 			return m, fmt.Errorf("re-check message: recordGzip: %w", err)
+		}
+		if len(m.Record) > MaxRecord {
+			return m, fmt.Errorf("re-check message: record over %d bytes", MaxRecord)
 		}
 		m.RecordGzip = ""
 	}
@@ -108,6 +131,10 @@ func Parse(body string) (Message, error) {
 	}
 	return m, nil
 }
+
+// MaxRecord bounds the record a message may carry: an EventBridge event is
+// at most 256 KB, so anything larger was not written by the function.
+const MaxRecord = 1 << 20
 
 // Schedule is when records are looked at again, and until when.
 type Schedule struct {
@@ -171,6 +198,31 @@ func (s Schedule) Delay(attempt int) time.Duration {
 func (s Schedule) Expired(firstSeen, now time.Time) bool {
 	return now.Sub(firstSeen) >= s.Deadline
 }
+
+// MaxAttempts is the largest attempt number a message of this schedule can
+// carry: ten times the re-checks that fit in the deadline (a queue that
+// delivers early, as a local one may, or delays cut short at the deadline),
+// and at least 1,000. A larger one was not written by the function; the
+// bound only has to stop absurd values (the deadline ends every chain).
+func (s Schedule) MaxAttempts() int {
+	n, total := 0, time.Duration(0)
+	for total < s.Deadline && n < 100000 {
+		n++
+		d := s.Delay(n)
+		if d <= 0 {
+			d = time.Second
+		}
+		total += d
+	}
+	return max(10*(n+maxHubRetries), 1000)
+}
+
+// maxHubRetries is how many times a re-check retries Security Hub alone.
+const maxHubRetries = 5
+
+// MaxHubRetries is how many failed Security Hub imports of a record are
+// retried through the queue before an operational notice says so.
+func MaxHubRetries() int { return maxHubRetries }
 
 // Age says how long a record has waited, in the verdict's reason
 // still-pending:<age>: whole minutes ("49h", "1h30m", "15m"), or seconds

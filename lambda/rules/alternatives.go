@@ -22,16 +22,45 @@ import "slices"
 //     encrypted "with a KMS key shared by the snapshot's owner"; the AMI page
 //     says an owned copy keeps SRC.
 //     https://docs.aws.amazon.com/ebs/latest/userguide/ebs-copy-snapshot.html
+//   - EC2 API reference, AssociateKmsKeyId and AssociatedKmsKey (2026): "An
+//     associated key provides a second way to access the snapshot's data for
+//     cross-account sharing and copying". A result of a shared source (or of
+//     any snapshot copy) on one of the source's associated keys is accepted.
+//     https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AssociateKmsKeyId.html
+//   - EBS guide, "Copy an Amazon EBS volume", encryption outcomes: when
+//     CopyVolumes' source owner is unknown, SRC (owned) is predicted and the
+//     shared row's DEF and aws/ebs are accepted.
+//   - ImportImage from an encrypted EBS snapshot: undocumented; SRC is
+//     predicted, DEF and aws/ebs accepted, the snapcopy/encrypted/* pattern.
 func alternatives(d Decision, in Input, k Keys) []State {
 	var out []State
-	for _, role := range alternativeRoles(d, in) {
-		s := EncryptedWith(k.ARN(role))
+	add := func(arn string) {
+		s := EncryptedWith(arn)
 		if s.KMSKeyARN == "" || s == expectedState(d, k) || slices.Contains(out, s) {
-			continue
+			return
 		}
 		out = append(out, s)
 	}
+	for _, role := range alternativeRoles(d, in) {
+		add(k.ARN(role))
+	}
+	if associatedAccepted(d.RuleID) {
+		for _, arn := range k.Associated {
+			add(arn)
+		}
+	}
 	return out
+}
+
+// associatedAccepted names the rows whose result may carry one of the
+// source's associated keys without KEY_MISMATCH (spec/rules.md, "Associated
+// KMS keys": the shared rows and snapcopy/encrypted/*).
+func associatedAccepted(ruleID string) bool {
+	switch ruleID {
+	case LaunchEncryptedShared, CopyEncryptedShared, VolumeEncryptedShared, SnapcopyEncryptedPlain, SnapcopyEncryptedEBD:
+		return true
+	}
+	return false
 }
 
 // alternativeRoles names the keys of the alternatives, in order.
@@ -47,6 +76,12 @@ func alternativeRoles(d Decision, in Input) []KeyRole {
 		if in.SameRegion {
 			return []KeyRole{SourceKeyRole, DefaultKeyRole, AWSManagedKeyRole}
 		}
+		return []KeyRole{DefaultKeyRole, AWSManagedKeyRole}
+	case d.RuleID == VolcopyEncryptedOwned && in.OwnerUnknown:
+		// Ownership unknown: the shared row's DEF, and aws/ebs, accepted too.
+		return []KeyRole{DefaultKeyRole, AWSManagedKeyRole}
+	case d.RuleID == ImageimportEncryptedSnapshot:
+		// Undocumented: SRC predicted, DEF and aws/ebs accepted.
 		return []KeyRole{DefaultKeyRole, AWSManagedKeyRole}
 	case d.Outcome == DefaultKey:
 		// EBS guide and the field report: the AWS managed key instead of DEF.

@@ -79,6 +79,18 @@ type Input struct {
 	Encrypted   Flag
 	KeyGiven    bool // the request (or its launch template) names a kmsKeyId
 	EBD         bool // encryption by default is on where the resource is created
+	// KeyHidden is set when the request names a key that CloudTrail hid
+	// (HIDDEN_DUE_TO_SECURITY_REASONS): KeyGiven is set too, K is unknown,
+	// and the result is judged against the policy only.
+	KeyHidden bool
+	// SourceKeyUnknown is set when the source is taken as encrypted but its
+	// key cannot be known (an ImportImage snapshot the account cannot
+	// describe): SRC is predicted as an unknown key, no key is intended.
+	SourceKeyUnknown bool
+	// OwnerUnknown is set when neither the source nor the request says who
+	// owns the source (CopyVolumes): Owned is then taken as true, and the
+	// shared row's keys are accepted as alternatives.
+	OwnerUnknown bool
 	// Restore and Original are the root replacement's columns
 	// (CreateReplaceRootVolumeTask): what the root is restored from, and the
 	// encryption state of the original root volume (ORIG).

@@ -36,11 +36,11 @@ type Policy struct {
 // intended key and the policy. Findings come in the order of spec/rules.md.
 func Judge(p Prediction, actual State, k Keys, pol Policy) []Finding {
 	var out []Finding
-	if actual != p.Expected && !slices.Contains(p.Alternatives, actual) {
+	if !p.PolicyOnly && actual != p.Expected && !slices.Contains(p.Alternatives, actual) {
 		out = append(out, Finding{KeyMismatch, High})
 	}
 	intendedOther := (p.IntendedKeyARN != "" && p.IntendedKeyARN != actual.KMSKeyARN) || p.IntendedUnknown
-	if actual.Encrypted && k.IsDefault(actual.KMSKeyARN) && intendedOther {
+	if !p.PolicyOnly && actual.Encrypted && k.IsDefault(actual.KMSKeyARN) && intendedOther {
 		sev := Medium
 		if actual.KMSKeyARN == k.AWSManaged {
 			// Snapshots under the AWS managed key can never be shared.

@@ -20,6 +20,14 @@ type Keys struct {
 	AWSManaged    string // the AWS managed key alias/aws/ebs in the Region
 	Request       string // K: the key the request or its launch template names
 	Original      string // ORIG: a root replacement's original root volume key
+	// Associated are the source snapshot's associated KMS keys
+	// (AssociateKmsKeyId): access paths to the source, accepted as the
+	// result's key by the shared rows (alternatives.go).
+	Associated []string
+	// AssociatedIntended is the source's one associated key when SRC is
+	// another account's key the caller cannot describe: then it, not SRC, is
+	// the intended key (spec/rules.md, "Associated KMS keys").
+	AssociatedIntended string
 }
 
 // IsDefault reports whether arn is one of the account's default keys: DEF or

@@ -12,6 +12,9 @@ const (
 	CopyImage
 	CreateVolume
 	CopySnapshot
+	CopyVolumes
+	ImportSnapshot
+	ImportImage
 	StartSnapshot
 	CreateReplaceRootVolumeTask
 )
@@ -55,7 +58,7 @@ type Kind struct {
 // kinds is the registry: the engine, replay, the Lambda, the EventBridge
 // pattern, the documentation and the sample tests take their list of kinds
 // from here. Each entry is defined with its table in table_<kind>.go.
-var kinds = []Kind{launchKind, copyImageKind, createVolumeKind, copySnapshotKind, startSnapshotKind, replaceRootKind}
+var kinds = []Kind{launchKind, copyImageKind, createVolumeKind, copySnapshotKind, copyVolumesKind, importSnapshotKind, importImageKind, startSnapshotKind, replaceRootKind}
 
 // Event sources of the calls (CloudTrail eventSource).
 const (

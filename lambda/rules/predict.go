@@ -19,6 +19,10 @@ type Prediction struct {
 	// it (a shared AMI whose snapshot it cannot describe): some key of the
 	// source's, never one of this account's default keys for the result.
 	IntendedUnknown bool
+	// PolicyOnly is set when the request named a key that CloudTrail hid:
+	// the intended key is unknown, so the result is judged against the
+	// policy only (UNENCRYPTED, DISALLOWED_KEY).
+	PolicyOnly bool
 }
 
 // UnknownKeyError is returned when a row's outcome names a key (SRC, DEF, K
@@ -41,15 +45,20 @@ func Predict(in Input, k Keys) (Prediction, error) {
 	if err != nil {
 		return Prediction{}, err
 	}
-	p := Prediction{RuleID: d.RuleID, Outcome: d.Outcome, IntendedKeyARN: intended(in, k)}
-	p.IntendedUnknown = p.IntendedKeyARN == "" && !in.KeyGiven && in.Source == EncryptedSource && in.Original != EncryptedSource
+	p := Prediction{RuleID: d.RuleID, Outcome: d.Outcome, IntendedKeyARN: intended(in, k), PolicyOnly: in.KeyGiven && in.KeyHidden}
+	p.IntendedUnknown = p.IntendedKeyARN == "" && !in.KeyGiven && in.Source == EncryptedSource && !in.SourceKeyUnknown && in.Original != EncryptedSource
 	if d.Outcome == CallFails {
 		return p, fmt.Errorf("%s: %w", d.RuleID, ErrRequestRejected)
 	}
 	if d.Outcome == NoNewResult {
 		return p, fmt.Errorf("%s: %w", d.RuleID, ErrNoNewResult)
 	}
-	if role := outcomeRole(d.Outcome); role != 0 && k.ARN(role) == "" {
+	// A key the record hides (K) or the account cannot know (SRC of an
+	// ImportImage snapshot it cannot describe) is predicted as an unknown
+	// key: encrypted, kmsKeyArn empty.
+	role := outcomeRole(d.Outcome)
+	unknownAllowed := (role == RequestKeyRole && p.PolicyOnly) || (role == SourceKeyRole && in.SourceKeyUnknown)
+	if role != 0 && k.ARN(role) == "" && !unknownAllowed {
 		return p, &UnknownKeyError{RuleID: d.RuleID, Key: role}
 	}
 	p.Expected = expectedState(d, k)
@@ -86,17 +95,25 @@ func expectedState(d Decision, k Keys) State {
 // kind: K, else SRC when the source is encrypted. For a kind whose owned
 // cross-Region copies intend SRC's multi-Region replica (CopyImage), the
 // intended key is that replica when one exists in the destination.
+//
+// Associated KMS keys (spec/rules.md): when SRC is another account's key the
+// caller cannot describe and the source has exactly one associated key, the
+// lookup sets AssociatedIntended, and that key is intended instead of SRC.
 func intended(in Input, k Keys) string {
 	switch {
+	case in.KeyGiven && in.KeyHidden:
+		return ""
 	case in.KeyGiven:
 		return k.Request
 	case in.Original == EncryptedSource:
 		// A root replacement keeps an encrypted original root's key.
 		return k.Original
-	case in.Source != EncryptedSource:
+	case in.Source != EncryptedSource || in.SourceKeyUnknown:
 		return ""
 	case ReplicaIntended(in) && k.SourceReplica != "":
 		return k.SourceReplica
+	case k.AssociatedIntended != "":
+		return k.AssociatedIntended
 	default:
 		return k.Source
 	}

@@ -266,7 +266,10 @@ func (m mapper) resources(r verify.Resource) []types.Resource {
 	}
 	switch m.creates {
 	case "volume":
-		d := &types.AwsEc2VolumeDetails{SnapshotId: optional(r.Source), DeviceName: optional(printable.String(r.Device))}
+		d := &types.AwsEc2VolumeDetails{DeviceName: optional(printable.String(r.Device))}
+		if strings.HasPrefix(r.Source, "snap-") {
+			d.SnapshotId = aws.String(r.Source) // CopyVolumes' source is a volume
+		}
 		if r.Actual != nil {
 			d.Encrypted = aws.Bool(r.Actual.Encrypted)
 			d.KmsKeyId = optional(r.Actual.KMSKeyARN)

@@ -201,6 +201,7 @@ func (e *Engine) judgeAll(s *session, k rules.Kind, impl kind, r *cloudtrail.Rec
 	}
 	for _, t := range targets {
 		t.kind, t.impl = k, impl
+		markHidden(&t)
 		res, findings, err := e.judge(s, t)
 		if err != nil {
 			res.Error, res.ErrorClass, res.Findings = err.Error(), ClassOf(err), []string{}
@@ -233,11 +234,16 @@ type target struct {
 	zone string
 	// from says where the result comes from, for messages (", launched from ami-…").
 	from string
-	// policyOnly judges the result against the policy only, under rule (no
-	// prediction): the intended key is hidden by CloudTrail, or a root
-	// replacement's original root is unknown (policy_only.go). note says why.
+	// containers are the disk containers of a VM Import request, for its fix.
+	containers []diskContainer
+	// note is what the reader must know about the judgement (formats.md §4).
+	note string
+	// policyOnly judges the result against the policy only, under rule, with
+	// no prediction at all: a root replacement whose original root is
+	// unknown (policy_only.go). A hidden request key is not this: it keeps
+	// its row and predicts an unknown key (hidden.go).
 	policyOnly bool
-	rule, note string
+	rule       string
 	// origKey is a root replacement's original root volume key reference.
 	origKey string
 }
@@ -254,7 +260,8 @@ func (t *target) see(s *session, id string, encrypted *bool, keyID *string) {
 }
 
 func (e *Engine) judge(s *session, t target) (Resource, []Finding, error) {
-	res := Resource{Resource: t.resource, Parent: t.parent, Device: t.device, Source: t.src.SnapshotID, Actual: t.actual, Findings: []string{}}
+	res := Resource{Resource: t.resource, Parent: t.parent, Device: t.device, Source: t.src.SnapshotID, Actual: t.actual, Findings: []string{},
+		Note: t.note, SourceAssociatedKeyARNs: t.src.Associated}
 	if t.err != nil {
 		res.Actual = nil
 		return res, nil, t.err

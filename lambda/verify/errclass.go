@@ -48,12 +48,18 @@ const (
 	// ClassInternal: an error that did not come from AWS nor from the
 	// record: a bug of ebsguard.
 	ClassInternal Class = "internal"
+	// ClassSecurityHub: the findings reached the topic, but Security Hub
+	// refused them after its retries (docs/guarantees.md).
+	ClassSecurityHub Class = "security-hub"
+	// ClassRecheck: the record cannot be checked again through the re-check
+	// queue: a message too large, or one the function did not write.
+	ClassRecheck Class = "recheck"
 )
 
 // Classes lists every class, for documentation and tests.
 func Classes() []Class {
 	return []Class{ClassReaderRole, ClassAccessDenied, ClassKeyNotFound, ClassNotFound, ClassThrottled, ClassUnavailable,
-		ClassMalformed, ClassInconsistentRecord, ClassStillPending, ClassLookupFailed, ClassInternal}
+		ClassMalformed, ClassInconsistentRecord, ClassStillPending, ClassLookupFailed, ClassInternal, ClassSecurityHub, ClassRecheck}
 }
 
 // Error is an error with its class: what the engine returns where it knows

@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/ebsguard/ebsguard/lambda/rules"
 )
 
@@ -16,6 +17,15 @@ type source struct {
 	KeyRef     string // SRC as DescribeSnapshots (or the AMI's mapping) gives it
 	Region     string // where the snapshot lives
 	Owned      bool
+	// Associated are the snapshot's associated KMS keys (AssociatedKmsKeys),
+	// as DescribeSnapshots gives them.
+	Associated []string
+	// ownerKnown is set when the source's owner is known (CopyVolumes: the
+	// volume's OwnerId or an ARN names it).
+	ownerKnown bool
+	// keyUnknown is set for an encrypted source whose key cannot be known
+	// (an ImportImage snapshot the account cannot describe).
+	keyUnknown bool
 }
 
 // keySet is the resolved keys of one resource, and why any is missing.
@@ -30,6 +40,7 @@ type keySet struct {
 // returned.
 func (s *session) keys(t target) (keySet, error) {
 	ks := keySet{why: map[rules.KeyRole]error{}}
+	ks.Associated = associatedARNs(t.src)
 	need, err := rules.KeysNeeded(t.in)
 	if err != nil {
 		return ks, err
@@ -62,6 +73,9 @@ func (s *session) keys(t target) (keySet, error) {
 				return ks, err
 			}
 		case rules.RequestKeyRole:
+			if t.in.KeyHidden {
+				continue // hidden by CloudTrail: unknown, never looked up
+			}
 			if ks.Request, err = resolve(role, t.region, t.requestKey); err != nil {
 				return ks, err
 			}
@@ -73,12 +87,20 @@ func (s *session) keys(t target) (keySet, error) {
 			if t.src.State != rules.EncryptedSource {
 				continue
 			}
+			if t.src.keyUnknown {
+				continue // predicted as an unknown key (rules.Input.SourceKeyUnknown)
+			}
 			if t.src.KeyRef == "" {
 				ks.why[role] = fmt.Errorf("snapshot %s names no KMS key", t.src.SnapshotID)
 				continue
 			}
 			if ks.Source, err = resolve(role, t.src.Region, t.src.KeyRef); err != nil {
 				return ks, err
+			}
+			if ks.Source != "" {
+				if ks.AssociatedIntended, err = s.associatedIntended(t, ks.Source); err != nil {
+					return ks, err
+				}
 			}
 			if rules.ReplicaIntended(t.in) && ks.Source != "" {
 				if ks.SourceReplica, err = s.replica(t.region, ks.Source); err != nil {
@@ -108,6 +130,9 @@ func (s *session) replica(region, arn string) (string, error) {
 type keyAnswer struct {
 	ARN      string
 	NotFound bool
+	// AWSManaged is set for an AWS managed key (KeyManager AWS), which no
+	// other account can describe.
+	AWSManaged bool
 }
 
 // "Not found" is never kept across events: AWS creates alias/aws/ebs on its
@@ -149,7 +174,7 @@ func (s *session) describeKey(region, ref string) (keyAnswer, error) {
 		if out.KeyMetadata == nil || aws.ToString(out.KeyMetadata.Arn) == "" {
 			return keyAnswer{}, &Error{Class: ClassKeyNotFound, Err: fmt.Errorf("describe key %s in %s: no key ARN in the answer", ref, region)}
 		}
-		return keyAnswer{ARN: aws.ToString(out.KeyMetadata.Arn)}, nil
+		return keyAnswer{ARN: aws.ToString(out.KeyMetadata.Arn), AWSManaged: out.KeyMetadata.KeyManager == kmstypes.KeyManagerTypeAws}, nil
 	})
 }
 

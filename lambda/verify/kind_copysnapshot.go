@@ -27,6 +27,7 @@ type copySnapshotParameters struct {
 	KMSKeyID                    cloudtrail.String `json:"kmsKeyId"`
 	DestinationOutpostARN       cloudtrail.String `json:"destinationOutpostArn"`
 	DestinationAvailabilityZone cloudtrail.String `json:"destinationAvailabilityZone"`
+	Description                 cloudtrail.String `json:"description"`
 }
 
 // copySnapshotResponse is CopySnapshot's responseElements: {"snapshotId": "snap-0new"}.
@@ -43,6 +44,7 @@ type copySnapshotRequest struct {
 	Destination      rules.Destination
 	LocalZone        string
 	SnapshotID       string // the new snapshot, from the response
+	Description      string
 }
 
 // readCopySnapshot reads a CopySnapshot record's request and response.
@@ -59,6 +61,7 @@ func readCopySnapshot(r *cloudtrail.Record) (copySnapshotRequest, error) {
 		SourceRegion: string(p.SourceRegion), SourceSnapshotID: string(p.SourceSnapshotID),
 		Encrypted: rules.Flag(p.Encrypted), KMSKeyID: string(p.KMSKeyID),
 		LocalZone: string(p.DestinationAvailabilityZone), SnapshotID: string(resp.SnapshotID),
+		Description: string(p.Description),
 	}
 	if p.DestinationOutpostARN != "" {
 		req.Destination = rules.ToOutpost
@@ -102,6 +105,10 @@ func (copySnapshot) targets(s *session, r *cloudtrail.Record) ([]target, error) 
 		return nil, err
 	}
 	snap, visible := copies[req.SnapshotID]
+	if importInternal(r, req.Description, snap) {
+		// Part of a VM Import: the import's record carries the verdict.
+		return nil, skip{ReasonImportInternal}
+	}
 	switch {
 	case !visible && s.gone():
 		return nil, skip{"snapshot-gone"}

@@ -9,6 +9,11 @@ import (
 	"github.com/ebsguard/ebsguard/lambda/rules"
 )
 
+// ReasonCreationFailed is the terminal reason of a CreateVolume or
+// CopyVolumes whose volume is in state error, or never listed after the
+// response named it and the re-check backoff passed (formats.md §4).
+const ReasonCreationFailed = "creation-failed"
+
 // createVolume is the CreateVolume kind: the one new volume, read with
 // DescribeVolumes (the response's encrypted and kmsKeyId are hints only: AWS
 // validates the key asynchronously, and the volume can still fail).
@@ -17,7 +22,8 @@ type createVolume struct{}
 func (createVolume) quick() bool { return true }
 
 // createVolumeParameters is CreateVolume's requestParameters; CloudTrail names
-// the Availability Zone "zone":
+// the Availability Zone "zone" (older records) or "availabilityZone", or by ID
+// "availabilityZoneId":
 //
 //	{"snapshotId": "snap-37beda4c", "zone": "us-east-1b", "size": "100",
 //	 "volumeType": "gp3", "encrypted": true, "kmsKeyId": "alias/data",
@@ -25,6 +31,7 @@ func (createVolume) quick() bool { return true }
 type createVolumeParameters struct {
 	SnapshotID         cloudtrail.String `json:"snapshotId"`
 	Zone               cloudtrail.String `json:"zone"`
+	AvailabilityZone   cloudtrail.String `json:"availabilityZone"`
 	AvailabilityZoneID cloudtrail.String `json:"availabilityZoneId"`
 	Encrypted          cloudtrail.Flag   `json:"encrypted"`
 	KMSKeyID           cloudtrail.String `json:"kmsKeyId"`
@@ -64,6 +71,9 @@ func readCreateVolume(r *cloudtrail.Record) (createVolumeRequest, error) {
 		KMSKeyID: string(p.KMSKeyID), Outpost: p.OutpostARN != "", VolumeID: string(resp.VolumeID),
 	}
 	if req.Zone == "" {
+		req.Zone = string(p.AvailabilityZone)
+	}
+	if req.Zone == "" {
 		req.ZoneID = string(p.AvailabilityZoneID)
 	}
 	if req.VolumeID == "" {
@@ -91,13 +101,16 @@ func (createVolume) targets(s *session, r *cloudtrail.Record) ([]target, error) 
 	visible := err == nil
 	switch {
 	case isNotFound(err) && s.gone():
-		return nil, skip{"volume-gone"}
+		// Named by the response, never listed after the backoff: a volume
+		// whose key was disabled or unusable is recorded as a success and
+		// then disappears (spec/rules.md, CreateVolume).
+		return nil, skip{ReasonCreationFailed}
 	case isNotFound(err):
 		// Not listed yet (EC2's eventual consistency): pending.
 	case err != nil:
 		return nil, err
 	case vol.State == ec2types.VolumeStateError:
-		return nil, skip{"create-failed"}
+		return nil, skip{ReasonCreationFailed}
 	}
 	if req.SnapshotID != "" {
 		snaps, err := s.snapshots(region, []string{req.SnapshotID})

@@ -15,8 +15,6 @@ type startSnapshot struct{}
 
 func (startSnapshot) quick() bool { return true }
 
-func (startSnapshot) calls() []string { return []string{"ec2:DescribeSnapshots"} }
-
 // ReasonSnapshotNotCompleted skips a StartSnapshot whose snapshot is gone or
 // in state error: the tool never completed it.
 const ReasonSnapshotNotCompleted = "snapshot-not-completed"
@@ -86,11 +84,9 @@ func (startSnapshot) targets(s *session, r *cloudtrail.Record) ([]target, error)
 	}
 	t.in = rules.Input{Op: rules.StartSnapshot, Source: t.src.State, Owned: t.src.Owned, SameRegion: true,
 		Encrypted: rules.Flag(p.Encrypted), KeyGiven: key != "", EBD: ebd}
-	if key == hiddenMarker {
-		// A key was named but CloudTrail hides it: directsnap/new/key,
-		// judged against the policy only.
-		t.policyOnly, t.rule, t.note, t.requestKey = true, rules.DirectsnapNewKey, NoteKeyHidden, ""
-	}
+	// A kmsKeyArn of HIDDEN_DUE_TO_SECURITY_REASONS is a key named but
+	// hidden: the engine's marker rule (hidden.go) keeps the row with K,
+	// directsnap/new/key, and judges it against the policy only.
 	if visible {
 		// The key is set at start: a pending snapshot is judged.
 		t.see(s, id, snap.Encrypted, snap.KmsKeyId)

@@ -21,10 +21,6 @@ type replaceRoot struct{}
 
 func (replaceRoot) quick() bool { return false }
 
-func (replaceRoot) calls() []string {
-	return []string{"ec2:DescribeReplaceRootVolumeTasks", "ec2:DescribeInstances", "ec2:DescribeVolumes", "ec2:DescribeSnapshots", "ec2:DescribeImages"}
-}
-
 // origMemoKey keeps, in an event's memo, the original root volume a root
 // replacement read before the swap (settings_at.go carries it on).
 const origMemoKey = "orig-root"
@@ -154,7 +150,7 @@ func (replaceRoot) targets(s *session, r *cloudtrail.Record) ([]target, error) {
 	}
 	if !origKnown {
 		// The swap happened before the first look: judged against the policy only.
-		t.policyOnly, t.rule, t.note = true, rules.RootreplaceOrigUnknown, NoteOrigUnknown
+		t.policyOnly, t.rule, t.note = true, rules.RootreplaceOrigUnknown, NoteOrigUnknown // policy_only.go
 	}
 	if succeeded && root != "" {
 		vol, err := s.volume(region, root)

@@ -29,6 +29,9 @@ var kinds = map[rules.Op]kind{
 	rules.CopyImage:                   copyImage{},
 	rules.CreateVolume:                createVolume{},
 	rules.CopySnapshot:                copySnapshot{},
+	rules.CopyVolumes:                 copyVolumes{},
+	rules.ImportSnapshot:              importSnapshot{},
+	rules.ImportImage:                 importImage{},
 	rules.StartSnapshot:               startSnapshot{},
 	rules.CreateReplaceRootVolumeTask: replaceRoot{},
 }

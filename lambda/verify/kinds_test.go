@@ -131,7 +131,7 @@ func TestReadCreateVolume(t *testing.T) {
 
 func TestReadCopySnapshot(t *testing.T) {
 	got, err := readCopySnapshot(record(t, `{"eventName":"CopySnapshot","awsRegion":"eu-west-1","requestParameters":{"sourceRegion":"us-east-1","sourceSnapshotId":"snap-1","encrypted":true,"kmsKeyId":"alias/backup","description":"x"},"responseElements":{"snapshotId":"snap-2"}}`))
-	if want := (copySnapshotRequest{SourceRegion: "us-east-1", SourceSnapshotID: "snap-1", Encrypted: rules.True, KMSKeyID: "alias/backup", SnapshotID: "snap-2"}); err != nil || got != want {
+	if want := (copySnapshotRequest{SourceRegion: "us-east-1", SourceSnapshotID: "snap-1", Encrypted: rules.True, KMSKeyID: "alias/backup", SnapshotID: "snap-2", Description: "x"}); err != nil || got != want {
 		t.Errorf("readCopySnapshot() = %+v, %v; want %+v", got, err, want)
 	}
 	got, err = readCopySnapshot(record(t, `{"eventName":"CopySnapshot","awsRegion":"eu-west-1","requestParameters":{"sourceSnapshotId":"snap-1","destinationOutpostArn":"arn:aws:outposts:eu-west-1:1:outpost/op-1"},"responseElements":{"snapshotId":"snap-2"}}`))

@@ -101,6 +101,7 @@ func sourceOf(s *session, region string, img ec2types.Image, m ec2types.BlockDev
 	encrypted, key, owner := isEncrypted(m.Ebs.Encrypted, m.Ebs.KmsKeyId), aws.ToString(m.Ebs.KmsKeyId), aws.ToString(img.OwnerId)
 	if snap, ok := snaps[src.SnapshotID]; ok {
 		encrypted, key, owner = isEncrypted(snap.Encrypted, snap.KmsKeyId), aws.ToString(snap.KmsKeyId), aws.ToString(snap.OwnerId)
+		src.Associated = associatedKeys(snap)
 	}
 	if encrypted {
 		src.State, src.KeyRef = rules.EncryptedSource, key

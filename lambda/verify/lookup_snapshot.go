@@ -97,7 +97,7 @@ func (s *session) describeSnapshots(c EC2API, ids []string, out map[string]ec2ty
 // snapshotSource describes a source snapshot the account can see.
 func snapshotSource(s *session, region string, snap ec2types.Snapshot) source {
 	src := source{SnapshotID: aws.ToString(snap.SnapshotId), Region: region, State: rules.UnencryptedSource,
-		Owned: aws.ToString(snap.OwnerId) == s.account}
+		Owned: aws.ToString(snap.OwnerId) == s.account, Associated: associatedKeys(snap)}
 	if isEncrypted(snap.Encrypted, snap.KmsKeyId) {
 		src.State, src.KeyRef = rules.EncryptedSource, aws.ToString(snap.KmsKeyId)
 	}

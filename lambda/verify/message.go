@@ -57,9 +57,9 @@ func message(code string, t target, res Resource, k rules.Keys, pol rules.Policy
 // instance or AMI, and what the kind adds (the AMI a launch came from).
 func describeResult(t target, res Resource) string {
 	if t.device == "" {
-		return fmt.Sprintf("%s %s", t.kind.Creates, res.Resource)
+		return fmt.Sprintf("%s %s%s", t.kind.Creates, res.Resource, describeSource(t))
 	}
-	return fmt.Sprintf("%s %s (%s of %s%s)", t.kind.Creates, res.Resource, res.Device, res.Parent, t.from)
+	return fmt.Sprintf("%s %s (%s of %s%s)%s", t.kind.Creates, res.Resource, res.Device, res.Parent, t.from, describeSource(t))
 }
 
 func describeState(s rules.State, k rules.Keys) string {

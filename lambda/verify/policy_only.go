@@ -2,23 +2,17 @@ package verify
 
 import "github.com/ebsguard/ebsguard/lambda/rules"
 
-// Notes of results judged against the policy only.
-const (
-	NoteKeyHidden    = "intended key hidden by CloudTrail"
-	NoteOrigUnknown  = "original root unknown"
-	hiddenExpectsKey = true
-)
+// NoteOrigUnknown is the note of a root replacement whose original root was
+// never seen: no row's prediction can be made.
+const NoteOrigUnknown = "original root unknown"
 
-// judgePolicyOnly judges a result whose prediction cannot be made against the
-// policy only (UNENCRYPTED, DISALLOWED_KEY): no KEY_MISMATCH, no
-// DEFAULT_KEY_FALLBACK. A hidden key still says the result is encrypted with
-// some key (expected names none); an unknown original root predicts nothing
-// (expected null).
+// judgePolicyOnly judges a result no row predicts against the policy only
+// (UNENCRYPTED, DISALLOWED_KEY), under t.rule: a root replacement that
+// succeeded before the first look, its original root unknown (expected
+// null). A hidden request key is not judged here: it keeps its row and
+// predicts an unknown key (hidden.go).
 func (e *Engine) judgePolicyOnly(s *session, t target, res Resource) (Resource, []Finding, error) {
-	res.Rule, res.Note = t.rule, t.note
-	if t.note == NoteKeyHidden {
-		res.Expected = &Expected{Encrypted: hiddenExpectsKey}
-	}
+	res.Rule = t.rule
 	if t.actual == nil {
 		return res, nil, nil
 	}
@@ -26,7 +20,7 @@ func (e *Engine) judgePolicyOnly(s *session, t target, res Resource) (Resource, 
 	if err != nil {
 		return res, nil, err
 	}
-	p := rules.Prediction{RuleID: t.rule, Expected: *t.actual} // nothing to mismatch
+	p := rules.Prediction{RuleID: t.rule, PolicyOnly: true}
 	var out []Finding
 	for _, f := range rules.Judge(p, *t.actual, rules.Keys{}, pol) {
 		res.Findings = append(res.Findings, f.Code)

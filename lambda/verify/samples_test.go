@@ -53,6 +53,9 @@ type resourceExpectation struct {
 	Source      *string `json:"source,omitempty"`   // "" for an empty volume
 	Rule        string  `json:"rule,omitempty"`
 	ExpectedKey *string `json:"expectedKey,omitempty"`
+	// SourceAssociatedKeys are the resource's sourceAssociatedKeyArns;
+	// checked when given.
+	SourceAssociatedKeys *[]string `json:"sourceAssociatedKeys,omitempty"`
 	// Alternatives, when given, are the key ARNs of the states accepted
 	// without KEY_MISMATCH besides the prediction (rules.md, "Where AWS's
 	// documentation disagrees"); [] says there are none.
@@ -69,12 +72,14 @@ type resourceExpectation struct {
 	// accepted for an unknown EBD disagree on it.
 	ExpectedEncryptedNull bool `json:"expectedEncryptedNull,omitempty"`
 	// ExpectedEncrypted, when given, is expected.encrypted where it does not
-	// follow from expectedKey: encrypted with no key named (DEF unknown).
+	// follow from expectedKey: true with expectedKey "" is an encrypted
+	// result whose key is unknown (a key hidden by CloudTrail, DEF unknown).
 	ExpectedEncrypted *bool `json:"expectedEncrypted,omitempty"`
 	// ActualEncrypted, when given, is actual.encrypted where it does not
 	// follow from actualKey (a settings change: EBD off with a DEF).
 	ActualEncrypted *bool `json:"actualEncrypted,omitempty"`
-	// Note, when given, is a substring of the resource's note.
+	// Note, when given, is a substring of the resource's note (formats.md
+	// §4), "" for none: a judgement may carry two notes.
 	Note *string `json:"note,omitempty"`
 }
 
@@ -320,6 +325,9 @@ func checkResource(v verify.Verdict, r verify.Resource, want resourceExpectation
 		case *r.Actual != wantActual:
 			bad("actual %+v; want %+v", *r.Actual, wantActual)
 		}
+	}
+	if want.SourceAssociatedKeys != nil && !sameSet(r.SourceAssociatedKeyARNs, *want.SourceAssociatedKeys) {
+		bad("sourceAssociatedKeyArns %q; want %q", r.SourceAssociatedKeyARNs, *want.SourceAssociatedKeys)
 	}
 	if want.IntendedKey != nil && r.IntendedKeyARN != *want.IntendedKey {
 		bad("intendedKeyArn %q; want %q", r.IntendedKeyARN, *want.IntendedKey)

@@ -127,7 +127,7 @@ func (s *session) widen(t target, p rules.Prediction, ks keySet, res *Resource) 
 	// The note, only where the unknown value bears on the judgement: EBD
 	// decides the row, or DEF is predicted or a fall-back onto it is judged.
 	if matters || defUnknown && (predictsDEF || p.IntendedKeyARN != "" || p.IntendedUnknown) {
-		res.Note = NoteSettingsUnknown
+		res.Note = addNote(res.Note, NoteSettingsUnknown)
 	}
 	expected := &Expected{Encrypted: p.Expected.Encrypted, KMSKeyARN: p.Expected.KMSKeyARN, Alternatives: p.Alternatives, EncryptedUnknown: encryptedUnknown}
 	if defUnknown && predictsDEF {
@@ -154,6 +154,9 @@ func (s *session) widen(t target, p rules.Prediction, ks keySet, res *Resource) 
 // account and Region (aws/ebs, each DEF the changes set, today's).
 func (s *session) rejudge(t target, p rules.Prediction, anyKey bool, actual rules.State, ks keySet, in []rules.Finding) []rules.Finding {
 	out := in
+	if p.PolicyOnly {
+		return out // a hidden key: the policy's findings only
+	}
 	if anyKey && actual.Encrypted {
 		out = slices.DeleteFunc(slices.Clone(out), func(f rules.Finding) bool { return f.Code == rules.KeyMismatch })
 	}
@@ -178,6 +181,15 @@ func (s *session) rejudge(t target, p rules.Prediction, anyKey bool, actual rule
 		return slices.Insert(slices.Clone(out), i, f)
 	}
 	return out
+}
+
+// addNote adds a note to a resource's (a hidden key and unknown settings may
+// both bear on one judgement).
+func addNote(note, more string) string {
+	if note == "" {
+		return more
+	}
+	return note + "; " + more
 }
 
 // MarshalJSON writes `encrypted` as null when the rows accepted for an

@@ -179,18 +179,15 @@ func (h *SettingsHistory) laterChange(account, region string, op rules.SettingOp
 // record shows its shape (spec/rules.md): the key is accepted as kmsKeyId or
 // KmsKeyId, at the top of the request or the response or wrapped in a member
 // named after the event (<EventName>Request, <EventName>Response). The marker
-// HIDDEN_DUE_TO_SECURITY_REASONS means unreadable.
+// (HiddenMarker, hidden.go) means unreadable.
 func settingKey(r *cloudtrail.Record) (string, bool) {
 	for _, raw := range []json.RawMessage{r.RequestParameters, r.ResponseElements} {
-		if ref := findKMSKeyID(raw, string(r.EventName), 0); ref != "" && ref != hiddenMarker {
+		if ref := findKMSKeyID(raw, string(r.EventName), 0); ref != "" && !keyHidden(ref) {
 			return ref, true
 		}
 	}
 	return "", false
 }
-
-// hiddenMarker is what CloudTrail writes in place of some key fields.
-const hiddenMarker = "HIDDEN_DUE_TO_SECURITY_REASONS"
 
 func findKMSKeyID(raw json.RawMessage, eventName string, depth int) string {
 	var m map[string]json.RawMessage

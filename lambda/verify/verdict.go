@@ -69,11 +69,14 @@ type Resource struct {
 	Findings       []string     `json:"findings"`
 	// Error says why the resource could not be judged; it then has no findings.
 	Error string `json:"error,omitempty"`
+	// Note is what the reader must know about the judgement, e.g. "intended
+	// key hidden by CloudTrail" (formats.md §4).
+	Note string `json:"note,omitempty"`
+	// SourceAssociatedKeyARNs are the source snapshot's associated KMS keys
+	// (spec/rules.md, "Associated KMS keys").
+	SourceAssociatedKeyARNs []string `json:"sourceAssociatedKeyArns,omitempty"`
 	// ErrorClass is the class of Error.
 	ErrorClass Class `json:"errorClass,omitempty"`
-	// Note qualifies how the resource was judged (e.g. its intended key
-	// hidden by CloudTrail).
-	Note string `json:"note,omitempty"`
 }
 
 // Expected is the predicted state and the alternatives accepted without

@@ -178,6 +178,10 @@ func regionField(r *Region, name string) any {
 		return &r.LaunchTemplateVersions
 	case "replaceRootVolumeTasks":
 		return &r.ReplaceRootVolumeTasks
+	case "importSnapshotTasks":
+		return &r.ImportSnapshotTasks
+	case "importImageTasks":
+		return &r.ImportImageTasks
 	case "later":
 		return &r.Later
 	case "events":

@@ -95,7 +95,25 @@ func (c *EC2) DescribeSnapshots(_ context.Context, in *ec2.DescribeSnapshotsInpu
 		return -1
 	}
 	if len(in.SnapshotIds) == 0 {
-		return &ec2.DescribeSnapshotsOutput{Snapshots: snaps}, nil
+		out := &ec2.DescribeSnapshotsOutput{}
+		if len(in.Filters) == 0 {
+			out.Snapshots = snaps
+			return out, nil
+		}
+		if cand, ok := ix.snapshotCandidates(in.Filters); ok {
+			for _, i := range cand {
+				if snapshotFilter(snaps[i], in.Filters) {
+					out.Snapshots = append(out.Snapshots, snaps[i])
+				}
+			}
+			return out, nil
+		}
+		for _, s := range snaps {
+			if snapshotFilter(s, in.Filters) {
+				out.Snapshots = append(out.Snapshots, s)
+			}
+		}
+		return out, nil
 	}
 	if m := missing(in.SnapshotIds, func(id string) bool { return idx(id) >= 0 }); len(m) > 0 {
 		return nil, notFound("InvalidSnapshot.NotFound", "The snapshot '%s' does not exist.", strings.Join(m, ", "))

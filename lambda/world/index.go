@@ -25,13 +25,19 @@ type regionIndex struct {
 	instanceByID    map[string]int
 	taskByID        map[string]int
 	tasksByInstance map[string][]int
+	// snapshotsByDescription: Description → indexes in Snapshots, ascending
+	// (the ImportSnapshot fallback's description filter).
+	snapshotsByDescription map[string][]int
+	importSnapshotTasks    map[string]int // ImportTaskId → index in ImportSnapshotTasks
+	importImageTasks       map[string]int // ImportTaskId → index in ImportImageTasks
 	// sizes are the lengths of the lists indexed: a list that grew (a test
 	// adding to a loaded world) is indexed again.
-	sizes [6]int
+	sizes [8]int
 }
 
-func (r *Region) sizes() [6]int {
-	return [6]int{len(r.Images), len(r.Snapshots), len(r.Volumes), len(r.Instances), len(r.LaunchTemplateVersions), len(r.ReplaceRootVolumeTasks)}
+func (r *Region) sizes() [8]int {
+	return [8]int{len(r.Images), len(r.Snapshots), len(r.Volumes), len(r.Instances), len(r.LaunchTemplateVersions),
+		len(r.ImportSnapshotTasks), len(r.ImportImageTasks), len(r.ReplaceRootVolumeTasks)}
 }
 
 // indexMu guards building the indexes: Regions are shared by concurrent
@@ -54,7 +60,10 @@ func buildIndex(r *Region) *regionIndex {
 		images: make(map[string]int, len(r.Images)), snapshots: make(map[string]int, len(r.Snapshots)),
 		volumeByID: make(map[string]int, len(r.Volumes)), byInstance: map[string][]int{}, templates: map[string][]int{},
 		attach: map[string][]ec2types.VolumeAttachment{}, sizes: r.sizes(),
-		instanceByID: make(map[string]int, len(r.Instances)), taskByID: map[string]int{}, tasksByInstance: map[string][]int{},
+		snapshotsByDescription: map[string][]int{},
+		importSnapshotTasks:    make(map[string]int, len(r.ImportSnapshotTasks)),
+		importImageTasks:       make(map[string]int, len(r.ImportImageTasks)),
+		instanceByID:           make(map[string]int, len(r.Instances)), taskByID: map[string]int{}, tasksByInstance: map[string][]int{},
 	}
 	for i, inst := range r.Instances {
 		if _, dup := ix.instanceByID[aws.ToString(inst.InstanceId)]; !dup {
@@ -75,6 +84,19 @@ func buildIndex(r *Region) *regionIndex {
 	for i, s := range r.Snapshots {
 		if _, dup := ix.snapshots[aws.ToString(s.SnapshotId)]; !dup {
 			ix.snapshots[aws.ToString(s.SnapshotId)] = i
+		}
+		if s.Description != nil {
+			ix.snapshotsByDescription[*s.Description] = append(ix.snapshotsByDescription[*s.Description], i)
+		}
+	}
+	for i, t := range r.ImportSnapshotTasks {
+		if _, dup := ix.importSnapshotTasks[aws.ToString(t.ImportTaskId)]; !dup {
+			ix.importSnapshotTasks[aws.ToString(t.ImportTaskId)] = i
+		}
+	}
+	for i, t := range r.ImportImageTasks {
+		if _, dup := ix.importImageTasks[aws.ToString(t.ImportTaskId)]; !dup {
+			ix.importImageTasks[aws.ToString(t.ImportTaskId)] = i
 		}
 	}
 	for _, inst := range r.Instances {
@@ -150,4 +172,21 @@ func (ix *regionIndex) volumeCandidates(ids []string, filters []ec2types.Filter)
 		return slices.Compact(out)
 	}
 	return nil
+}
+
+// snapshotCandidates returns the indexes of the snapshots a DescribeSnapshots
+// call without IDs may answer, ascending: those of a description filter's
+// values, else all (nil, ok false).
+func (ix *regionIndex) snapshotCandidates(filters []ec2types.Filter) (out []int, ok bool) {
+	for _, f := range filters {
+		if aws.ToString(f.Name) != "description" {
+			continue
+		}
+		for _, d := range f.Values {
+			out = append(out, ix.snapshotsByDescription[d]...)
+		}
+		slices.Sort(out)
+		return slices.Compact(out), true
+	}
+	return nil, false
 }

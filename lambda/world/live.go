@@ -124,6 +124,8 @@ func (e Later) concerns(base *Region, q call) bool {
 				return true
 			}
 		}
+	case "importSnapshotTasks", "importImageTasks":
+		return e.importConcerns(q)
 	case "volumes":
 		// The entry's volumes and instances, attached as they would be.
 		after := &Region{Volumes: append(slices.Clone(base.Volumes), e.Volumes...), Instances: append(slices.Clone(base.Instances), e.Instances...)}
@@ -162,6 +164,7 @@ func (e Later) apply(r *Region) {
 	r.ReplaceRootVolumeTasks = upsert(r.ReplaceRootVolumeTasks, e.ReplaceRootVolumeTasks, func(x ec2types.ReplaceRootVolumeTask) string {
 		return aws.ToString(x.ReplaceRootVolumeTaskId)
 	}, e.Removed)
+	e.applyImports(r)
 }
 
 func upsert[T any](have, add []T, id func(T) string, removed []string) []T {

@@ -49,6 +49,14 @@ func (r *Region) Record(in, out any) bool {
 				r.Instances = recordOne(r.Instances, inst, func(x ec2types.Instance) string { return aws.ToString(x.InstanceId) })
 			}
 		}
+	case *ec2.DescribeImportSnapshotTasksOutput:
+		for _, t := range o.ImportSnapshotTasks {
+			r.ImportSnapshotTasks = recordOne(r.ImportSnapshotTasks, t, func(x ec2types.ImportSnapshotTask) string { return aws.ToString(x.ImportTaskId) })
+		}
+	case *ec2.DescribeImportImageTasksOutput:
+		for _, t := range o.ImportImageTasks {
+			r.ImportImageTasks = recordOne(r.ImportImageTasks, t, func(x ec2types.ImportImageTask) string { return aws.ToString(x.ImportTaskId) })
+		}
 	case *ec2.GetEbsEncryptionByDefaultOutput:
 		r.EBSEncryptionByDefault = aws.ToBool(o.EbsEncryptionByDefault)
 	case *ec2.GetEbsDefaultKmsKeyIdOutput:

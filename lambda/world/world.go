@@ -48,6 +48,11 @@ type Region struct {
 	Instances              []ec2types.Instance              `json:"instances"`
 	Volumes                []ec2types.Volume                `json:"volumes"`
 	LaunchTemplateVersions []ec2types.LaunchTemplateVersion `json:"launchTemplateVersions"`
+	// ImportSnapshotTasks and ImportImageTasks are VM Import tasks, as
+	// describe-import-snapshot-tasks and describe-import-image-tasks print
+	// one item.
+	ImportSnapshotTasks []ec2types.ImportSnapshotTask `json:"importSnapshotTasks,omitempty"`
+	ImportImageTasks    []ec2types.ImportImageTask    `json:"importImageTasks,omitempty"`
 	// ReplaceRootVolumeTasks are root-volume replacements, as
 	// describe-replace-root-volume-tasks prints them (rootreplace.go).
 	ReplaceRootVolumeTasks []ec2types.ReplaceRootVolumeTask `json:"replaceRootVolumeTasks,omitempty"`
@@ -76,6 +81,9 @@ type Later struct {
 	Volumes      []ec2types.Volume   `json:"volumes,omitempty"`
 	Instances    []ec2types.Instance `json:"instances,omitempty"`
 	Removed      []string            `json:"removed,omitempty"`
+	// Import tasks that change (an import that completes after some polls).
+	ImportSnapshotTasks []ec2types.ImportSnapshotTask `json:"importSnapshotTasks,omitempty"`
+	ImportImageTasks    []ec2types.ImportImageTask    `json:"importImageTasks,omitempty"`
 	// ReplaceRootVolumeTasks replace the tasks of the same ID: a root
 	// replacement that succeeds later (rootreplace.go).
 	ReplaceRootVolumeTasks []ec2types.ReplaceRootVolumeTask `json:"replaceRootVolumeTasks,omitempty"`
@@ -98,8 +106,8 @@ type Organization struct {
 }
 
 var (
-	regionFields       = []string{"ebsEncryptionByDefault", "ebsDefaultKmsKeyId", "keys", "images", "snapshots", "instances", "volumes", "launchTemplateVersions", "later", "events", "replaceRootVolumeTasks"}
-	laterFields        = []string{"afterCalls", "afterSeconds", "images", "snapshots", "volumes", "instances", "removed", "replaceRootVolumeTasks"}
+	regionFields       = []string{"ebsEncryptionByDefault", "ebsDefaultKmsKeyId", "keys", "images", "snapshots", "instances", "volumes", "launchTemplateVersions", "importSnapshotTasks", "importImageTasks", "later", "events", "replaceRootVolumeTasks"}
+	laterFields        = []string{"afterCalls", "afterSeconds", "images", "snapshots", "volumes", "instances", "removed", "importSnapshotTasks", "importImageTasks", "replaceRootVolumeTasks"}
 	organizationFields = []string{"id", "managementAccountId", "delegatedAdministrators", "accounts"}
 )
 

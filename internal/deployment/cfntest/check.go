@@ -200,6 +200,8 @@ func (d *Deployment) TrustedPrincipals(t testing.TB, roleID string) (principals 
 // granted on.
 type FunctionResources struct {
 	Topic, Key, Logs, DeadLetters, Recheck any
+	// Delivery is the delivery table's ARN.
+	Delivery any
 	// EventBus is the bus finding events are put on (the only resource of
 	// events:PutEvents).
 	EventBus any
@@ -225,6 +227,7 @@ func FunctionGrants(securityHub bool, r FunctionResources) []Grant {
 		stmt(r.DeadLetters, "sqs:SendMessage"),
 		stmt(r.Recheck, deployment.RecheckSendActions...),
 		stmt(r.Recheck, deployment.RecheckConsumeActions...),
+		stmt(r.Delivery, deployment.DeliveryActions...),
 	}
 	if r.NoticeWindows != nil {
 		stmts = append(stmts, stmt(r.NoticeWindows, deployment.NoticeWindowActions...))

@@ -1,0 +1,5 @@
+//go:build race
+
+package localathena
+
+func init() { buildFlags = append(buildFlags, "-race") }

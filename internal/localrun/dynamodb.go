@@ -1,0 +1,135 @@
+package localrun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/ebsguard/ebsguard/internal/deployment"
+)
+
+// DeliveryTable is the delivery table's name in local runs.
+const DeliveryTable = "ebsguard-delivery"
+
+// DynaliteCLI is where `make dynalite` installs dynalite, from the module
+// root (pinned by internal/localrun/dynalite/package-lock.json).
+const DynaliteCLI = ".build/dynalite/node_modules/dynalite/cli.js"
+
+// DynamoDB is dynalite, a DynamoDB implementation (in memory here), run by
+// Node.js on a loopback port with the delivery table created, as the
+// deployments create it.
+//
+// dynalite rather than DynamoDB Local: it needs Node.js, which the CDK
+// already needs, not a Java runtime; it implements the conditional writes,
+// consistent reads and queries the delivery table uses; and npm pins it
+// with a lock file.
+type DynamoDB struct {
+	URL string
+	cmd *exec.Cmd
+}
+
+// FindDynalite returns DynaliteCLI under the module root above dir, or "".
+func FindDynalite(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		p := filepath.Join(d, DynaliteCLI)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
+}
+
+// StartDynamoDB starts dynalite (cli is its cli.js) and creates the delivery
+// table.
+func StartDynamoDB(ctx context.Context, cli string) (*DynamoDB, error) {
+	addr, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command("node", cli, "--host", "127.0.0.1", "--port", port)
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start dynalite: %w", err)
+	}
+	d := &DynamoDB{URL: "http://127.0.0.1:" + port, cmd: cmd}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			d.Close()
+			return nil, errors.New("dynalite did not listen within 20 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := d.createTable(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Client is a DynamoDB client for the local endpoint.
+func (d *DynamoDB) Client() *dynamodb.Client {
+	return dynamodb.New(dynamodb.Options{
+		Region:       Region,
+		BaseEndpoint: awssdk.String(d.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+}
+
+func (d *DynamoDB) createTable(ctx context.Context) error {
+	db := d.Client()
+	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName: awssdk.String(DeliveryTable),
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: awssdk.String(deployment.DeliveryPartitionKey), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: awssdk.String(deployment.DeliverySortKey), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: awssdk.String(deployment.DeliveryPartitionKey), KeyType: types.KeyTypeHash},
+			{AttributeName: awssdk.String(deployment.DeliverySortKey), KeyType: types.KeyTypeRange},
+		},
+		BillingMode: types.BillingModePayPerRequest,
+	})
+	if err != nil {
+		return fmt.Errorf("create table %s: %w", DeliveryTable, err)
+	}
+	// dynalite creates a table in the background, as DynamoDB does.
+	return dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond
+	}).Wait(ctx, &dynamodb.DescribeTableInput{TableName: awssdk.String(DeliveryTable)}, 20*time.Second)
+}
+
+// Env is the function's environment for the table.
+func (d *DynamoDB) Env() []string {
+	return []string{"AWS_ENDPOINT_URL_DYNAMODB=" + d.URL, deployment.EnvDeliveryTable + "=" + DeliveryTable}
+}
+
+// Close stops dynalite; the table was in memory.
+func (d *DynamoDB) Close() error {
+	if d.cmd.Process == nil {
+		return nil
+	}
+	d.cmd.Process.Kill()
+	d.cmd.Wait()
+	return nil
+}
