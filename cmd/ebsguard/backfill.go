@@ -53,7 +53,7 @@ skipped). See docs/backfill.md.
   --format FORMAT    json (one verdict per line) or text; text on a terminal
   --policy FILE      the policy (requireEncryption, allowedKeys)
   --securityhub      import the findings into Security Hub, in the caller's account and Region
-  --parallel N       S3 objects read at once (default 16)
+  --parallel N       S3 objects read (or, with --dry-run, prefixes listed) at once (default 16)
   --dry-run          print the query, the partitions and an estimate of the bytes
                      Athena would scan (from the S3 sizes of the partitions' prefixes);
                      run nothing
@@ -196,16 +196,20 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if o.format == "text" {
 		out = &textOutput{w: stdout}
 	}
-	_, code := runBackfill(ctx, backfillEnv{athena: athena.NewFromConfig(cfg), s3: newS3(cfg), eval: eval, stdoutTerminal: isTerminal(stdout)}, o, out, sh, stderr)
+	_, code := runBackfill(ctx, backfillEnv{athena: athena.NewFromConfig(cfg), glue: glue.NewFromConfig(cfg), s3: newS3(cfg), eval: eval, stdoutTerminal: isTerminal(stdout)}, o, out, sh, stderr)
 	return code
 }
 
 // backfillEnv is what a backfill calls.
 type backfillEnv struct {
 	athena backfill.AthenaAPI
-	s3     backfill.S3API
-	eval   audit.Evaluator
-	poll   time.Duration
+	// glue tells how many accounts and Regions the table projects, when the
+	// run names none: the window is cut into queries under Athena's
+	// partition limit. nil: one query.
+	glue backfill.GlueAPI
+	s3   backfill.S3API
+	eval audit.Evaluator
+	poll time.Duration
 	// stdoutTerminal: the verdicts go to the terminal the progress line is
 	// drawn on.
 	stdoutTerminal bool
@@ -213,7 +217,8 @@ type backfillEnv struct {
 
 // backfillReport is what a backfill did.
 type backfillReport struct {
-	query   backfill.QueryStatus
+	query   backfill.QueryStatus // the last query's; Scanned: all queries'
+	queries int
 	queryIn time.Duration // from the start to the results read
 	readIn  time.Duration // reading and evaluating
 	hits    int
@@ -241,18 +246,33 @@ func runBackfill(ctx context.Context, env backfillEnv, o backfillOptions, out ou
 		failed = true
 	}
 	plan := o.plan()
-	q := backfill.Query{API: env.athena, SQL: plan.SQL(), Database: o.tableName.Database, Workgroup: o.workgroup, Output: o.output, Poll: env.poll,
-		OnStatus: func(s backfill.QueryStatus) { qs.Store(&s) }}
-	began := time.Now()
-	hits, st, err := q.Run(ctx)
-	rep.query, rep.queryIn = st, time.Since(began)
-	began = time.Now()
-	qs.Store(&st)
+	plans, err := splitPlan(ctx, env.glue, plan)
 	if err != nil {
 		prog.finish()
 		fmt.Fprintf(stderr, "ebsguard backfill: %v\n", err)
 		return rep, 1
 	}
+	began := time.Now()
+	var hits []backfill.Hit
+	var scanned int64 // by the queries before this one
+	for _, p := range plans {
+		q := backfill.Query{API: env.athena, SQL: p.SQL(), Database: o.tableName.Database, Workgroup: o.workgroup, Output: o.output, Poll: env.poll,
+			OnStatus: func(s backfill.QueryStatus) { s.Scanned += scanned; qs.Store(&s) }}
+		h, st, err := q.Run(ctx)
+		st.Scanned += scanned
+		scanned = st.Scanned
+		rep.query, rep.queries = st, rep.queries+1
+		qs.Store(&st)
+		if err != nil {
+			rep.queryIn = time.Since(began)
+			prog.finish()
+			fmt.Fprintf(stderr, "ebsguard backfill: %v\n", athenaHint(err))
+			return rep, 1
+		}
+		hits = append(hits, h...)
+	}
+	rep.queryIn = time.Since(began)
+	began = time.Now()
 	rep.hits = len(hits)
 	objects := backfill.Objects(hits)
 	rep.objects = len(objects)
@@ -321,6 +341,32 @@ func runBackfill(ctx context.Context, env backfillEnv, o backfillOptions, out ou
 		return rep, 1
 	}
 	return rep, 0
+}
+
+// athenaHint adds to an Athena error what the user can do about it.
+func athenaHint(err error) error {
+	if strings.Contains(err.Error(), "No output location provided") {
+		return fmt.Errorf("%w (name one with --output s3://BUCKET/PREFIX/, or use a workgroup that sets one: --workgroup)", err)
+	}
+	return err
+}
+
+// splitPlan cuts the plan into queries each under Athena's partition
+// limit, from the accounts and Regions the table projects when the plan
+// names none (read from the Glue Data Catalog).
+func splitPlan(ctx context.Context, api backfill.GlueAPI, plan backfill.Plan) ([]backfill.Plan, error) {
+	if api == nil {
+		return []backfill.Plan{plan}, nil
+	}
+	accounts, regions := len(plan.Accounts), len(plan.Regions)
+	if accounts == 0 || regions == 0 {
+		info, err := backfill.Describe(ctx, api, plan.Table)
+		if err != nil {
+			return nil, fmt.Errorf("%w (backfill --create-table writes the table)", err)
+		}
+		accounts, regions = len(info.Accounts), len(info.Regions)
+	}
+	return plan.Split(accounts, regions)
 }
 
 // backfillLine is the progress of a backfill: the query's state, the data
@@ -402,10 +448,17 @@ func rulesEventNames(p backfill.Plan) []string {
 func writeBackfillSummary(w io.Writer, rep backfillReport, plan backfill.Plan) {
 	first, last := plan.Days()
 	fmt.Fprintf(w, "events from %s to %s (partitions %s to %s)\n", plan.Window.Start.UTC().Format(time.RFC3339), plan.Window.End.UTC().Format(time.RFC3339), first, last)
-	fmt.Fprintf(w, "query %s: %s in %.1f s, scanned %s (%s at $%g/TB); %s in %s\n", rep.query.ID, rep.query.State, rep.queryIn.Seconds(),
+	name := "query " + rep.query.ID
+	if rep.queries > 1 {
+		name = fmt.Sprintf("%d queries (Athena projects at most %d partitions a query), the last %s", rep.queries, backfill.MaxPartitions, rep.query.ID)
+	}
+	fmt.Fprintf(w, "%s: %s in %.1f s, scanned %s (%s at $%g/TB); %s in %s\n", name, rep.query.State, rep.queryIn.Seconds(),
 		bytesText(rep.query.Scanned), costText(rep.query.Scanned), backfill.PricePerTB, count(rep.hits, "event"), count(rep.objects, "object"))
 	fmt.Fprintf(w, "read %s, %s (%d bytes) from S3, and evaluated %s, in %.1f s\n", count(int(rep.read.Objects.Load()), "object"), bytesText(rep.read.Bytes.Load()),
 		rep.read.Bytes.Load(), count(int(rep.read.Records.Load()), "record"), rep.readIn.Seconds())
+	if n := rep.read.Duplicates.Load(); n > 0 {
+		fmt.Fprintf(w, "%s of events already read (CloudTrail delivered them again) not evaluated twice\n", count(int(n), "record"))
+	}
 	fmt.Fprintf(w, "%s\n", rep.sum.statusCounts())
 }
 
@@ -431,21 +484,42 @@ func costText(n int64) string { return fmt.Sprintf("$%.4f", backfill.Cost(n)) }
 func backfillDryRun(ctx context.Context, cfg aws.Config, o backfillOptions, stdout, stderr io.Writer) int {
 	plan := o.plan()
 	fmt.Fprintf(stdout, "-- the query (Athena scans only the partitions its first predicates leave)\n%s\n\n", plan.SQL())
-	info, err := backfill.Describe(ctx, glue.NewFromConfig(cfg), o.tableName)
+	api := glue.NewFromConfig(cfg)
+	info, err := backfill.Describe(ctx, api, o.tableName)
 	if err == nil {
+		var plans []backfill.Plan
+		if plans, err = splitPlan(ctx, api, plan); err != nil {
+			fmt.Fprintf(stderr, "ebsguard backfill: %v\n", err)
+			return 1
+		}
+		if len(plans) > 1 {
+			fmt.Fprintf(stdout, "-- %s partitions: past Athena's %s a query, so backfill runs %d queries as above, one after the other, for the windows\n",
+				thousands(int64(plan.Partitions(len(info.Accounts), len(info.Regions)))), thousands(backfill.MaxPartitions), len(plans))
+			for _, p := range plans {
+				fmt.Fprintf(stdout, "--   %s to %s\n", p.Window.Start.UTC().Format(time.RFC3339), p.Window.End.UTC().Format(time.RFC3339))
+			}
+			fmt.Fprintln(stdout)
+		}
 		var prefixes []backfill.Prefix
 		if prefixes, err = plan.Prefixes(info); err == nil {
-			api := newS3(cfg)
+			sizes, err := backfill.Sizes(ctx, newS3(cfg), prefixes, o.parallel)
+			if err != nil {
+				fmt.Fprintf(stderr, "ebsguard backfill: %v\n", err)
+				return 1
+			}
 			var files, total int64
+			empty := 0
 			fmt.Fprintf(stdout, "-- partitions, by account, Region and month: objects, bytes\n")
-			for _, p := range prefixes {
-				n, b, err := p.Size(ctx, api)
-				if err != nil {
-					fmt.Fprintf(stderr, "ebsguard backfill: %v\n", err)
-					return 1
+			for _, p := range sizes {
+				files, total = files+p.Objects, total+p.Bytes
+				if p.Objects == 0 {
+					empty++
+					continue
 				}
-				files, total = files+n, total+b
-				fmt.Fprintf(stdout, "s3://%s/%s  days %s..%s  %s objects  %s\n", p.Bucket, p.Prefix, p.First[8:], p.Last[8:], thousands(n), bytesText(b))
+				fmt.Fprintf(stdout, "s3://%s/%s  days %s..%s  %s objects  %s\n", p.Bucket, p.Prefix.Prefix, p.First[8:], p.Last[8:], thousands(p.Objects), bytesText(p.Bytes))
+			}
+			if empty > 0 {
+				fmt.Fprintf(stdout, "(%s of %s account, Region and month prefixes hold no object of the window)\n", thousands(int64(empty)), thousands(int64(len(sizes))))
 			}
 			fmt.Fprintf(stdout, "\n-- estimate: Athena scans about %s in %s objects, %s at $%g/TB; nothing was run\n",
 				bytesText(total), thousands(files), costText(total), backfill.PricePerTB)
@@ -487,7 +561,7 @@ func backfillCreateTable(ctx context.Context, cfg aws.Config, o backfillOptions,
 	q := backfill.Query{API: athena.NewFromConfig(cfg), SQL: ddl, Database: o.tableName.Database, Workgroup: o.workgroup, Output: o.output}
 	st, err := q.Exec(ctx)
 	if err != nil {
-		return fail(err)
+		return fail(athenaHint(err))
 	}
 	fmt.Fprintf(stderr, "ebsguard backfill: created %s (query %s)\n", o.tableName, st.ID)
 	return 0

@@ -49,6 +49,15 @@ func TestParseLocation(t *testing.T) {
 		{"s3://logs/AWSLogs/111111111111/", "", "", "", false},
 		{"logs/AWSLogs/", "", "", "", false},
 		{"s3:///AWSLogs/", "", "", "", false},
+		// The location is written into the DDL's string literals: a quote,
+		// a template's ${, or a bucket name S3 refuses is not accepted.
+		{"s3://org-trail/x'y/AWSLogs/", "", "", "", false},
+		{"s3://org-trail/a'),('x/AWSLogs/o-a1b2c3d4e5/", "", "", "", false},
+		{"s3://org'trail/AWSLogs/", "", "", "", false},
+		{"s3://logs/${account}/AWSLogs/", "", "", "", false},
+		{"s3://Logs_Bucket/AWSLogs/", "", "", "", false},
+		{"s3://logs/a b/AWSLogs/", "", "", "", false},
+		{"s3://my.trail-logs/team_1/(old)/AWSLogs/", "my.trail-logs", "team_1/(old)/AWSLogs/", "", true},
 	} {
 		got, err := ParseLocation(tc.in)
 		if (err == nil) != tc.ok || (tc.ok && (got.Bucket != tc.bucket || got.Prefix != tc.prefix || got.Org != tc.org)) {

@@ -2,8 +2,10 @@ package backfill
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -140,4 +142,62 @@ func dayOf(monthPrefix, key string) string {
 		return ""
 	}
 	return monthPrefix[len(monthPrefix)-8:] + rest[:2]
+}
+
+// PrefixSize is what Size found under a prefix.
+type PrefixSize struct {
+	Prefix
+	Objects, Bytes int64
+}
+
+// Sizes lists the prefixes, at most parallel at once (years of an
+// organization are tens of thousands of account, Region and month
+// prefixes: listed one after another they took hours), and returns their
+// sizes in the order of the prefixes, or the first error.
+func Sizes(ctx context.Context, api S3API, prefixes []Prefix, parallel int) ([]PrefixSize, error) {
+	if parallel <= 0 {
+		parallel = 8
+	}
+	run, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make([]PrefixSize, len(prefixes))
+	errs := make([]error, len(prefixes))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(parallel, len(prefixes)) {
+		wg.Go(func() {
+			for i := range next {
+				n, b, err := prefixes[i].Size(run, api)
+				out[i], errs[i] = PrefixSize{Prefix: prefixes[i], Objects: n, Bytes: b}, err
+				if err != nil {
+					cancel()
+				}
+			}
+		})
+	}
+feed:
+	for i := range prefixes {
+		select {
+		case next <- i:
+		case <-run.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	// The first error that is not another listing's cancellation.
+	var first error
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case !errors.Is(err, context.Canceled):
+			return out, err
+		case first == nil:
+			first = err
+		}
+	}
+	if first == nil {
+		first = ctx.Err()
+	}
+	return out, first
 }

@@ -113,3 +113,64 @@ func list(vals []string) string {
 	}
 	return strings.Join(q, ", ")
 }
+
+// MaxPartitions is the most partitions one Athena query may project: a
+// query over a projected table whose predicates leave more fails
+// (HIVE_EXCEEDED_PARTITION_LIMIT). An organization's accounts times its
+// Regions times the days of a year or more is past it: 150 accounts in 17
+// Regions reach it in 392 days.
+const MaxPartitions = 1_000_000
+
+// Split cuts the plan's window into consecutive windows whose queries each
+// project at most MaxPartitions partitions (their days, with the delivery
+// slack's, times the accounts times the Regions, as many as the table
+// projects when the plan names none). The windows share no instant, so an
+// event is named by one query only. It fails when a single day is already
+// past the limit.
+func (p Plan) Split(accounts, regions int) ([]Plan, error) {
+	if len(p.Accounts) > 0 {
+		accounts = len(p.Accounts)
+	}
+	if len(p.Regions) > 0 {
+		regions = len(p.Regions)
+	}
+	per := max(1, accounts) * max(1, regions)
+	// A window of n days (from midnight) reads n+1 date partitions.
+	days := MaxPartitions/per - 1
+	if days < 1 {
+		return nil, fmt.Errorf("%d accounts times %d Regions project %d partitions a day: past Athena's %d per query even for a day; name fewer with --accounts or --regions",
+			max(1, accounts), max(1, regions), per, MaxPartitions)
+	}
+	var out []Plan
+	for start := p.Window.Start; start.Before(p.Window.End); {
+		// Whole days from the start's midnight, so that the date partitions
+		// of consecutive windows overlap by the slack day only.
+		u := start.UTC()
+		day := time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, time.UTC)
+		end := day.AddDate(0, 0, days)
+		if !end.Before(p.Window.End) {
+			end = p.Window.End
+		}
+		q := p
+		q.Window = Window{Start: start, End: end}
+		out = append(out, q)
+		start = end
+	}
+	return out, nil
+}
+
+// Partitions is the number of date, account and Region partitions the
+// plan's query projects, accounts and regions being the table's when the
+// plan names none.
+func (p Plan) Partitions(accounts, regions int) int {
+	if len(p.Accounts) > 0 {
+		accounts = len(p.Accounts)
+	}
+	if len(p.Regions) > 0 {
+		regions = len(p.Regions)
+	}
+	first, last := p.Days()
+	a, _ := time.Parse("2006/01/02", first)
+	b, _ := time.Parse("2006/01/02", last)
+	return (int(b.Sub(a).Hours()/24) + 1) * max(1, accounts) * max(1, regions)
+}

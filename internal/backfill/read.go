@@ -68,8 +68,9 @@ func cmpString(a, b string) int {
 type ReadStats struct {
 	Objects    atomic.Int64 // objects read
 	Bytes      atomic.Int64 // bytes read from S3 (as stored: gzip)
-	Records    atomic.Int64 // records picked
+	Records    atomic.Int64 // records picked (each event once)
 	Missing    atomic.Int64 // event IDs the query named that their object did not hold
+	Duplicates atomic.Int64 // records of an event already picked (CloudTrail may deliver an event twice)
 	objectsAll atomic.Int64
 }
 
@@ -88,7 +89,9 @@ type Picked struct {
 // sends the records whose event ID the query named, in the order of the
 // objects and of the records in each: the output does not depend on which
 // download finishes first. At most parallel objects' picked records are held.
-// It closes out when done.
+// An event delivered more than once (CloudTrail may, in one object or in
+// two) is sent once: its first record in that order; the repeats are
+// counted in Duplicates. It closes out when done.
 func Read(ctx context.Context, api S3API, objects []Object, eventNames []string, parallel int, st *ReadStats, out chan<- Picked) {
 	defer close(out)
 	st.objectsAll.Store(int64(len(objects)))
@@ -127,6 +130,7 @@ func Read(ctx context.Context, api S3API, objects []Object, eventNames []string,
 		})
 	}
 	defer wg.Wait()
+	seen := map[string]bool{}
 	for j := range order {
 		var picked []Picked
 		select {
@@ -135,6 +139,15 @@ func Read(ctx context.Context, api S3API, objects []Object, eventNames []string,
 			return
 		}
 		for _, p := range picked {
+			if p.Item.Err == nil && p.Item.Record != nil {
+				id := string(p.Item.Record.EventID)
+				if seen[id] {
+					st.Duplicates.Add(1)
+					continue
+				}
+				seen[id] = true
+				st.Records.Add(1)
+			}
 			select {
 			case out <- p:
 			case <-ctx.Done():
@@ -161,7 +174,7 @@ func readObject(ctx context.Context, api S3API, o Object, eventNames []string, s
 	}
 	dec.Scope(eventNames)
 	var picked []Picked
-	found := 0
+	found := map[string]bool{}
 	for {
 		it, ok := dec.Next()
 		if !ok {
@@ -176,12 +189,11 @@ func readObject(ctx context.Context, api S3API, o Object, eventNames []string, s
 		if it.Record == nil || !o.EventIDs[string(it.Record.EventID)] {
 			continue
 		}
-		found++
-		st.Records.Add(1)
+		found[string(it.Record.EventID)] = true
 		picked = append(picked, Picked{Item: it, Object: url})
 	}
 	io.Copy(io.Discard, body) // count what is left of the object: it was downloaded
-	st.Missing.Add(int64(max(0, len(o.EventIDs)-found)))
+	st.Missing.Add(int64(max(0, len(o.EventIDs)-len(found))))
 	st.Objects.Add(1)
 	return picked
 }

@@ -82,3 +82,31 @@ func TestRead(t *testing.T) {
 		t.Errorf("stats: bytes %d (want %d), objects %d, records %d, missing %d, total %d", st.Bytes.Load(), total, st.Objects.Load(), st.Records.Load(), st.Missing.Load(), st.Total())
 	}
 }
+
+// CloudTrail may deliver an event more than once, in one object or in two:
+// the call is evaluated once (its first record, in the order of the keys),
+// the repeats are counted, and an event the query named that its object
+// lacks is reported even when another event of that object is repeated.
+func TestReadDuplicates(t *testing.T) {
+	api := fakeS3{objects: map[string][]byte{
+		"k1": logFile(record("a1", "RunInstances"), record("a1", "RunInstances"), record("b1", "CopyImage")),
+		"k2": logFile(record("a1", "RunInstances"), record("c1", "CreateVolume")),
+	}}
+	objects := Objects([]Hit{{"a1", "b", "k1"}, {"a1", "b", "k1"}, {"gone", "b", "k1"}, {"b1", "b", "k1"}, {"a1", "b", "k2"}, {"c1", "b", "k2"}})
+	out := make(chan Picked)
+	var st ReadStats
+	go Read(context.Background(), api, objects, []string{"RunInstances", "CopyImage", "CreateVolume"}, 2, &st, out)
+	var got []string
+	for p := range out {
+		if p.Item.Err != nil {
+			t.Fatalf("error %v", p.Item.Err)
+		}
+		got = append(got, string(p.Item.Record.EventID))
+	}
+	if want := []string{"a1", "b1", "c1"}; !slices.Equal(got, want) {
+		t.Errorf("picked %v, want %v", got, want)
+	}
+	if st.Records.Load() != 3 || st.Duplicates.Load() != 2 || st.Missing.Load() != 1 {
+		t.Errorf("records %d (want 3), duplicates %d (want 2), missing %d (want 1)", st.Records.Load(), st.Duplicates.Load(), st.Missing.Load())
+	}
+}

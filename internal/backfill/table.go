@@ -120,7 +120,15 @@ type Location struct {
 	Org    string // o-..., "" for a single-account trail
 }
 
-var orgID = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+var (
+	orgID = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	// bucketName is S3's rule for a general purpose bucket's name.
+	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	// safeKey is S3's safe characters for object keys, less the quote: the
+	// location is written into the DDL's string literals, so a quote (or a
+	// template's ${) must never reach it.
+	safeKey = regexp.MustCompile(`^[A-Za-z0-9/!_.*()-]*$`)
+)
 
 // ParseLocation reads s3://bucket/[prefix/]AWSLogs/[o-org/].
 func ParseLocation(s string) (Location, error) {
@@ -131,6 +139,12 @@ func ParseLocation(s string) (Location, error) {
 	bucket, key, _ := strings.Cut(rest, "/")
 	if bucket == "" {
 		return Location{}, fmt.Errorf("%q names no bucket", s)
+	}
+	if !bucketName.MatchString(bucket) {
+		return Location{}, fmt.Errorf("%q: %q is not an S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens)", s, bucket)
+	}
+	if !safeKey.MatchString(key) {
+		return Location{}, fmt.Errorf("%q: the prefix may hold only letters, digits and / ! - _ . * ( )", s)
 	}
 	key = strings.TrimSuffix(key, "/")
 	parts := strings.Split(key, "/")

@@ -103,7 +103,8 @@ var BackfillAthenaActions = []string{
 	"athena:StopQueryExecution",
 }
 
-// BackfillGlueActions read the table (Athena, --dry-run's GetTable).
+// BackfillGlueActions read the table (Athena; backfill's GetTable, for
+// --dry-run's estimate and the projection's accounts and Regions).
 var BackfillGlueActions = []string{"glue:GetDatabase", "glue:GetTable"}
 
 // BackfillResultsActions let Athena write the results and read them back.

@@ -3,6 +3,7 @@ package localathena
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -115,6 +116,7 @@ func TestBackfillAgreesWithReplay(t *testing.T) {
 		return code, out.String(), errOut.String()
 	}
 
+	files := objectsOf(t, root)
 	code, out, errOut := run("replay", "--world", worldPath, "--format", "json", root)
 	if code != 0 {
 		t.Fatalf("replay: exit %d\n%s", code, errOut)
@@ -175,7 +177,11 @@ func TestBackfillAgreesWithReplay(t *testing.T) {
 			// Only the objects holding the records were read.
 			objects := map[string]bool{}
 			for id := range want {
-				objects[objectOf(t, root, id)] = true
+				o, ok := files[id]
+				if !ok {
+					t.Fatalf("no file holds %s", id)
+				}
+				objects[o] = true
 			}
 			if n, _ := s.S3Reads(); n != int64(len(objects)) {
 				t.Errorf("read %d objects, want the %d holding the records", n, len(objects))
@@ -213,7 +219,9 @@ func TestBackfillAgreesWithReplay(t *testing.T) {
 			t.Fatal("no verdict")
 		}
 		for _, v := range got {
-			if v.Status != "skipped" || !strings.Contains(v.line, "gone") {
+			// A volume never listed after its call is creation-failed
+			// (spec/rules.md, CreateVolume); other results gone since are *-gone.
+			if v.Status != "skipped" || !(strings.Contains(v.line, "gone") || strings.Contains(v.line, `"reason":"creation-failed"`)) {
 				t.Errorf("%s", v.line)
 			}
 		}
@@ -290,21 +298,35 @@ func normalize(s string) string {
 	return s
 }
 
-// objectOf finds the file holding an event ID.
-func objectOf(t *testing.T, root, id string) string {
+// objectsOf maps every event ID of the trail under root to its file,
+// reading each file once (a walk per event, under the race detector, made
+// this test minutes long).
+func objectsOf(t *testing.T, root string) map[string]string {
 	t.Helper()
-	var found string
-	filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || found != "" {
+	out := map[string]string{}
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".json.gz") {
 			return err
 		}
-		if b, err := gunzip(path); err == nil && bytes.Contains(b, []byte(id)) {
-			found = path
+		b, err := gunzip(path)
+		if err != nil {
+			return err
+		}
+		var doc struct {
+			Records []struct {
+				EventID string `json:"eventID"`
+			}
+		}
+		if err := json.Unmarshal(b, &doc); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		for _, r := range doc.Records {
+			out[r.EventID] = path
 		}
 		return nil
 	})
-	if found == "" {
-		t.Fatalf("no file holds %s", id)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return found
+	return out
 }
