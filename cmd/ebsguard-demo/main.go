@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ebsguard/ebsguard/internal/localaws"
 	"github.com/ebsguard/ebsguard/internal/localrun"
 	"github.com/ebsguard/ebsguard/lambda/notify"
 	"github.com/ebsguard/ebsguard/lambda/verify"
@@ -123,20 +124,30 @@ func run(ctx context.Context, rie, bootstrap, events, worldPath, dynalite string
 		samples[i].Event = restamp(samples[i].Event, now)
 	}
 	samples = leadWith(samples, leadSamples)
+	// Security Hub on, with an outage for the first fall-back of the story.
+	settings = append([]string{hubSetting}, settings...)
+	outage := &hubOutage{sample: leadSamples[0], calls: outageImports}
 	var fnOut io.Writer
 	if verbose {
 		fnOut = os.Stderr
 	}
-	fmt.Fprintf(out, "Starting localaws (EC2, KMS, STS), goaws (SNS -> SQS, and the re-check queue) and the Lambda under the runtime interface emulator, on 127.0.0.1.\n")
+	fmt.Fprintf(out, "Starting localaws (EC2, KMS, STS, Security Hub), goaws (SNS -> SQS, and the re-check queue) and the Lambda under the runtime interface emulator, on 127.0.0.1.\n")
 	// What a first-time reader needs to follow the re-check lines below.
 	fmt.Fprintf(out, "A result not visible yet (a copy still pending) is checked again through the re-check queue, here after seconds\n")
 	fmt.Fprintf(out, "instead of minutes: the function's own settings %s (deployed: 1m,2m,5m,10m,15m and 49h).\n", strings.Join(settings, " "))
 	fmt.Fprintf(out, "Each event is sent as if its call had just been made (its eventTime set to now), first the silent fall-back to a\n")
 	fmt.Fprintf(out, "default key caught at once, then one caught on a re-check once the copy is visible.\n")
+	fmt.Fprintf(out, "Security Hub is on (%s); for %s it denies %s, and the e-mail goes out all the same.\n",
+		hubSetting, outage.sample, count(outage.calls, "import"))
 	fmt.Fprintf(out, "Sending %s through the function:\n\n", count(len(samples), "event file"))
-	results, _, err := localrun.Run(ctx, localrun.Options{
+	results, aws, err := localrun.Run(ctx, localrun.Options{
 		RIE: rie, Bootstrap: bootstrap, Samples: samples, FunctionOutput: fnOut, Settings: settings, Dynalite: dynalite,
+		BeforeSample: outage.before,
 		Progress: func(done, total int, r localrun.Result) {
+			isOutage := r.Sample == outage.sample && outage.started
+			if isOutage {
+				outage.end()
+			}
 			status := []string{}
 			for _, v := range r.Verdicts[:len(r.Verdicts)-recheckVerdicts(r)] {
 				var vv verify.Verdict
@@ -158,8 +169,15 @@ func run(ctx context.Context, rie, bootstrap, events, worldPath, dynalite string
 				line += "  ERROR: " + r.Err.Error()
 			}
 			fmt.Fprintln(out, line)
+			if isOutage {
+				fmt.Fprintln(out, "         "+outage.arrivalLine(len(r.Notifications)-recheckNotes(r) > 0))
+			}
 			for _, rc := range r.Rechecks {
-				fmt.Fprintln(out, "         "+recheckLine(rc))
+				note := ""
+				if isOutage {
+					note = outage.recheckNote(rc)
+				}
+				fmt.Fprintln(out, "         "+recheckLine(rc)+note)
 			}
 		},
 	})
@@ -167,14 +185,20 @@ func run(ctx context.Context, rie, bootstrap, events, worldPath, dynalite string
 		fmt.Fprintf(os.Stderr, "ebsguard-demo: %v\n", err)
 		return 1
 	}
-	return report(out, results)
+	var imported []localaws.ImportedFinding
+	if aws != nil {
+		imported = aws.ImportedFindings()
+	}
+	h, ok := outage.outcome(results, imported)
+	return report(out, results, h, ok)
 }
 
 // report prints the notifications as the security team reads them, then a summary.
-func report(out io.Writer, results []localrun.Result) int {
+func report(out io.Writer, results []localrun.Result, hub hubOutcome, outage bool) int {
 	fmt.Fprintf(out, "\nWhat the security team's queue received:\n")
 	statuses := map[string]int{}
 	findings := map[string]int{}
+	counted := map[[3]string]bool{} // (event, resource, code): a finding counts once
 	records, notifications, failed, rechecks := 0, 0, 0, 0
 	for _, r := range results {
 		if r.Err != nil {
@@ -194,7 +218,12 @@ func report(out io.Writer, results []localrun.Result) int {
 			}
 			final[v.EventID] = v
 			for _, f := range v.Findings {
-				findings[f.Code]++
+				// A re-check that retries Security Hub alone evaluates
+				// the same findings again: they count once.
+				if k := [3]string{v.EventID, f.Resource, f.Code}; !counted[k] {
+					counted[k] = true
+					findings[f.Code]++
+				}
 			}
 		}
 		for _, id := range order {
@@ -231,6 +260,9 @@ func report(out io.Writer, results []localrun.Result) int {
 		fmt.Fprintf(out, "  %-22s %d\n", c, findings[c])
 	}
 	writeStory(out, results)
+	if outage {
+		writeOutage(out, hub)
+	}
 	if failed > 0 {
 		return 1
 	}

@@ -210,11 +210,14 @@ func auditLine(ap *audit.Progress, pacer *trail.Pacer) func(time.Duration) strin
 	}
 }
 
-const auditUsage = `usage: ebsguard audit [--since 90d|DATE] [--until AGE|DATE] [--accounts ID,...|all]
+// auditUsage names the calls it evaluates from the registry.
+var auditUsage = strings.Replace(auditUsageText, "{calls}", strings.Join(rules.EventNames(), ", "), 1)
+
+const auditUsageText = `usage: ebsguard audit [--since 90d|DATE] [--until AGE|DATE] [--accounts ID,...|all]
                       [--regions R,...|all] [--reader-role NAME] [--format text|json]
                       [--policy FILE] [--securityhub]
 
-Evaluates the past RunInstances, CopyImage, CreateVolume and CopySnapshot calls
+Evaluates the past calls ebsguard covers ({calls})
 of CloudTrail event history (LookupEvents, the last 90 days) against the
 accounts' state now, with the engine replay and the Lambda run.
 

@@ -34,17 +34,18 @@ const captureUsage = `usage: ebsguard world capture [--out FILE] [--records FILE
 Evaluates records against the live accounts, as replay does, and writes what
 the engine looked up there (images, snapshots, volumes, launch template
 versions, VM Import tasks, encryption by default, default keys, keys) as a
-world file, so that "ebsguard replay --world FILE" gives the same verdicts
-offline. The records
+world file, only the fields the engine reads, so that "ebsguard replay --world
+FILE" gives the same verdicts offline. The records
 are those of PATH (as replay reads them) or, with --audit, those of CloudTrail
 event history that audit would read (its selection flags).
 
   --out FILE      the world file (default: standard output)
   --records FILE  also write the records, one JSON line each, as replay reads them
                   (required with --audit: replay needs them)
-  --redact        replace principal ARNs and identities, source addresses, tag
-                  values (but aws:*) and descriptions (but VM Import's), so the
-                  files can be shared
+  --redact        replace principals, names (launch templates, buckets, tag keys),
+                  free text (descriptions, status messages, tag values) by
+                  pseudonyms, so the files can be shared; IDs and key
+                  references stay (docs/capture.md)
   --policy FILE   the policy to evaluate with (give replay the same)
 
 Before it ends, capture evaluates the written records against the written

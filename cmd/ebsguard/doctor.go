@@ -26,6 +26,7 @@ import (
 	"github.com/ebsguard/ebsguard/internal/deployment"
 	"github.com/ebsguard/ebsguard/lambda/accounts"
 	"github.com/ebsguard/ebsguard/lambda/audit"
+	"github.com/ebsguard/ebsguard/lambda/verify"
 )
 
 const doctorUsage = `usage: ebsguard doctor [--accounts ID,...|all] [--regions R,...|all] [--bus ARN]
@@ -317,8 +318,10 @@ func busAccount(bus string) string {
 	return ""
 }
 
+// isAssumeDenied: the role could not be assumed (STS AssumeRole denied, or
+// the role does not exist), by the error's class, not its text.
 func isAssumeDenied(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "AssumeRole") && (strings.Contains(err.Error(), "AccessDenied") || strings.Contains(err.Error(), "NoSuchEntity"))
+	return verify.ClassOf(err) == verify.ClassReaderRole
 }
 
 // writeDoctorTable prints the results and returns how many failed.

@@ -15,7 +15,7 @@ import (
 func TestSplitKeepsEveryQueryUnderThePartitionLimit(t *testing.T) {
 	r := rand.New(rand.NewPCG(20, 20))
 	for i := range 500 {
-		start := jan.Add(time.Duration(r.Int64N(int64(3*365*24*time.Hour)))).Truncate(time.Second)
+		start := jan.Add(time.Duration(r.Int64N(int64(3 * 365 * 24 * time.Hour)))).Truncate(time.Second)
 		end := start.Add(time.Duration(1 + r.Int64N(int64(6*365*24*time.Hour)))).Truncate(time.Second).Add(time.Second)
 		accounts, regions := 1+r.IntN(2000), 1+r.IntN(30)
 		p := Plan{Window: Window{Start: start, End: end}}

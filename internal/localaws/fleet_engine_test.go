@@ -37,8 +37,11 @@ func TestLargeLaunchThroughSDK(t *testing.T) {
 	// compliant verdict already says every call was within them; the count
 	// says the calls were as few as the limit allows, none retried (a large
 	// answer read on a connection closed under it was retried: see
-	// accounts.readBodies).
+	// accounts.HTTPClient (bodyCopy)).
 	if got := s.Counts()["DescribeVolumes"]; got != want {
 		t.Errorf("DescribeVolumes called %d times; want %d (%d instances, %d filter values a call)", got, want, n, world.MaxFilterValues)
+	}
+	if got := v.Calls["DescribeVolumes"]; got != want {
+		t.Errorf("the engine called DescribeVolumes %d times; want %d", got, want)
 	}
 }

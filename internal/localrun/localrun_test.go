@@ -126,7 +126,7 @@ func TestEndToEnd(t *testing.T) {
 				t.Fatalf("%s verdict sent %d notifications; want 1", v.Status, len(first))
 			}
 			n := first[0]
-			if !sameJSON(t, []byte(n.Message), want) {
+			if !sameJSON(t, withoutDedupeKeys(t, n.Message, len(v.Findings)), want) {
 				t.Errorf("notification body\n%s\nwant\n%s", n.Message, want)
 			}
 			codes, _ := json.Marshal(v.Codes())
@@ -164,7 +164,9 @@ func countNotes(rs []localrun.Recheck) int {
 // still-pending:<age>, published); any other sample is not checked again.
 func checkRechecks(t *testing.T, r localrun.Result, first verify.Verdict) {
 	t.Helper()
-	if first.Status != verify.StatusPending {
+	// A violation beside a result not visible yet is checked again too, until
+	// the deadline's notice names what was never seen (formats.md §4).
+	if first.Status != verify.StatusPending && len(first.Pending()) == 0 {
 		if len(r.Rechecks) != 0 {
 			t.Fatalf("a %s verdict was checked again %d times", first.Status, len(r.Rechecks))
 		}
@@ -248,4 +250,21 @@ func sameJSON(t *testing.T, a, b []byte) bool {
 		t.Fatalf("not JSON: %v: %s", err, b)
 	}
 	return reflect.DeepEqual(x, y)
+}
+
+// withoutDedupeKeys returns a published body without its dedupeKeys, after
+// checking it carries one per finding (a notice, none or one).
+func withoutDedupeKeys(t *testing.T, body string, findings int) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatalf("not JSON: %v: %s", err, body)
+	}
+	keys, _ := m["dedupeKeys"].([]any)
+	if findings > 0 && len(keys) != findings {
+		t.Errorf("%d dedupeKeys for %d findings", len(keys), findings)
+	}
+	delete(m, "dedupeKeys")
+	b, _ := json.Marshal(m)
+	return b
 }

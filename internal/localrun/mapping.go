@@ -118,8 +118,8 @@ func (m *mapping) deliver(ctx context.Context, msgs []QueueMessage) {
 		ev.Records = append(ev.Records, rec)
 	}
 	payload, _ := json.Marshal(ev)
-	at := time.Now()
 	inv, err := m.fn.InvokeLogged(ctx, payload)
+	at := time.Now() // when the re-check's verdict is known: it may look again for seconds first
 
 	// Which messages failed: all of them when the invocation failed or its
 	// answer cannot be read, or names a message not in the batch, as Lambda

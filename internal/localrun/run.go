@@ -108,7 +108,8 @@ type Recheck struct {
 	// Attempt is the message's own count of re-checks ("attempt" in its
 	// body), else how often the queue delivered it.
 	Attempt int
-	// After is the time from the sample's first invocation to this one.
+	// After is the time from the sample's first invocation to this one's
+	// answer, when its verdict is known.
 	After         time.Duration
 	Verdicts      []json.RawMessage
 	Notifications []Notification

@@ -4,6 +4,7 @@
 package accounts
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -110,7 +111,7 @@ func HTTPClient(base aws.HTTPClient, t Timeouts) aws.HTTPClient {
 		return base
 	}
 	t = t.withDefaults()
-	return readBodies{b.
+	return bodyCopy{b.
 		WithDialerOptions(func(d *net.Dialer) { d.Timeout = t.Connect }).
 		WithTransportOptions(func(tr *http.Transport) {
 			tr.TLSHandshakeTimeout = t.TLSHandshake
@@ -120,26 +121,29 @@ func HTTPClient(base aws.HTTPClient, t Timeouts) aws.HTTPClient {
 		Freeze()}
 }
 
-// readBodies sends request bodies through their Read method only. The SDK
-// closes a request's body as soon as Do returns, and its body's WriteTo
-// answers io.EOF once closed, where Read answers a plain end of body. But
-// net/http, after writing Content-Length bytes, copies the body once more
-// (to find bytes beyond the length), and a response can come back before it
-// does: an endpoint that answers within microseconds (localaws), or a loaded
-// CPU that delays the writer. That copy then fails, net/http takes it for a
-// write error and closes the connection while the response body is being
-// read: "use of closed network connection", an answer lost and retried.
-type readBodies struct{ aws.HTTPClient }
+// bodyCopy sends a copy of each request's body. The SDK closes the body it
+// gave once it has the answer, while net/http's transport may still be
+// reading it (to its end, after the answer came); that read fails, and the
+// transport closes the connection under the answer being read: "use of
+// closed network connection", retried by the SDK, and an error once every
+// attempt hit it (aws/aws-sdk-go-v2#2737; frequent on loopback with
+// DescribeVolumes of 200 instances). The engine's request bodies are small
+// Query or JSON forms: the copy costs nothing worth counting.
+type bodyCopy struct{ aws.HTTPClient }
 
-func (c readBodies) Do(r *http.Request) (*http.Response, error) {
-	if r.Body != nil && r.Body != http.NoBody {
-		r.Body = readOnlyBody{r.Body}
+func (c bodyCopy) Do(req *http.Request) (*http.Response, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return c.HTTPClient.Do(req)
 	}
-	return c.HTTPClient.Do(r)
+	b, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read the request body: %w", err)
+	}
+	req.Body = io.NopCloser(bytes.NewReader(b))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	return c.HTTPClient.Do(req)
 }
-
-// readOnlyBody hides the body's WriteTo.
-type readOnlyBody struct{ io.ReadCloser }
 
 // Option configures a Provider.
 type Option func(*options)

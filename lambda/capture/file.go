@@ -2,26 +2,31 @@ package capture
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	ct "github.com/ebsguard/ebsguard/lambda/cloudtrail"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 	"github.com/ebsguard/ebsguard/lambda/world"
 )
 
-// EncodeWorld writes a world file: the API field names as the SDK types
-// carry them, indented, without the fields AWS did not answer (null, or the
-// empty value of an enumeration, which the SDK types hold as a plain string);
-// with a redactor, redacted.
+// EncodeWorld writes a world file: of the SDK objects, only the fields the
+// engine reads (world.Kept), with the API field names as the SDK types carry
+// them, indented, without the fields AWS did not answer (null, or the empty
+// value of an enumeration, which the SDK types hold as a plain string); with
+// a redactor, redacted.
 func EncodeWorld(w *world.World, red *Redactor) ([]byte, error) {
-	b, err := json.Marshal(w)
+	b, err := json.Marshal(world.Pruned(w))
 	if err != nil {
 		return nil, fmt.Errorf("encode world: %w", err)
 	}
@@ -37,10 +42,22 @@ func EncodeWorld(w *world.World, red *Redactor) ([]byte, error) {
 }
 
 // EncodeRecord writes one record as a JSON line that replay reads: the
-// fields the engine reads (cloudtrail.Record), request and response as
-// recorded; with a redactor, redacted.
+// fields the engine reads (cloudtrail.Record, but errorMessage: free text
+// that names the caller, which no kind reads), and of the request and the
+// response only the members the event's kind decodes (verify.RecordShape);
+// with a redactor, redacted.
 func EncodeRecord(r *ct.Record, red *Redactor) ([]byte, error) {
-	b, err := json.Marshal(r)
+	c := *r
+	c.ErrorMessage = ""
+	reqType, respType, known := verify.RecordShape(string(r.EventName))
+	var err error
+	if c.RequestParameters, err = keepRaw(r.RequestParameters, reqType, known); err != nil {
+		return nil, fmt.Errorf("encode record %s: requestParameters: %w", r.EventID, err)
+	}
+	if c.ResponseElements, err = keepRaw(r.ResponseElements, respType, known); err != nil {
+		return nil, fmt.Errorf("encode record %s: responseElements: %w", r.EventID, err)
+	}
+	b, err := json.Marshal(&c)
 	if err != nil {
 		return nil, fmt.Errorf("encode record %s: %w", r.EventID, err)
 	}
@@ -56,11 +73,34 @@ func EncodeRecord(r *ct.Record, red *Redactor) ([]byte, error) {
 				delete(m, k)
 			}
 		}
+		if id, ok := m["userIdentity"].(map[string]any); ok {
+			for k, x := range id {
+				if x == nil || x == "" {
+					delete(id, k)
+				}
+			}
+		}
 	}
 	if red != nil {
 		v = red.walk(v, "")
 	}
 	return encode(v, false)
+}
+
+// keepRaw prunes a request or response to what decoding into t reads; of
+// an event no kind reads, nothing is kept.
+func keepRaw(raw json.RawMessage, t reflect.Type, known bool) (json.RawMessage, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return raw, nil
+	}
+	if !known {
+		return nil, nil
+	}
+	v, err := generic(raw)
+	if err != nil {
+		return nil, err
+	}
+	return encode(keepShape(v, t), false)
 }
 
 func generic(b []byte) (any, error) {
@@ -110,33 +150,52 @@ func dropAbsent(v any) any {
 	return v
 }
 
-// Redactor replaces what identifies people and what teams wrote, so that a
-// world and its records can be attached to a ticket or shared:
+// Redactor replaces, inside what capture keeps (world.Kept and the
+// records' kept members), what identifies people, what teams named and what
+// they wrote, so that a world and its records can be attached to a ticket or
+// shared:
 //
 //   - principal ARNs (arn:...:iam:: or :sts:: with a path), anywhere, by an
 //     ARN of the same account and type with a pseudonym;
-//   - every string of a record's userIdentity but its type, accountId,
-//     invokedBy, creationDate and mfaAuthenticated (principal IDs, access
-//     keys, user and session names), by pseudonyms;
-//   - the caller's sourceIPAddress (an AWS service's name is kept);
-//   - tag values, but those of tags whose key starts with "aws:" (AWS sets
-//     them, and the engine reads aws:ec2launchtemplate:*); tag keys stay;
-//   - Description fields (free text), but those VM Import wrote ("Created
-//     by AWS-VMImport service for <task>"), which the engine reads.
+//   - every string of a record's userIdentity but its type, accountId and
+//     invokedBy (principal IDs, ARNs), by pseudonyms;
+//   - names: launch template names (world and records alike, so that a
+//     template asked by name is still found), VM Import's disk URLs, S3
+//     buckets and keys, by pseudonyms;
+//   - free text: import tasks' status messages, by pseudonyms; Description
+//     fields, but those VM Import wrote ("Created by AWS-VMImport service
+//     for <task>"), which the engine reads, and tag values, but those of
+//     aws:ec2launchtemplate:* (the template's ID and version, which the
+//     engine reads), by REDACTED; tag keys but AWS's (aws:*), by pseudonyms.
 //
-// A pseudonym is a salted hash, the salt random per Redactor: the same
-// principal reads the same throughout one capture, and cannot be found by
-// hashing candidate names.
-type Redactor struct{ salt []byte }
+// Network identifiers (addresses, DNS names, MACs), user data, key pairs,
+// instance profiles and error messages are not kept at all. IDs and ARNs of
+// images, snapshots, volumes, instances, tasks and KMS keys, account IDs,
+// Regions, states and key alias names stay: verdicts rest on them, and a
+// policy names keys by alias.
+//
+// A pseudonym is a salted hash, the salt random per Redactor: the same value
+// reads the same throughout one capture, and cannot be found by hashing
+// candidate names.
+type Redactor struct {
+	salt []byte
+
+	mu       sync.Mutex
+	replaced map[string]string // what was replaced, by what
+}
 
 // NewRedactor returns a redactor with a fresh salt.
 func NewRedactor() *Redactor {
 	salt := make([]byte, 16)
 	_, _ = rand.Read(salt) // crypto/rand.Read never fails
-	return &Redactor{salt: salt}
+	return &Redactor{salt: salt, replaced: map[string]string{}}
 }
 
-// Redacted is what replaces a tag value, an address or a description.
+// keptTagPrefix starts the keys of the tags whose values the engine reads
+// (the launch template an instance came from): their values stay.
+const keptTagPrefix = "aws:ec2launchtemplate:"
+
+// Redacted is what replaces a tag value or a description.
 const Redacted = "REDACTED"
 
 var principalARN = regexp.MustCompile(`^arn:(aws[a-z-]*):(iam|sts)::([0-9]{12}):([a-z-]+)/.+$`)
@@ -144,11 +203,55 @@ var principalARN = regexp.MustCompile(`^arn:(aws[a-z-]*):(iam|sts)::([0-9]{12}):
 // identityKept are the userIdentity fields that identify no one.
 var identityKept = []string{"type", "accountId", "invokedBy", "creationDate", "mfaAuthenticated"}
 
+// named are the members, in the world (API names) and in records
+// (CloudTrail's), whose value is a name or free text, replaced by a
+// pseudonym.
+var named = []string{"LaunchTemplateName", "launchTemplateName", "url", "s3Bucket", "s3Key", "StatusMessage"}
+
 func (r *Redactor) pseudonym(s string) string {
 	h := sha256.New()
 	h.Write(r.salt)
 	h.Write([]byte(s))
-	return "redacted-" + hex.EncodeToString(h.Sum(nil))[:12]
+	return r.note(s, "redacted-"+hex.EncodeToString(h.Sum(nil))[:12])
+}
+
+// note remembers that s was replaced by with, and returns with.
+func (r *Redactor) note(s, with string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.replaced == nil {
+		r.replaced = map[string]string{}
+	}
+	r.replaced[s] = with
+	return with
+}
+
+// Replacements returns every value the redactor replaced by a pseudonym,
+// with the pseudonym: how a text that quotes them (a verdict) reads once
+// redacted. Values shorter than 3 characters are left out, as too likely to
+// occur by chance; what became REDACTED is not listed (a verdict never
+// quotes a tag value or a description).
+func (r *Redactor) Replacements() map[string]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]string{}
+	for k, v := range r.replaced {
+		if len(k) >= 3 {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Apply replaces in s every value the redactor replaced, longest first.
+func (r *Redactor) Apply(s string) string {
+	m := r.Replacements()
+	keys := slices.SortedFunc(maps.Keys(m), func(a, b string) int { return cmp.Or(cmp.Compare(len(b), len(a)), cmp.Compare(a, b)) })
+	pairs := make([]string, 0, 2*len(keys))
+	for _, k := range keys {
+		pairs = append(pairs, k, m[k])
+	}
+	return strings.NewReplacer(pairs...).Replace(s)
 }
 
 func (r *Redactor) arn(s string) (string, bool) {
@@ -156,7 +259,7 @@ func (r *Redactor) arn(s string) (string, bool) {
 	if m == nil {
 		return s, false
 	}
-	return fmt.Sprintf("arn:%s:%s::%s:%s/%s", m[1], m[2], m[3], m[4], r.pseudonym(s)), true
+	return r.note(s, fmt.Sprintf("arn:%s:%s::%s:%s/%s", m[1], m[2], m[3], m[4], r.pseudonym(s))), true
 }
 
 // walk redacts v; key is the member name v is the value of.
@@ -167,19 +270,25 @@ func (r *Redactor) walk(v any, key string) any {
 		for k, y := range x {
 			switch {
 			case isTag && (k == "Value" || k == "value"):
-				if !strings.HasPrefix(tagKey, "aws:") {
+				if _, ok := y.(string); ok && !strings.HasPrefix(tagKey, keptTagPrefix) {
 					x[k] = Redacted
+				}
+			case isTag && (k == "Key" || k == "key"):
+				if s, ok := y.(string); ok && !strings.HasPrefix(s, "aws:") {
+					x[k] = r.pseudonym(s)
 				}
 			case k == "userIdentity":
 				x[k] = r.identity(y, "")
 			case k == "sourceIPAddress":
-				if s, ok := y.(string); ok && !strings.HasSuffix(s, ".amazonaws.com") {
+				if s, ok := y.(string); ok && s != "" && !strings.HasSuffix(s, ".amazonaws.com") {
 					x[k] = Redacted
 				}
 			case (k == "Description" || k == "description") && isString(y):
-				if !strings.HasPrefix(y.(string), verify.VMImportDescriptionPrefix) {
+				if s := y.(string); !strings.HasPrefix(s, verify.VMImportDescriptionPrefix) {
 					x[k] = Redacted // VM Import's own words are kept: the engine reads them
 				}
+			case slices.Contains(named, k) && isString(y) && y != "":
+				x[k] = r.pseudonym(y.(string))
 			default:
 				x[k] = r.walk(y, k)
 			}

@@ -171,7 +171,11 @@ func (h *Handler) queueRecheck(ctx context.Context, log *slog.Logger, led delive
 	}
 	delay := h.schedule.Delay(m.Attempt)
 	if left := st.firstSeen.Add(h.schedule.Deadline).Sub(h.now()); delay > left {
-		delay = max(left, 0)
+		// SQS delays in whole seconds (DelaySeconds): rounded up, the look
+		// lands at or after the deadline and is the last; rounded down, a
+		// remainder under a second became a delay of 0 and a burst of
+		// re-checks until the deadline passed.
+		delay = (max(left, 0) + time.Second - 1).Truncate(time.Second)
 	}
 	if err := h.queue.Send(ctx, m, delay); err != nil {
 		if errors.Is(err, recheck.ErrTooLarge) {

@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -46,6 +45,39 @@ type replaceRootFields struct {
 	VolumeID   cloudtrail.String `json:"volumeId"`
 }
 
+// replaceRootResponse is the response: the task, wrapped in
+// CreateReplaceRootVolumeTaskResponse or not, and its ID inside the
+// replaceRootVolumeTask member or flat beside it.
+type replaceRootResponse struct {
+	Wrapped *replaceRootTaskHolder `json:"CreateReplaceRootVolumeTaskResponse"`
+	replaceRootTaskHolder
+}
+
+type replaceRootTaskHolder struct {
+	Task *replaceRootTaskID `json:"replaceRootVolumeTask"`
+	replaceRootTaskID
+}
+
+type replaceRootTaskID struct {
+	TaskID cloudtrail.String `json:"replaceRootVolumeTaskId"`
+}
+
+// taskID is the first task ID of the forms the response may take.
+func (r replaceRootResponse) taskID() string {
+	for _, h := range []*replaceRootTaskHolder{r.Wrapped, &r.replaceRootTaskHolder} {
+		if h == nil {
+			continue
+		}
+		if h.Task != nil && h.Task.TaskID != "" {
+			return string(h.Task.TaskID)
+		}
+		if h.TaskID != "" {
+			return string(h.TaskID)
+		}
+	}
+	return ""
+}
+
 func (replaceRoot) targets(s *session, r *cloudtrail.Record) ([]target, error) {
 	var p replaceRootParameters
 	if err := r.Request(&p); err != nil {
@@ -62,7 +94,13 @@ func (replaceRoot) targets(s *session, r *cloudtrail.Record) ([]target, error) {
 		return nil, skip{ReasonNoNewVolume}
 	}
 	region, instanceID := s.region, string(req.InstanceID)
-	taskID := findString(r.ResponseElements, "replaceRootVolumeTaskId", 0)
+	// The task ID only narrows the lookup (the instance's tasks are read
+	// without it): a response in another shape is not an error.
+	var resp replaceRootResponse
+	taskID := ""
+	if r.Response(&resp) == nil {
+		taskID = resp.taskID()
+	}
 	api, err := s.ec2(region)
 	if err != nil {
 		return nil, err
@@ -232,29 +270,6 @@ func rootSnapshot(img ec2types.Image) string {
 	for _, m := range ebsSnapshots(img.BlockDeviceMappings) {
 		if aws.ToString(m.DeviceName) == aws.ToString(img.RootDeviceName) {
 			return aws.ToString(m.Ebs.SnapshotId)
-		}
-	}
-	return ""
-}
-
-// findString finds a string member by name (any case) in a JSON object, at
-// the top or nested up to three levels: the response's shape is unknown.
-func findString(raw json.RawMessage, name string, depth int) string {
-	var m map[string]json.RawMessage
-	if depth > 3 || json.Unmarshal(raw, &m) != nil {
-		return ""
-	}
-	for k, v := range m {
-		if strings.EqualFold(k, name) {
-			var s cloudtrail.String
-			if json.Unmarshal(v, &s) == nil && s != "" {
-				return string(s)
-			}
-		}
-	}
-	for _, v := range m {
-		if found := findString(v, name, depth+1); found != "" {
-			return found
 		}
 	}
 	return ""

@@ -61,23 +61,22 @@ func countCalls(stack *middleware.Stack) error {
 }
 
 // serveInProcess answers every operation from impl's method of the same name,
-// called with the typed input; it ends the stack's Initialize step, so that
-// nothing is serialized or sent, and is added after every other step.
+// called with the typed input (dispatch, generated from EC2API and KMSAPI:
+// no reflective lookup by name, which would keep every method of every SDK
+// client in the Lambda's binary); it ends the stack's Initialize step, so
+// that nothing is serialized or sent, and is added after every other step.
 func serveInProcess(impl any) func(*middleware.Stack) error {
-	v := reflect.ValueOf(impl)
 	return func(stack *middleware.Stack) error {
 		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("ebsguardServeInProcess",
 			func(ctx context.Context, in middleware.InitializeInput, _ middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				op := awsmiddleware.GetOperationName(ctx)
-				m := v.MethodByName(op)
-				if !m.IsValid() {
-					return middleware.InitializeOutput{}, middleware.Metadata{}, fmt.Errorf("%T does not answer %s", impl, op)
-				}
-				res := m.Call([]reflect.Value{reflect.ValueOf(ctx), reflect.ValueOf(in.Parameters)})
-				if err, _ := res[1].Interface().(error); err != nil {
+				out, err, ok := dispatch(ctx, impl, in.Parameters)
+				switch {
+				case !ok:
+					return middleware.InitializeOutput{}, middleware.Metadata{}, fmt.Errorf("%T does not answer %s (new to EC2API or KMSAPI? go test ./lambda/verify -run TestGeneratedDispatch -update-dispatch)", impl, awsmiddleware.GetOperationName(ctx))
+				case err != nil:
 					return middleware.InitializeOutput{}, middleware.Metadata{}, err
 				}
-				return middleware.InitializeOutput{Result: res[0].Interface()}, middleware.Metadata{}, nil
+				return middleware.InitializeOutput{Result: out}, middleware.Metadata{}, nil
 			}), middleware.After)
 	}
 }

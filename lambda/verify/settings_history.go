@@ -3,7 +3,6 @@ package verify
 import (
 	"encoding/json"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -181,33 +180,51 @@ func (h *SettingsHistory) laterChange(account, region string, op rules.SettingOp
 // named after the event (<EventName>Request, <EventName>Response). The marker
 // (HiddenMarker, hidden.go) means unreadable.
 func settingKey(r *cloudtrail.Record) (string, bool) {
-	for _, raw := range []json.RawMessage{r.RequestParameters, r.ResponseElements} {
-		if ref := findKMSKeyID(raw, string(r.EventName), 0); ref != "" && !keyHidden(ref) {
+	var req, resp settingKeyRecord
+	for _, ref := range []string{keyOf(r.Request(&req), req), keyOf(r.Response(&resp), resp)} {
+		if ref != "" && !keyHidden(ref) {
 			return ref, true
 		}
 	}
 	return "", false
 }
 
-func findKMSKeyID(raw json.RawMessage, eventName string, depth int) string {
-	var m map[string]json.RawMessage
-	if depth > 1 || json.Unmarshal(raw, &m) != nil {
+// settingKeyRecord is what settingKey reads of a ModifyEbsDefaultKmsKeyId
+// request or response (verify.RecordShape: all that capture keeps).
+type settingKeyRecord struct {
+	Request  *settingKeyWrapped `json:"ModifyEbsDefaultKmsKeyIdRequest"`
+	Response *settingKeyWrapped `json:"ModifyEbsDefaultKmsKeyIdResponse"`
+	settingKeyMembers
+}
+
+type settingKeyMembers struct {
+	KMSKeyID cloudtrail.String `json:"kmsKeyId"` // or KmsKeyId: encoding/json matches either case
+}
+
+// settingKeyWrapped is the wrapped form; a wrapper that is not an object
+// ("ModifyEbsDefaultKmsKeyIdRequest": "") holds no key.
+type settingKeyWrapped settingKeyMembers
+
+func (w *settingKeyWrapped) UnmarshalJSON(b []byte) error {
+	var m settingKeyMembers
+	if json.Unmarshal(b, &m) == nil {
+		*w = settingKeyWrapped(m)
+	}
+	return nil
+}
+
+// keyOf is the key a decoded request or response names: at the top, else
+// wrapped; none when it did not decode.
+func keyOf(err error, r settingKeyRecord) string {
+	switch {
+	case err != nil:
 		return ""
-	}
-	for k, v := range m {
-		if strings.EqualFold(k, "kmsKeyId") {
-			var s cloudtrail.String
-			if json.Unmarshal(v, &s) == nil && s != "" {
-				return string(s)
-			}
-		}
-	}
-	for k, v := range m {
-		if strings.HasPrefix(strings.ToLower(k), strings.ToLower(eventName)) {
-			if ref := findKMSKeyID(v, eventName, depth+1); ref != "" {
-				return ref
-			}
-		}
+	case r.KMSKeyID != "":
+		return string(r.KMSKeyID)
+	case r.Request != nil && r.Request.KMSKeyID != "":
+		return string(r.Request.KMSKeyID)
+	case r.Response != nil && r.Response.KMSKeyID != "":
+		return string(r.Response.KMSKeyID)
 	}
 	return ""
 }
