@@ -96,6 +96,8 @@ func TestSettingKeyShapes(t *testing.T) {
 		{"hidden request, readable response", `{"kmsKeyId":"HIDDEN_DUE_TO_SECURITY_REASONS"}`, `{"kmsKeyId":"` + arn + `"}`, arn},
 		{"hidden everywhere", `{"kmsKeyId":"HIDDEN_DUE_TO_SECURITY_REASONS"}`, `{"kmsKeyId":"HIDDEN_DUE_TO_SECURITY_REASONS"}`, ""},
 		{"no key", `null`, `null`, ""},
+		{"request wrapper not an object", `{"ModifyEbsDefaultKmsKeyIdRequest":""}`, `{"ModifyEbsDefaultKmsKeyIdResponse":{"KmsKeyId":"` + arn + `"}}`, arn},
+		{"request not an object", `""`, `{"kmsKeyId":"` + arn + `"}`, arn},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			b := `{"eventID":"e-1","eventName":"ModifyEbsDefaultKmsKeyId","eventSource":"ec2.amazonaws.com","eventTime":"2026-11-20T10:00:00Z","awsRegion":"us-east-1","recipientAccountId":"222222222222","requestParameters":` + tt.request + `,"responseElements":` + tt.response + `}`
