@@ -293,6 +293,10 @@ func printNotification(out io.Writer, sample string, n localrun.Notification) {
 				if !r.Actual.Encrypted {
 					actual = "unencrypted"
 				}
+				if line, ok := notify.SettingsLine(v, r); ok {
+					fmt.Fprintf(out, "     rule %s; now %s\n", r.Rule, line)
+					break
+				}
 				fmt.Fprintf(out, "     rule %s; intended %s; actual %s\n", r.Rule, intended, actual)
 				break
 			}

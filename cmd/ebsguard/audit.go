@@ -302,15 +302,16 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return fail(err)
 		}
 	}
-	engine := verify.New(verify.Config{Clients: env.provider, Policy: pol, CacheTTL: cacheTTL})
+	var ap audit.Progress
+	pacer := trail.NewPacer()
+	settings := auditSettings(ctx, env, o.selection, pacer) // audit_settings.go
+	engine := verify.New(verify.Config{Clients: env.provider, Policy: pol, CacheTTL: cacheTTL, Settings: settings})
 	// The calls are long past: a result not found now is gone, not "not
 	// visible yet". The engine's re-check reads it so.
 	eval := func(ctx context.Context, it ct.Item) verify.Verdict {
 		return engine.Recheck(ctx, it, verify.Check{Attempt: 1})
 	}
 
-	var ap audit.Progress
-	pacer := trail.NewPacer()
 	prog := startProgressLine(stderr, isTerminal(stderr), isTerminal(stdout), auditLine(&ap, pacer))
 	for _, n := range env.notes {
 		prog.printf("ebsguard audit: %s\n", n)

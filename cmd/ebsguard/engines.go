@@ -32,11 +32,15 @@ type engines struct {
 	worlds   map[string]verify.Clients
 	policies map[string]verify.Policy
 	byKey    map[engineKey]*verify.Engine
+	// settings are the settings-change records of the input (settings_pass.go).
+	settings map[string]*verify.SettingsHistory
 }
 
 // engineKey names an engine by its world file ("" for the live accounts)
 // and policy file ("" for the default policy).
-type engineKey struct{ world, policy string }
+// sample is the sample folder whose settings changes apply ("" for any
+// other input).
+type engineKey struct{ world, policy, sample string }
 
 func newEngines(ctx context.Context, o replayOptions) (*engines, error) {
 	e := &engines{
@@ -67,6 +71,7 @@ func (e *engines) forFile(f inputs.File) (*verify.Engine, error) {
 		if k.policy == "" {
 			k.policy = s.Policy
 		}
+		k.sample = s.Dir
 	}
 	if eng := e.byKey[k]; eng != nil {
 		return eng, nil
@@ -81,7 +86,7 @@ func (e *engines) forFile(f inputs.File) (*verify.Engine, error) {
 			return nil, err
 		}
 	}
-	eng := verify.New(verify.Config{Clients: clients, Policy: pol, CacheTTL: cacheTTL})
+	eng := verify.New(verify.Config{Clients: clients, Policy: pol, CacheTTL: cacheTTL, Settings: e.settings[k.sample]})
 	e.byKey[k] = eng
 	return eng, nil
 }

@@ -79,6 +79,10 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintf(stderr, "ebsguard replay: %v\n", err)
 		return 1
 	}
+	if eng.settings, stdin, err = settingsPass(ctx, o.paths, stdin); err != nil {
+		fmt.Fprintf(stderr, "ebsguard replay: %v\n", err)
+		return 1
+	}
 	var sh *hub
 	if o.securityHub {
 		cfg, err := config.LoadDefaultConfig(ctx)

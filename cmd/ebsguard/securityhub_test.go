@@ -99,10 +99,13 @@ func TestAuditSecurityHubRoundTrip(t *testing.T) {
 			continue
 		}
 		// What the kind creates, from the registry: Security Hub has a type
-		// for a volume, none for a snapshot.
+		// for a volume, none for a snapshot; a settings change is the account's.
 		wantType := "Other"
 		if k, _ := rules.KindByEvent(w.v.EventName); k.Creates == "volume" {
 			wantType = "AwsEc2Volume"
+		}
+		if _, setting := rules.SettingChangeByEvent(w.v.EventName); setting {
+			wantType = "AwsAccount"
 		}
 		if got := aws.ToString(f.Resources[0].Type); got != wantType {
 			t.Errorf("%s: resource type %s; want %s", id, got, wantType)

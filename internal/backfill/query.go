@@ -32,24 +32,18 @@ type Plan struct {
 // Event is one call of a kind: its CloudTrail eventSource and eventName.
 type Event struct{ Source, Name string }
 
-// eventSource is the service that records a kind's call. Every kind of the
-// registry is an EC2 call today; a kind recorded by another service (the EBS
-// direct APIs' StartSnapshot, ebs.amazonaws.com) is named here until the
-// registry carries its source.
-func eventSource(eventName string) string {
-	switch eventName {
-	case "StartSnapshot", "CompleteSnapshot":
-		return "ebs.amazonaws.com"
-	}
-	return "ec2.amazonaws.com"
-}
-
-// Events lists the calls of every kind of the rules' registry: a new kind is
-// queried without touching the query.
+// Events lists the calls of every kind of the rules' registry, each with the
+// service that records it (Kind.Source: ec2.amazonaws.com, or
+// ebs.amazonaws.com for the EBS direct APIs' StartSnapshot), then the
+// settings changes (EC2 calls): a new kind is queried without touching the
+// query.
 func Events() []Event {
 	var out []Event
 	for _, k := range rules.Kinds() {
-		out = append(out, Event{Source: eventSource(k.EventName), Name: k.EventName})
+		out = append(out, Event{Source: k.Source(), Name: k.EventName})
+	}
+	for _, c := range rules.SettingChanges() {
+		out = append(out, Event{Source: rules.EC2Source, Name: c.EventName})
 	}
 	return out
 }

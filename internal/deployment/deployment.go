@@ -7,28 +7,49 @@
 package deployment
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/ebsguard/ebsguard/lambda/rules"
 )
 
 // EventNames are the CloudTrail events the guardrail evaluates: one per kind
-// of the rules' registry.
+// of the rules' registry, then the settings calls.
 var EventNames = rules.EventNames()
 
-// EventList names the events for a person, as descriptions say them:
-// "A, B and C".
-func EventList() string {
-	n := len(EventNames)
-	if n < 2 {
-		return strings.Join(EventNames, "")
+// kindEventNames are the events of the kinds that create volumes or snapshots.
+func kindEventNames() []string {
+	var out []string
+	for _, k := range rules.Kinds() {
+		out = append(out, k.EventName)
 	}
-	return strings.Join(EventNames[:n-1], ", ") + " and " + EventNames[n-1]
+	return out
+}
+
+// EventList names the calls that create volumes or snapshots for a person,
+// as descriptions say them: "A, B and C".
+func EventList() string {
+	names := kindEventNames()
+	n := len(names)
+	if n < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:n-1], ", ") + " and " + names[n-1]
+}
+
+// SettingsList names the settings calls for a person: "A, B and C".
+func SettingsList() string {
+	names := rules.EventNames()[len(rules.Kinds()):]
+	n := len(names)
+	if n < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:n-1], ", ") + " and " + names[n-1]
 }
 
 // FunctionDescription describes the function in both deployments.
 func FunctionDescription() string {
-	return "ebsguard: checks the KMS key of the volumes and snapshots that " + EventList() + " create"
+	return "ebsguard: checks the KMS key of the volumes and snapshots that " + EventList() + " create, and EBS encryption settings changes"
 }
 
 // EventPattern is the EventBridge pattern that routes those events, as
@@ -38,14 +59,33 @@ func EventPattern() map[string]any {
 	for i, n := range EventNames {
 		names[i] = n
 	}
+	// The EventBridge source of a CloudTrail eventSource: aws.ec2 for
+	// ec2.amazonaws.com, aws.ebs for the EBS direct APIs' ebs.amazonaws.com.
+	sources, eventSources := []any{}, []any{}
+	for _, src := range append([]string{rules.EC2Source}, kindSources()...) {
+		if !slices.Contains(eventSources, any(src)) {
+			eventSources = append(eventSources, src)
+			sources = append(sources, "aws."+strings.TrimSuffix(src, ".amazonaws.com"))
+		}
+	}
 	return map[string]any{
-		"source":      []any{"aws.ec2"},
+		"source":      sources,
 		"detail-type": []any{"AWS API Call via CloudTrail"},
 		"detail": map[string]any{
-			"eventSource": []any{"ec2.amazonaws.com"},
+			"eventSource": eventSources,
 			"eventName":   names,
 		},
 	}
+}
+
+// kindSources are the CloudTrail event sources of the kinds, in the
+// registry's order.
+func kindSources() []string {
+	var out []string
+	for _, k := range rules.Kinds() {
+		out = append(out, k.Source())
+	}
+	return out
 }
 
 // ReaderRoleName is the role every member account lets the central Lambda assume.

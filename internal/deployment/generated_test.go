@@ -43,15 +43,32 @@ var generatedRegions = []generated{
 	// pattern (the CDK app builds them from the registry at synth time).
 	{"../../template.yaml", "# template-description:begin", "# template-description:end", func() string {
 		return "Description: >-\n" + wrap("ebsguard, single-account quick start: evaluates the "+deployment.EventList()+
-			" calls of this account and Region against the documented EBS encryption rules, checks again later what is"+
+			" calls of this account and Region against the documented EBS encryption rules, and the settings changes "+
+			deployment.SettingsList()+", checks again later what is"+
 			" not visible yet, and publishes violations to an encrypted SNS topic. For an organization, deploy the CDK app in infra/cdk instead.", "  ", 76)
 	}},
 	{"../../template.yaml", "# function-description:begin", "# function-description:end", func() string {
 		return "      Description: >-\n" + wrap(deployment.FunctionDescription(), "        ", 76)
 	}},
-	{"../../template.yaml", "# event-names:begin", "# event-names:end", func() string {
-		return "                eventName: [" + strings.Join(deployment.EventNames, ", ") + "]\n"
+	{"../../template.yaml", "# event-pattern:begin", "# event-pattern:end", func() string {
+		p := deployment.EventPattern()
+		d := p["detail"].(map[string]any)
+		return "            Pattern:\n" +
+			"              source: " + flow(p["source"]) + "\n" +
+			"              detail-type: " + flow(p["detail-type"]) + "\n" +
+			"              detail:\n" +
+			"                eventSource: " + flow(d["eventSource"]) + "\n" +
+			"                eventName: " + flow(d["eventName"]) + "\n"
 	}},
+}
+
+// flow writes a list of the event pattern as a YAML flow sequence.
+func flow(v any) string {
+	var items []string
+	for _, x := range v.([]any) {
+		items = append(items, fmt.Sprint(x))
+	}
+	return "[" + strings.Join(items, ", ") + "]"
 }
 
 // wrap folds s into lines of at most width characters, each indented: a

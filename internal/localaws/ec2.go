@@ -88,7 +88,10 @@ func (s *Server) serveEC2(w http.ResponseWriter, r *http.Request, c caller, acti
 			out = &getEbsDefaultKmsKeyID{KMSKeyID: aws.ToString(o.KmsKeyId)}
 		}
 	default:
-		err = fmt.Errorf("%w: %s", errUnsupported, action)
+		var ok bool
+		if out, ok, err = serveRootReplace(r, api, action, form); !ok { // ec2_rootreplace.go
+			err = fmt.Errorf("%w: %s", errUnsupported, action)
+		}
 	}
 	if err != nil {
 		if ae, ok := err.(smithy.APIError); ok {

@@ -1,6 +1,7 @@
 package localaws_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -95,6 +96,9 @@ func TestSamplesThroughSDK(t *testing.T) {
 		}
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			w, pol, item, want := loadSample(t, dir)
+			if bytes.Count(bytes.TrimSpace(want), []byte("\n")) > 0 {
+				t.Skip("a sample of several records is replay's (settings applied by eventTime), not one event's")
+			}
 			s.SetWorld(w)
 			e := verify.New(verify.Config{Clients: clients, Policy: pol})
 			v := e.Evaluate(context.Background(), item)

@@ -113,6 +113,7 @@ func (r *Recorder) World() *world.World {
 				c.Keys[i].Aliases = slices.Sorted(slices.Values(c.Keys[i].Aliases))
 			}
 			slices.SortFunc(c.Keys, func(a, b world.Key) int { return cmp.Compare(aws.ToString(a.Arn), aws.ToString(b.Arn)) })
+			sortRootReplace(&c, reg) // recorder_rootreplace.go
 			w.Accounts[account][name] = &c
 		}
 	}

@@ -148,6 +148,9 @@ func (h *Handler) recheckOne(ctx context.Context, log *slog.Logger, msg events.S
 	log.Info("re-check", "messageId", msg.MessageId, "eventID", recordID(it), "attempt", m.Attempt,
 		emf(now, metric{Name: metricRecheckAttempts, Unit: "Count", Value: 1}, metric{Name: metricRecheckAge, Unit: "Seconds", Value: age.Seconds()}))
 	st := state{attempt: m.Attempt, firstSeen: m.FirstSeen, account: m.Account, published: m.Published, hubFailures: m.HubFailures}
+	if m.EBD != nil || m.DEF != "" || m.OrigEncrypted != nil {
+		st.settings = &verify.CarriedSettings{EBD: m.EBD, DEF: m.DEF, OrigEncrypted: m.OrigEncrypted, OrigKeyARN: m.OrigKeyARN}
+	}
 	return h.process(ctx, log, it, m.Record, st)
 }
 

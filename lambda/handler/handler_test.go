@@ -156,6 +156,9 @@ func TestSamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if bytes.Count(bytes.TrimSpace(want), []byte("\n")) > 0 {
+				t.Skip("a sample of several records (a log file) is replay's, not an EventBridge event")
+			}
 			var wantVerdict verify.Verdict
 			if err := json.Unmarshal(want, &wantVerdict); err != nil {
 				t.Fatal(err)

@@ -21,6 +21,9 @@ type state struct {
 	account     string            // the envelope account (recheck.Message.Account)
 	published   []recheck.Finding // carried by the message when no table is configured
 	hubFailures int               // failed Security Hub imports so far
+	// settings are EBD, DEF (and a root replacement's ORIG) as the first
+	// look read them; nil on the first look.
+	settings *verify.CarriedSettings
 }
 
 // Timing of one evaluation within an invocation.
@@ -49,7 +52,7 @@ var soonDelays = []time.Duration{time.Second, 2 * time.Second, maxSoonWait}
 func (h *Handler) process(ctx context.Context, log *slog.Logger, it cloudtrail.Item, raw []byte, st state) error {
 	evalCtx, cancel := h.evaluationContext(ctx)
 	defer cancel()
-	v := h.engine.Recheck(evalCtx, it, verify.Check{Attempt: st.attempt})
+	v := h.engine.Recheck(evalCtx, it, verify.Check{Attempt: st.attempt, Settings: st.settings})
 	for _, d := range soonDelays {
 		if !v.RetrySoon || len(v.Pending()) == 0 || v.Retryable || !h.timeLeft(ctx, d) {
 			break
@@ -59,7 +62,7 @@ func (h *Handler) process(ctx context.Context, log *slog.Logger, it cloudtrail.I
 		if h.sleep(ctx, min(d, h.schedule.Delay(1))) != nil {
 			break
 		}
-		v = h.engine.Recheck(evalCtx, it, verify.Check{Attempt: st.attempt})
+		v = h.engine.Recheck(evalCtx, it, verify.Check{Attempt: st.attempt, Settings: st.settings})
 	}
 	if st.account == "" {
 		st.account = it.EnvelopeAccount
@@ -162,6 +165,9 @@ func (h *Handler) queueRecheck(ctx context.Context, log *slog.Logger, led delive
 		for _, k := range c.c.Keys() {
 			m.Published = append(m.Published, recheck.Finding{Resource: k.Resource, Code: k.Code})
 		}
+	}
+	if c := v.Settings; c != nil {
+		m.EBD, m.DEF, m.OrigEncrypted, m.OrigKeyARN = c.EBD, c.DEF, c.OrigEncrypted, c.OrigKeyARN
 	}
 	delay := h.schedule.Delay(m.Attempt)
 	if left := st.firstSeen.Add(h.schedule.Deadline).Sub(h.now()); delay > left {

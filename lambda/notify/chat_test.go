@@ -1,6 +1,7 @@
 package notify_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -40,12 +41,16 @@ func published(t *testing.T) map[string]verify.Verdict {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var v verify.Verdict
-		if err := json.Unmarshal(b, &v); err != nil {
-			t.Fatal(err)
-		}
-		if v.Status == verify.StatusViolation || v.Status == verify.StatusError {
-			out[filepath.Base(filepath.Dir(w))] = v
+		// A sample of several records has one verdict a line: each is
+		// published on its own.
+		for i, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+			var v verify.Verdict
+			if err := json.Unmarshal(line, &v); err != nil {
+				t.Fatal(err)
+			}
+			if v.Status == verify.StatusViolation || v.Status == verify.StatusError {
+				out[fmt.Sprintf("%s/%d", filepath.Base(filepath.Dir(w)), i)] = v
+			}
 		}
 	}
 	huge := violation()

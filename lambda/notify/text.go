@@ -81,8 +81,12 @@ func Text(v verify.Verdict) string {
 		if r.Source != "" {
 			fmt.Fprintf(&b, "   source:   %s\n", p(r.Source))
 		}
-		fmt.Fprintf(&b, "   intended: %s\n", intended(r, v.Findings, fs))
-		fmt.Fprintf(&b, "   actual:   %s\n", actual(r.Actual))
+		if line, ok := SettingsLine(v, r); ok { // settings.go
+			fmt.Fprintf(&b, "   now:      %s\n", line)
+		} else {
+			fmt.Fprintf(&b, "   intended: %s\n", intended(r, v.Findings, fs))
+			fmt.Fprintf(&b, "   actual:   %s\n", actual(r.Actual))
+		}
 		// The fix is the same for most findings of one resource: said once.
 		fixes := map[string]bool{}
 		for _, i := range fs {

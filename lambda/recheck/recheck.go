@@ -49,6 +49,16 @@ type Message struct {
 	// HubFailures counts the failed Security Hub imports of the record: a
 	// re-check retries that destination alone, a few times.
 	HubFailures int `json:"hubFailures,omitempty"`
+	// EBD and DEF are encryption by default and the default key reference
+	// of the call's Region as the first look read them: a re-check judges
+	// against the settings of the call, not today's (spec/rules.md,
+	// "Settings as they were at the event"). Absent in older messages.
+	EBD *bool  `json:"ebd,omitempty"`
+	DEF string `json:"def,omitempty"`
+	// OrigEncrypted and OrigKeyARN are a root replacement's original root
+	// volume (ORIG) as the first look read it, before the swap.
+	OrigEncrypted *bool  `json:"origEncrypted,omitempty"`
+	OrigKeyARN    string `json:"origKeyArn,omitempty"`
 }
 
 // Finding names one published finding of the record.

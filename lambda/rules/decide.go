@@ -9,6 +9,10 @@ import (
 // EC2 rejects the request (e.g. a kmsKeyId without encrypted=true).
 var ErrRequestRejected = errors.New("rules: request would be rejected by EC2")
 
+// ErrNoNewResult is returned for a row whose call creates nothing to check
+// (rootreplace/volume: the root is swapped for an existing volume).
+var ErrNoNewResult = errors.New("rules: the call creates no new volume or snapshot")
+
 // Decision is the table row that applies to one input.
 type Decision struct {
 	RuleID  string

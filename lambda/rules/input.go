@@ -91,4 +91,20 @@ type Input struct {
 	// owns the source (CopyVolumes): Owned is then taken as true, and the
 	// shared row's keys are accepted as alternatives.
 	OwnerUnknown bool
+	// Restore and Original are the root replacement's columns
+	// (CreateReplaceRootVolumeTask): what the root is restored from, and the
+	// encryption state of the original root volume (ORIG).
+	Restore  Restore
+	Original SourceState
 }
+
+// Restore is what a root-volume replacement restores the root from.
+type Restore uint8
+
+// The restores of CreateReplaceRootVolumeTask; the zero value is no
+// replacement (the other kinds).
+const (
+	FromLaunchState Restore = iota + 1
+	FromSource              // a snapshot, or an AMI's root snapshot
+	FromVolume              // an existing volume: no new volume
+)

@@ -19,6 +19,7 @@ type Keys struct {
 	Default       string // DEF: the account's default EBS key in the Region
 	AWSManaged    string // the AWS managed key alias/aws/ebs in the Region
 	Request       string // K: the key the request or its launch template names
+	Original      string // ORIG: a root replacement's original root volume key
 	// Associated are the source snapshot's associated KMS keys
 	// (AssociateKmsKeyId): access paths to the source, accepted as the
 	// result's key by the shared rows (alternatives.go).

@@ -15,6 +15,8 @@ const (
 	CopyVolumes
 	ImportSnapshot
 	ImportImage
+	StartSnapshot
+	CreateReplaceRootVolumeTask
 )
 
 // Kind is one event kind as the rules see it: the CloudTrail event that
@@ -23,6 +25,10 @@ type Kind struct {
 	Op Op
 	// EventName is the CloudTrail eventName (and the EventBridge pattern's).
 	EventName string
+	// EventSource is the CloudTrail eventSource of the call; "" is
+	// ec2.amazonaws.com (EC2Source). The EBS direct APIs log ebs.amazonaws.com,
+	// which EventBridge delivers with source aws.ebs.
+	EventSource string
 	// Creates names what one row of the table is about: "volume" or "snapshot".
 	Creates string
 	// Parent names what a result belongs to, when the call creates several
@@ -38,6 +44,10 @@ type Kind struct {
 	// this kind: every combination of them matches exactly one row.
 	Sources      []SourceState
 	Destinations []Destination
+	// Restores and Originals are the values of the root-replacement table's
+	// extra columns (CreateReplaceRootVolumeTask); nil for the other kinds.
+	Restores  []Restore
+	Originals []SourceState
 	// ReplicaIntended is set when, for an owned encrypted source copied to
 	// another Region, the intended key is SRC's multi-Region replica in the
 	// destination (spec/rules.md, below copy/encrypted/owned-cross-region).
@@ -48,7 +58,21 @@ type Kind struct {
 // kinds is the registry: the engine, replay, the Lambda, the EventBridge
 // pattern, the documentation and the sample tests take their list of kinds
 // from here. Each entry is defined with its table in table_<kind>.go.
-var kinds = []Kind{launchKind, copyImageKind, createVolumeKind, copySnapshotKind, copyVolumesKind, importSnapshotKind, importImageKind}
+var kinds = []Kind{launchKind, copyImageKind, createVolumeKind, copySnapshotKind, copyVolumesKind, importSnapshotKind, importImageKind, startSnapshotKind, replaceRootKind}
+
+// Event sources of the calls (CloudTrail eventSource).
+const (
+	EC2Source = "ec2.amazonaws.com"
+	EBSSource = "ebs.amazonaws.com"
+)
+
+// Source returns the CloudTrail eventSource of the kind's call.
+func (k Kind) Source() string {
+	if k.EventSource == "" {
+		return EC2Source
+	}
+	return k.EventSource
+}
 
 // Kinds returns every kind, in the registry's order.
 func Kinds() []Kind { return append([]Kind(nil), kinds...) }
@@ -73,11 +97,15 @@ func KindByEvent(eventName string) (Kind, bool) {
 	return Kind{}, false
 }
 
-// EventNames lists the CloudTrail events of every kind.
+// EventNames lists the CloudTrail events of every kind, then the settings
+// calls (table_settings.go): every event the guardrail evaluates.
 func EventNames() []string {
-	out := make([]string, len(kinds))
-	for i, k := range kinds {
-		out[i] = k.EventName
+	out := make([]string, 0, len(kinds)+len(settingChanges))
+	for _, k := range kinds {
+		out = append(out, k.EventName)
+	}
+	for _, c := range settingChanges {
+		out = append(out, c.EventName)
 	}
 	return out
 }
@@ -120,6 +148,13 @@ func (k Kind) Rows() []RowDoc {
 func (k Kind) Inputs() []Input {
 	var out []Input
 	bools := []bool{false, true}
+	restores, originals := k.Restores, k.Originals
+	if restores == nil {
+		restores = []Restore{0}
+	}
+	if originals == nil {
+		originals = []SourceState{EmptySource}
+	}
 	for _, s := range k.Sources {
 		for _, d := range k.Destinations {
 			for _, f := range []Flag{Omitted, True, False} {
@@ -127,7 +162,11 @@ func (k Kind) Inputs() []Input {
 					for _, same := range bools {
 						for _, key := range bools {
 							for _, ebd := range bools {
-								out = append(out, Input{Op: k.Op, Source: s, Destination: d, Encrypted: f, Owned: owned, SameRegion: same, KeyGiven: key, EBD: ebd})
+								for _, rs := range restores {
+									for _, o := range originals {
+										out = append(out, Input{Op: k.Op, Source: s, Destination: d, Encrypted: f, Owned: owned, SameRegion: same, KeyGiven: key, EBD: ebd, Restore: rs, Original: o})
+									}
+								}
 							}
 						}
 					}

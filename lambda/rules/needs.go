@@ -9,6 +9,7 @@ const (
 	DefaultKeyRole
 	AWSManagedKeyRole
 	RequestKeyRole
+	OriginalKeyRole
 )
 
 // String names the role as the tables do.
@@ -22,6 +23,8 @@ func (r KeyRole) String() string {
 		return "AWS managed key"
 	case RequestKeyRole:
 		return "K"
+	case OriginalKeyRole:
+		return "ORIG"
 	default:
 		return "no key"
 	}
@@ -38,6 +41,8 @@ func (k Keys) ARN(role KeyRole) string {
 		return k.AWSManaged
 	case RequestKeyRole:
 		return k.Request
+	case OriginalKeyRole:
+		return k.Original
 	default:
 		return ""
 	}
@@ -52,7 +57,7 @@ func (n KeyNeed) Has(r KeyRole) bool { return n&KeyNeed(r) != 0 }
 // Roles lists the roles of the set, in the order of Keys' fields.
 func (n KeyNeed) Roles() []KeyRole {
 	var out []KeyRole
-	for _, r := range []KeyRole{SourceKeyRole, DefaultKeyRole, AWSManagedKeyRole, RequestKeyRole} {
+	for _, r := range []KeyRole{SourceKeyRole, DefaultKeyRole, AWSManagedKeyRole, RequestKeyRole, OriginalKeyRole} {
 		if n.Has(r) {
 			out = append(out, r)
 		}
@@ -80,6 +85,8 @@ func KeysNeeded(in Input) (KeyNeed, error) {
 	switch {
 	case in.KeyGiven:
 		n |= KeyNeed(RequestKeyRole | DefaultKeyRole | AWSManagedKeyRole)
+	case in.Original == EncryptedSource:
+		n |= KeyNeed(OriginalKeyRole | DefaultKeyRole | AWSManagedKeyRole)
 	case in.Source == EncryptedSource:
 		n |= KeyNeed(SourceKeyRole | DefaultKeyRole | AWSManagedKeyRole)
 	}
@@ -97,6 +104,8 @@ func outcomeRole(o Outcome) KeyRole {
 		return RequestKeyRole
 	case AWSManagedKey:
 		return AWSManagedKeyRole
+	case OriginalKey:
+		return OriginalKeyRole
 	default:
 		return 0
 	}

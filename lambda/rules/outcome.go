@@ -11,6 +11,8 @@ const (
 	RequestKey                   // K: the key the request names
 	AWSManagedKey                // the AWS managed key alias/aws/ebs of the Region of the call
 	CallFails                    // EC2 rejects the request
+	OriginalKey                  // ORIG: the key of the instance's original root volume
+	NoNewResult                  // no new volume or snapshot (a root swapped for an existing volume)
 )
 
 // String describes the outcome in the tables' words.
@@ -26,6 +28,10 @@ func (o Outcome) String() string {
 		return "encrypted with the AWS managed key (alias/aws/ebs)"
 	case CallFails:
 		return "the call fails"
+	case OriginalKey:
+		return "encrypted with ORIG"
+	case NoNewResult:
+		return "no new volume: skipped (no-new-volume)"
 	default:
 		return "unencrypted"
 	}

@@ -46,9 +46,12 @@ func Predict(in Input, k Keys) (Prediction, error) {
 		return Prediction{}, err
 	}
 	p := Prediction{RuleID: d.RuleID, Outcome: d.Outcome, IntendedKeyARN: intended(in, k), PolicyOnly: in.KeyGiven && in.KeyHidden}
-	p.IntendedUnknown = p.IntendedKeyARN == "" && !in.KeyGiven && in.Source == EncryptedSource && !in.SourceKeyUnknown
+	p.IntendedUnknown = p.IntendedKeyARN == "" && !in.KeyGiven && in.Source == EncryptedSource && !in.SourceKeyUnknown && in.Original != EncryptedSource
 	if d.Outcome == CallFails {
 		return p, fmt.Errorf("%s: %w", d.RuleID, ErrRequestRejected)
+	}
+	if d.Outcome == NoNewResult {
+		return p, fmt.Errorf("%s: %w", d.RuleID, ErrNoNewResult)
 	}
 	// A key the record hides (K) or the account cannot know (SRC of an
 	// ImportImage snapshot it cannot describe) is predicted as an unknown
@@ -70,6 +73,11 @@ func Predict(in Input, k Keys) (Prediction, error) {
 // is rejected, and Data Lifecycle Manager documents that such copies stay
 // encrypted), the other tables' rows take either flag already.
 func succeeded(in Input) Input {
+	if in.Op == StartSnapshot {
+		// The EBS direct APIs document that Encrypted=false on an encrypted
+		// parent fails (directsnap/parent-enc/other): no reading as absent.
+		return in
+	}
 	if in.Source == EncryptedSource && in.Encrypted == False && !in.KeyGiven {
 		in.Encrypted = Omitted
 	}
@@ -97,6 +105,9 @@ func intended(in Input, k Keys) string {
 		return ""
 	case in.KeyGiven:
 		return k.Request
+	case in.Original == EncryptedSource:
+		// A root replacement keeps an encrypted original root's key.
+		return k.Original
 	case in.Source != EncryptedSource || in.SourceKeyUnknown:
 		return ""
 	case ReplicaIntended(in) && k.SourceReplica != "":

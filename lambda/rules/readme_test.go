@@ -72,6 +72,10 @@ func ruleTables(kinds []rules.Kind) string {
 			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", r.RuleID, cell(r.When), cell(r.Result))
 		}
 	}
+	fmt.Fprintf(&b, "\n### %s\n\n| rule ID | when | result |\n|---|---|---|\n", "Settings changes: encryption by default and the default key")
+	for _, r := range rules.SettingRows() {
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", r.RuleID, cell(r.When), cell(r.Result))
+	}
 	b.WriteString("\n" + tablesEnd)
 	return b.String()
 }

@@ -48,6 +48,17 @@ const (
 
 func (s destinations) match(v Destination) bool { return s&(1<<v) != 0 }
 
+// restores is a set of Restore values a row accepts; zero accepts any.
+type restores uint8
+
+const (
+	fromLaunch = restores(1 << FromLaunchState)
+	fromSource = restores(1 << FromSource)
+	fromVolume = restores(1 << FromVolume)
+)
+
+func (s restores) match(v Restore) bool { return s == 0 || s&(1<<v) != 0 }
+
 // row is one documented row. Columns left at their zero value match anything
 // except where noted; every row of the tables below sets each column it has
 // explicitly so that a row reads like the spec's.
@@ -61,6 +72,9 @@ type row struct {
 	enc    flags
 	key    tri
 	ebd    tri
+	// restore and orig are the root replacement's columns; zero matches any.
+	restore restores
+	orig    sources
 	// except excludes combinations a documented row words as an exception,
 	// e.g. copy/outpost's "any, except false on an encrypted source".
 	except func(Input) bool
@@ -75,5 +89,7 @@ func (r row) match(in Input) bool {
 		r.enc.match(in.Encrypted) &&
 		r.key.match(in.KeyGiven) &&
 		r.ebd.match(in.EBD) &&
+		r.restore.match(in.Restore) &&
+		(r.orig == 0 || r.orig.match(in.Original)) &&
 		(r.except == nil || !r.except(in))
 }

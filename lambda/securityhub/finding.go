@@ -261,6 +261,9 @@ func (m mapper) resources(r verify.Resource) []types.Resource {
 	region := m.v.Region
 	account := m.v.Account
 	var out []types.Resource
+	if setting, ok := settingResource(m.v, r, part); ok { // settings.go
+		return setting
+	}
 	switch m.creates {
 	case "volume":
 		d := &types.AwsEc2VolumeDetails{DeviceName: optional(printable.String(r.Device))}
@@ -372,6 +375,14 @@ func title(creates, resource, code string) string {
 		return what + " is not encrypted"
 	case rules.DisallowedKey:
 		return what + " uses a KMS key the policy does not allow"
+	case rules.EBDDisabled:
+		return "EBS encryption by default was turned off"
+	case rules.UnusableDefaultKey:
+		return "The default EBS KMS key was set to a key EBS cannot use"
+	case rules.ForeignDefaultKey:
+		return "The default EBS KMS key was set to another account's key"
+	case rules.DisallowedDefaultKey:
+		return "The default EBS KMS key was set to a key the policy does not allow"
 	}
 	return what + ": " + printable.String(code)
 }

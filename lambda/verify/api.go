@@ -17,6 +17,9 @@ type EC2API interface {
 	GetEbsDefaultKmsKeyId(ctx context.Context, in *ec2.GetEbsDefaultKmsKeyIdInput, opts ...func(*ec2.Options)) (*ec2.GetEbsDefaultKmsKeyIdOutput, error)
 	DescribeImportSnapshotTasks(ctx context.Context, in *ec2.DescribeImportSnapshotTasksInput, opts ...func(*ec2.Options)) (*ec2.DescribeImportSnapshotTasksOutput, error)
 	DescribeImportImageTasks(ctx context.Context, in *ec2.DescribeImportImageTasksInput, opts ...func(*ec2.Options)) (*ec2.DescribeImportImageTasksOutput, error)
+	// Root-volume replacements (kind_rootreplace.go).
+	DescribeReplaceRootVolumeTasks(ctx context.Context, in *ec2.DescribeReplaceRootVolumeTasksInput, opts ...func(*ec2.Options)) (*ec2.DescribeReplaceRootVolumeTasksOutput, error)
+	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
 }
 
 // KMSAPI is the read-only part of KMS the guardrail calls.

@@ -22,6 +22,7 @@ func TestHiddenRequestKeyEveryKind(t *testing.T) {
 		{"copy-key", `"7ea70000-0000-4000-8000-000000000001"`, "copy/key"},
 		{"snapcopy-key", `"alias/team"`, "snapcopy/key"},
 		{"volume-key", `"alias/`, "volume/key"},
+		{"directsnap-new-key", `"arn:aws:kms:us-east-1:222222222222:key/7ea00000-0000-4000-8000-000000000021"`, "directsnap/new/key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.sample, func(t *testing.T) {
@@ -92,5 +93,25 @@ func TestCreateVolumeNeverListed(t *testing.T) {
 	v := verify.New(verify.Config{Clients: w, Now: later}).Recheck(context.Background(), it, verify.Check{Attempt: 2})
 	if v.Status != verify.StatusSkipped || v.Reason != verify.ReasonCreationFailed {
 		t.Errorf("re-check after the backoff: %s (%s); want skipped, creation-failed", v.Status, v.Reason)
+	}
+}
+
+// StartSnapshot's hidden K follows the marker rule like every kind: the row
+// with K is the table's, so a hidden K with an encrypted parent is
+// directsnap/parent-enc/other, a call EC2 rejects, and a success recorded
+// for it is an inconsistent record, not a judgement.
+func TestHiddenKeyStartSnapshotWithParent(t *testing.T) {
+	const sample = "directsnap-parent-enc-other"
+	w, _ := load(t, sample)
+	key := []byte(`"arn:aws:kms:us-east-1:222222222222:key/7ea00000-0000-4000-8000-000000000021"`)
+	b := readSample(t, sample)
+	if !bytes.Contains(b, key) {
+		t.Fatalf("the sample names no key %s", key)
+	}
+	b = bytes.ReplaceAll(b, key, []byte(`"`+verify.HiddenMarker+`"`))
+	v := verify.New(verify.Config{Clients: w}).Evaluate(context.Background(), cloudtrail.DecodeAll(b)[0])
+	if v.Status != verify.StatusError || v.ErrorClass != verify.ClassInconsistentRecord || len(v.Resources) != 1 || v.Resources[0].Rule != "directsnap/parent-enc/other" {
+		out, _ := v.JSON()
+		t.Fatalf("verdict %s; want an inconsistent-record error under directsnap/parent-enc/other", out)
 	}
 }

@@ -79,6 +79,10 @@ func (s *session) keys(t target) (keySet, error) {
 			if ks.Request, err = resolve(role, t.region, t.requestKey); err != nil {
 				return ks, err
 			}
+		case rules.OriginalKeyRole:
+			if ks.Original, err = resolve(role, t.region, t.origKey); err != nil {
+				return ks, err
+			}
 		case rules.SourceKeyRole:
 			if t.src.State != rules.EncryptedSource {
 				continue

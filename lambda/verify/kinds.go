@@ -25,11 +25,13 @@ type kind interface {
 // kinds implements every kind of the rules' registry; a test holds the two
 // to each other, so a kind without an engine cannot ship.
 var kinds = map[rules.Op]kind{
-	rules.RunInstances:   runInstances{},
-	rules.CopyImage:      copyImage{},
-	rules.CreateVolume:   createVolume{},
-	rules.CopySnapshot:   copySnapshot{},
-	rules.CopyVolumes:    copyVolumes{},
-	rules.ImportSnapshot: importSnapshot{},
-	rules.ImportImage:    importImage{},
+	rules.RunInstances:                runInstances{},
+	rules.CopyImage:                   copyImage{},
+	rules.CreateVolume:                createVolume{},
+	rules.CopySnapshot:                copySnapshot{},
+	rules.CopyVolumes:                 copyVolumes{},
+	rules.ImportSnapshot:              importSnapshot{},
+	rules.ImportImage:                 importImage{},
+	rules.StartSnapshot:               startSnapshot{},
+	rules.CreateReplaceRootVolumeTask: replaceRoot{},
 }

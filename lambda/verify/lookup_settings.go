@@ -14,6 +14,9 @@ import (
 
 // ebd returns whether encryption by default is on.
 func (s *session) ebd(region string) (bool, error) {
+	if v, known, _ := s.ebdAtEvent(region); known {
+		return v, nil
+	}
 	return remember(s, "ebd/"+s.account+"/"+region, setting, func() (bool, error) {
 		c, err := s.ec2(region)
 		if err != nil {
@@ -29,6 +32,9 @@ func (s *session) ebd(region string) (bool, error) {
 
 // defaultKeyRef returns the account's default EBS key reference as EC2 gives it.
 func (s *session) defaultKeyRef(region string) (string, error) {
+	if ref, known := s.defAtEvent(region); known {
+		return ref, nil
+	}
 	return remember(s, "defaultkey/"+s.account+"/"+region, setting, func() (string, error) {
 		c, err := s.ec2(region)
 		if err != nil {

@@ -13,19 +13,33 @@ import (
 // and fails when a kind decodes a record into a type not listed here; a test
 // here fails when a kind has no entry.
 var recordShapes = map[rules.Op][2]reflect.Type{
-	rules.RunInstances:   {reflect.TypeFor[runInstancesParameters](), reflect.TypeFor[runInstancesResponse]()},
-	rules.CopyImage:      {reflect.TypeFor[copyImageParameters](), reflect.TypeFor[copyImageResponse]()},
-	rules.CreateVolume:   {reflect.TypeFor[createVolumeParameters](), reflect.TypeFor[createVolumeResponse]()},
-	rules.CopySnapshot:   {reflect.TypeFor[copySnapshotParameters](), reflect.TypeFor[copySnapshotResponse]()},
-	rules.CopyVolumes:    {reflect.TypeFor[copyVolumesParameters](), reflect.TypeFor[copyVolumesResponse]()},
-	rules.ImportSnapshot: {reflect.TypeFor[importSnapshotParameters](), reflect.TypeFor[importSnapshotResponse]()},
-	rules.ImportImage:    {reflect.TypeFor[importImageParameters](), reflect.TypeFor[importImageResponse]()},
+	rules.RunInstances:                {reflect.TypeFor[runInstancesParameters](), reflect.TypeFor[runInstancesResponse]()},
+	rules.CopyImage:                   {reflect.TypeFor[copyImageParameters](), reflect.TypeFor[copyImageResponse]()},
+	rules.CreateVolume:                {reflect.TypeFor[createVolumeParameters](), reflect.TypeFor[createVolumeResponse]()},
+	rules.CopySnapshot:                {reflect.TypeFor[copySnapshotParameters](), reflect.TypeFor[copySnapshotResponse]()},
+	rules.CopyVolumes:                 {reflect.TypeFor[copyVolumesParameters](), reflect.TypeFor[copyVolumesResponse]()},
+	rules.ImportSnapshot:              {reflect.TypeFor[importSnapshotParameters](), reflect.TypeFor[importSnapshotResponse]()},
+	rules.ImportImage:                 {reflect.TypeFor[importImageParameters](), reflect.TypeFor[importImageResponse]()},
+	rules.StartSnapshot:               {reflect.TypeFor[startSnapshotParameters](), reflect.TypeFor[startSnapshotResponse]()},
+	rules.CreateReplaceRootVolumeTask: {reflect.TypeFor[replaceRootParameters](), reflect.TypeFor[replaceRootResponse]()},
+}
+
+// settingShapes are the same for the settings changes (rules.SettingChanges,
+// not kinds): only ModifyEbsDefaultKmsKeyId's key is read (settingKey); the
+// other three read nothing of the request or the response, and capture
+// keeps nothing of them.
+var settingShapes = map[rules.SettingOp][2]reflect.Type{
+	rules.ModifyDefaultKey: {reflect.TypeFor[settingKeyRecord](), reflect.TypeFor[settingKeyRecord]()},
 }
 
 // RecordShape returns the types the engine decodes an event's
 // requestParameters and responseElements into; ok is false for an event no
 // kind reads.
 func RecordShape(eventName string) (request, response reflect.Type, ok bool) {
+	if c, ok := rules.SettingChangeByEvent(eventName); ok {
+		s, ok := settingShapes[c.Op]
+		return s[0], s[1], ok
+	}
 	k, ok := rules.KindByEvent(eventName)
 	if !ok {
 		return nil, nil, false
@@ -39,6 +53,9 @@ func RecordShape(eventName string) (request, response reflect.Type, ok bool) {
 func RecordShapeTypes() []reflect.Type {
 	var out []reflect.Type
 	for _, s := range recordShapes {
+		out = append(out, s[0], s[1])
+	}
+	for _, s := range settingShapes {
 		out = append(out, s[0], s[1])
 	}
 	return out

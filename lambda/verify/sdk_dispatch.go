@@ -28,9 +28,19 @@ func dispatch(ctx context.Context, impl any, in any) (out any, err error, ok boo
 			out, err := c.DescribeImportSnapshotTasks(ctx, in)
 			return out, err, true
 		}
+	case *ec2.DescribeInstancesInput:
+		if c, is := impl.(EC2API); is {
+			out, err := c.DescribeInstances(ctx, in)
+			return out, err, true
+		}
 	case *ec2.DescribeLaunchTemplateVersionsInput:
 		if c, is := impl.(EC2API); is {
 			out, err := c.DescribeLaunchTemplateVersions(ctx, in)
+			return out, err, true
+		}
+	case *ec2.DescribeReplaceRootVolumeTasksInput:
+		if c, is := impl.(EC2API); is {
+			out, err := c.DescribeReplaceRootVolumeTasks(ctx, in)
 			return out, err, true
 		}
 	case *ec2.DescribeSnapshotsInput:

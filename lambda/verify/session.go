@@ -51,6 +51,10 @@ type session struct {
 	reused     map[string]bool
 	refreshing bool
 	warnings   []string
+	// history and carried say what the settings were at the record's time
+	// (settings_at.go).
+	history *SettingsHistory
+	carried *CarriedSettings
 }
 
 // remember answers from the event's memo, then from the engine's cache, and

@@ -49,6 +49,9 @@ type Verdict struct {
 	// volumes): a pending verdict is worth one more look in the same
 	// invocation before a re-check is queued.
 	RetrySoon bool `json:"-"`
+	// Settings are EBD and DEF of the call's Region as this look read them
+	// (or as a re-check message carried them), for the next re-check.
+	Settings *CarriedSettings `json:"-"`
 }
 
 // Resource is one resulting volume or snapshot: one per volume of each
@@ -82,6 +85,9 @@ type Expected struct {
 	Encrypted    bool          `json:"encrypted"`
 	KMSKeyARN    string        `json:"kmsKeyArn"`
 	Alternatives []rules.State `json:"alternatives,omitempty"`
+	// EncryptedUnknown writes encrypted as null: the rows accepted while EBD
+	// at the event's time is unknown disagree on it (settings_at.go).
+	EncryptedUnknown bool `json:"-"`
 }
 
 // Finding is one finding with its severity, a message a security engineer

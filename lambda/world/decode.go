@@ -176,6 +176,8 @@ func regionField(r *Region, name string) any {
 		return &r.Volumes
 	case "launchTemplateVersions":
 		return &r.LaunchTemplateVersions
+	case "replaceRootVolumeTasks":
+		return &r.ReplaceRootVolumeTasks
 	case "importSnapshotTasks":
 		return &r.ImportSnapshotTasks
 	case "importImageTasks":

@@ -20,6 +20,11 @@ type regionIndex struct {
 	// instances' mappings.
 	attach    map[string][]ec2types.VolumeAttachment
 	templates map[string][]int // "id:"+LaunchTemplateId and "name:"+LaunchTemplateName → indexes in LaunchTemplateVersions
+	// instanceByID, taskByID and tasksByInstance answer a root replacement's
+	// reads (rootreplace.go): indexes in Instances and ReplaceRootVolumeTasks.
+	instanceByID    map[string]int
+	taskByID        map[string]int
+	tasksByInstance map[string][]int
 	// snapshotsByDescription: Description → indexes in Snapshots, ascending
 	// (the ImportSnapshot fallback's description filter).
 	snapshotsByDescription map[string][]int
@@ -27,12 +32,12 @@ type regionIndex struct {
 	importImageTasks       map[string]int // ImportTaskId → index in ImportImageTasks
 	// sizes are the lengths of the lists indexed: a list that grew (a test
 	// adding to a loaded world) is indexed again.
-	sizes [7]int
+	sizes [8]int
 }
 
-func (r *Region) sizes() [7]int {
-	return [7]int{len(r.Images), len(r.Snapshots), len(r.Volumes), len(r.Instances), len(r.LaunchTemplateVersions),
-		len(r.ImportSnapshotTasks), len(r.ImportImageTasks)}
+func (r *Region) sizes() [8]int {
+	return [8]int{len(r.Images), len(r.Snapshots), len(r.Volumes), len(r.Instances), len(r.LaunchTemplateVersions),
+		len(r.ImportSnapshotTasks), len(r.ImportImageTasks), len(r.ReplaceRootVolumeTasks)}
 }
 
 // indexMu guards building the indexes: Regions are shared by concurrent
@@ -58,6 +63,18 @@ func buildIndex(r *Region) *regionIndex {
 		snapshotsByDescription: map[string][]int{},
 		importSnapshotTasks:    make(map[string]int, len(r.ImportSnapshotTasks)),
 		importImageTasks:       make(map[string]int, len(r.ImportImageTasks)),
+		instanceByID:           make(map[string]int, len(r.Instances)), taskByID: map[string]int{}, tasksByInstance: map[string][]int{},
+	}
+	for i, inst := range r.Instances {
+		if _, dup := ix.instanceByID[aws.ToString(inst.InstanceId)]; !dup {
+			ix.instanceByID[aws.ToString(inst.InstanceId)] = i
+		}
+	}
+	for i, t := range r.ReplaceRootVolumeTasks {
+		if _, dup := ix.taskByID[aws.ToString(t.ReplaceRootVolumeTaskId)]; !dup {
+			ix.taskByID[aws.ToString(t.ReplaceRootVolumeTaskId)] = i
+		}
+		ix.tasksByInstance[aws.ToString(t.InstanceId)] = append(ix.tasksByInstance[aws.ToString(t.InstanceId)], i)
 	}
 	for i, img := range r.Images {
 		if _, dup := ix.images[aws.ToString(img.ImageId)]; !dup {

@@ -24,14 +24,14 @@ import (
 // Import's own text) and import status messages, which --redact replaces
 // unless AWS wrote them (see capture.Redactor).
 var Kept = map[reflect.Type][]string{
-	reflect.TypeFor[ec2types.Image]():                            {"BlockDeviceMappings", "ImageId", "OwnerId", "State"},
+	reflect.TypeFor[ec2types.Image]():                            {"BlockDeviceMappings", "ImageId", "OwnerId", "RootDeviceName", "State"},
 	reflect.TypeFor[ec2types.BlockDeviceMapping]():               {"DeviceName", "Ebs", "NoDevice", "VirtualName"},
 	reflect.TypeFor[ec2types.EbsBlockDevice]():                   {"Encrypted", "KmsKeyId", "SnapshotId"},
 	reflect.TypeFor[ec2types.Snapshot]():                         {"AssociatedKmsKeys", "Description", "Encrypted", "KmsKeyId", "OwnerId", "SnapshotId", "State"},
 	reflect.TypeFor[ec2types.AssociatedKmsKey]():                 {"KmsKeyId"},
 	reflect.TypeFor[ec2types.Volume]():                           {"Attachments", "Encrypted", "KmsKeyId", "OwnerId", "SnapshotId", "State", "VolumeArn", "VolumeId"},
 	reflect.TypeFor[ec2types.VolumeAttachment]():                 {"Device", "InstanceId"},
-	reflect.TypeFor[ec2types.Instance]():                         {"BlockDeviceMappings", "InstanceId"},
+	reflect.TypeFor[ec2types.Instance]():                         {"BlockDeviceMappings", "InstanceId", "RootDeviceName"},
 	reflect.TypeFor[ec2types.InstanceBlockDeviceMapping]():       {"DeviceName", "Ebs"},
 	reflect.TypeFor[ec2types.EbsInstanceBlockDevice]():           {"VolumeId"},
 	reflect.TypeFor[ec2types.LaunchTemplateVersion]():            {"DefaultVersion", "LaunchTemplateData", "LaunchTemplateId", "LaunchTemplateName", "VersionNumber"},
@@ -42,7 +42,8 @@ var Kept = map[reflect.Type][]string{
 	reflect.TypeFor[ec2types.SnapshotTaskDetail]():               {"SnapshotId", "Status", "StatusMessage"},
 	reflect.TypeFor[ec2types.ImportImageTask]():                  {"ImageId", "ImportTaskId", "SnapshotDetails", "Status", "StatusMessage"},
 	reflect.TypeFor[ec2types.SnapshotDetail]():                   {"DeviceName", "SnapshotId"},
-	reflect.TypeFor[kmstypes.KeyMetadata]():                      {"Arn", "KeyId", "KeyManager"},
+	reflect.TypeFor[ec2types.ReplaceRootVolumeTask]():            {"InstanceId", "ReplaceRootVolumeTaskId", "StartTime", "TaskState"},
+	reflect.TypeFor[kmstypes.KeyMetadata]():                      {"Arn", "KeyId", "KeyManager", "KeySpec", "KeyState", "KeyUsage"},
 }
 
 // notCaptured are the Region members capture never records.

@@ -92,6 +92,7 @@ func (l *Live) view(account, region string, q call) *Region {
 	out.index = nil // a view of its own, indexed on its first lookup
 	out.Images, out.Snapshots = slices.Clone(base.Images), slices.Clone(base.Snapshots)
 	out.Volumes, out.Instances = slices.Clone(base.Volumes), slices.Clone(base.Instances)
+	out.ReplaceRootVolumeTasks = slices.Clone(base.ReplaceRootVolumeTasks)
 	for i, e := range base.Later {
 		if st.applied[i] {
 			e.apply(&out)
@@ -107,6 +108,10 @@ func (e Later) concerns(base *Region, q call) bool {
 		return len(q.ids) == 0 || slices.Contains(q.ids, id)
 	}
 	switch q.kind {
+	case "replace-root-volume-tasks":
+		if laterTaskConcerns(e, q) { // rootreplace.go
+			return true
+		}
 	case "images":
 		for _, img := range e.Images {
 			if named(aws.ToString(img.ImageId)) {
@@ -156,6 +161,9 @@ func (e Later) apply(r *Region) {
 	r.Snapshots = upsert(r.Snapshots, e.Snapshots, func(x ec2types.Snapshot) string { return aws.ToString(x.SnapshotId) }, e.Removed)
 	r.Volumes = upsert(r.Volumes, e.Volumes, func(x ec2types.Volume) string { return aws.ToString(x.VolumeId) }, e.Removed)
 	r.Instances = upsert(r.Instances, e.Instances, func(x ec2types.Instance) string { return aws.ToString(x.InstanceId) }, e.Removed)
+	r.ReplaceRootVolumeTasks = upsert(r.ReplaceRootVolumeTasks, e.ReplaceRootVolumeTasks, func(x ec2types.ReplaceRootVolumeTask) string {
+		return aws.ToString(x.ReplaceRootVolumeTaskId)
+	}, e.Removed)
 	e.applyImports(r)
 }
 

@@ -37,6 +37,18 @@ func (r *Region) Record(in, out any) bool {
 				return fmt.Sprintf("%s/%d", aws.ToString(x.LaunchTemplateId), aws.ToInt64(x.VersionNumber))
 			})
 		}
+	case *ec2.DescribeReplaceRootVolumeTasksOutput:
+		for _, t := range o.ReplaceRootVolumeTasks {
+			r.ReplaceRootVolumeTasks = recordOne(r.ReplaceRootVolumeTasks, t, func(x ec2types.ReplaceRootVolumeTask) string {
+				return aws.ToString(x.ReplaceRootVolumeTaskId)
+			})
+		}
+	case *ec2.DescribeInstancesOutput:
+		for _, res := range o.Reservations {
+			for _, inst := range res.Instances {
+				r.Instances = recordOne(r.Instances, inst, func(x ec2types.Instance) string { return aws.ToString(x.InstanceId) })
+			}
+		}
 	case *ec2.DescribeImportSnapshotTasksOutput:
 		for _, t := range o.ImportSnapshotTasks {
 			r.ImportSnapshotTasks = recordOne(r.ImportSnapshotTasks, t, func(x ec2types.ImportSnapshotTask) string { return aws.ToString(x.ImportTaskId) })

@@ -53,6 +53,9 @@ type Region struct {
 	// one item.
 	ImportSnapshotTasks []ec2types.ImportSnapshotTask `json:"importSnapshotTasks,omitempty"`
 	ImportImageTasks    []ec2types.ImportImageTask    `json:"importImageTasks,omitempty"`
+	// ReplaceRootVolumeTasks are root-volume replacements, as
+	// describe-replace-root-volume-tasks prints them (rootreplace.go).
+	ReplaceRootVolumeTasks []ec2types.ReplaceRootVolumeTask `json:"replaceRootVolumeTasks,omitempty"`
 	// Later lists results that appear only after some describe calls or
 	// seconds (see Live); replay never sees them.
 	Later []Later `json:"later,omitempty"`
@@ -81,6 +84,9 @@ type Later struct {
 	// Import tasks that change (an import that completes after some polls).
 	ImportSnapshotTasks []ec2types.ImportSnapshotTask `json:"importSnapshotTasks,omitempty"`
 	ImportImageTasks    []ec2types.ImportImageTask    `json:"importImageTasks,omitempty"`
+	// ReplaceRootVolumeTasks replace the tasks of the same ID: a root
+	// replacement that succeeds later (rootreplace.go).
+	ReplaceRootVolumeTasks []ec2types.ReplaceRootVolumeTask `json:"replaceRootVolumeTasks,omitempty"`
 }
 
 // Key is a KMS key as DescribeKey describes it, with its aliases.
@@ -100,8 +106,8 @@ type Organization struct {
 }
 
 var (
-	regionFields       = []string{"ebsEncryptionByDefault", "ebsDefaultKmsKeyId", "keys", "images", "snapshots", "instances", "volumes", "launchTemplateVersions", "importSnapshotTasks", "importImageTasks", "later", "events"}
-	laterFields        = []string{"afterCalls", "afterSeconds", "images", "snapshots", "volumes", "instances", "removed", "importSnapshotTasks", "importImageTasks"}
+	regionFields       = []string{"ebsEncryptionByDefault", "ebsDefaultKmsKeyId", "keys", "images", "snapshots", "instances", "volumes", "launchTemplateVersions", "importSnapshotTasks", "importImageTasks", "later", "events", "replaceRootVolumeTasks"}
+	laterFields        = []string{"afterCalls", "afterSeconds", "images", "snapshots", "volumes", "instances", "removed", "importSnapshotTasks", "importImageTasks", "replaceRootVolumeTasks"}
 	organizationFields = []string{"id", "managementAccountId", "delegatedAdministrators", "accounts"}
 )
 
