@@ -186,7 +186,11 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 	}
 	provider := accounts.New(cfg, o.readerRole)
-	engine := verify.New(verify.Config{Clients: provider, Policy: pol, CacheTTL: cacheTTL})
+	// Filled with the window's settings-change records before any record is
+	// evaluated (runBackfill), so that each is judged against the settings of
+	// its time (spec/rules.md, "Settings as they were at the event").
+	settings := verify.NewSettingsHistory()
+	engine := verify.New(verify.Config{Clients: provider, Policy: pol, CacheTTL: cacheTTL, Settings: settings})
 	// Long past: a result not found now is gone, not "not visible yet".
 	eval := func(ctx context.Context, it ct.Item) verify.Verdict {
 		return engine.Recheck(ctx, it, verify.Check{Attempt: 1})
@@ -195,7 +199,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if o.format == "text" {
 		out = &textOutput{w: stdout}
 	}
-	_, code := runBackfill(ctx, backfillEnv{athena: athena.NewFromConfig(cfg), glue: glue.NewFromConfig(cfg), s3: newS3(cfg), eval: eval, stdoutTerminal: isTerminal(stdout)}, o, out, sh, stderr)
+	_, code := runBackfill(ctx, backfillEnv{athena: athena.NewFromConfig(cfg), glue: glue.NewFromConfig(cfg), s3: newS3(cfg), eval: eval, settings: settings, stdoutTerminal: isTerminal(stdout)}, o, out, sh, stderr)
 	return code
 }
 
@@ -208,7 +212,10 @@ type backfillEnv struct {
 	glue backfill.GlueAPI
 	s3   backfill.S3API
 	eval audit.Evaluator
-	poll time.Duration
+	// settings, when set, receives every settings-change record read before
+	// the first record is evaluated (the engine behind eval judges by it).
+	settings *verify.SettingsHistory
+	poll     time.Duration
 	// stdoutTerminal: the verdicts go to the terminal the progress line is
 	// drawn on.
 	stdoutTerminal bool
@@ -281,6 +288,9 @@ func runBackfill(ctx context.Context, env backfillEnv, o backfillOptions, out ou
 	defer stop()
 	picked := make(chan backfill.Picked, 64)
 	go backfill.Read(run, env.s3, objects, rulesEventNames(plan), o.parallel, rep.read, picked)
+	if env.settings != nil {
+		picked = settingsFirst(picked, env.settings)
+	}
 	// Evaluate on several workers, print in the order read.
 	results := evaluatePicked(run, picked, max(8, runtime.NumCPU()), env.eval)
 	var writeErr error
@@ -534,4 +544,28 @@ func backfillCreateTable(ctx context.Context, cfg aws.Config, o backfillOptions,
 	}
 	fmt.Fprintf(stderr, "ebsguard backfill: created %s (query %s)\n", o.tableName, st.ID)
 	return 0
+}
+
+// settingsFirst holds the picked records until all are read, adds their
+// settings changes to h, then passes them on in the order read: a record is
+// judged against the settings of its eventTime whatever the order of the
+// objects (the settings records apply by eventTime, not input order). The
+// picked records are the window's relevant few (the query's hits), already
+// held in memory as hits.
+func settingsFirst(in <-chan backfill.Picked, h *verify.SettingsHistory) chan backfill.Picked {
+	out := make(chan backfill.Picked, 64)
+	go func() {
+		defer close(out)
+		var all []backfill.Picked
+		for p := range in {
+			if p.Item.Record != nil {
+				h.AddRecord(p.Item.Record)
+			}
+			all = append(all, p)
+		}
+		for _, p := range all {
+			out <- p
+		}
+	}()
+	return out
 }
