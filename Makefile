@@ -31,6 +31,7 @@ build-GuardrailFunction: build
 test:
 	$(GO) test -race -timeout 30m ./...
 	$(GO) test ./lambda/handler -run 'TestSimulation$$' -count=1 -sim.seeds=2000
+	$(GO) test ./lambda/notify -run 'TestAdversarialMessagesWithinSNSLimit|TestMessagesWithinSNSLimit' -count=1
 	cd $(CDK) && $(GO) test ./...
 
 ## test-short: the quick loop while editing: skips the fault tally and the other end-to-end

@@ -96,6 +96,11 @@ func loadTemplates(root string) ([]*template, error) {
 		if err := json.Unmarshal(ev, &rec); err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
+		if rec.Detail.EventName == "" {
+			// Not one EventBridge event: a log file of several records (the
+			// samples of settings as they were at the event), not one call to count.
+			continue
+		}
 		if rec.Detail.Recipient != sampleAccount {
 			return nil, fmt.Errorf("%s: the caller is %s, not %s", f, rec.Detail.Recipient, sampleAccount)
 		}

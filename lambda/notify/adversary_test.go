@@ -35,7 +35,7 @@ func TestAdversarialMessagesWithinSNSLimit(t *testing.T) {
 	sizes := []int{0, 1 << 10, 60 << 10, 120 << 10, 256 << 10, 300 << 10}
 	for _, size := range sizes {
 		for _, n := range []int{1, 7, 60} {
-			if testing.Short() && n > 7 {
+			if (testing.Short() || raceEnabled) && n > 7 {
 				continue
 			}
 			for _, status := range []string{verify.StatusError, verify.StatusViolation} {

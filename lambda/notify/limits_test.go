@@ -63,7 +63,7 @@ func messageSize(t *testing.T, v verify.Verdict) int {
 func TestMessagesWithinSNSLimit(t *testing.T) {
 	for _, size := range [][2]int{{1, 1}, {2, 1}, {100, 2}, {380, 1}, {1000, 1}, {1000, 5}} {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
-			if testing.Short() && size[0]*size[1] > 1000 {
+			if (testing.Short() || raceEnabled) && size[0]*size[1] > 1000 {
 				t.Skip("-short: the largest launch takes seconds")
 			}
 			notice := bigVerdict(size[0], size[1], verify.StatusError)

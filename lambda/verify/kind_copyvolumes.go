@@ -147,23 +147,26 @@ func (copyVolumes) targets(s *session, r *cloudtrail.Record) ([]target, error) {
 	return []target{t}, nil
 }
 
-// volumeSource describes a source volume: owned when its OwnerId (or, when
-// absent, its VolumeArn or the request's ARN) names the calling account,
-// shared when it names another.
+// volumeSource describes a source volume (spec/rules.md, CopyVolumes): owned
+// when its OwnerId is the calling account, shared when OwnerId is another
+// account or, with OwnerId absent, when an ARN (the volume's VolumeArn or the
+// request's sourceVolumeId) names another account; unknown when neither
+// says (an ARN naming the calling account does not say the volume is owned).
 func volumeSource(s *session, region string, vol ec2types.Volume, requestAccount string) source {
 	src := source{SnapshotID: aws.ToString(vol.VolumeId), Region: region, State: rules.UnencryptedSource}
 	if isEncrypted(vol.Encrypted, vol.KmsKeyId) {
 		src.State, src.KeyRef = rules.EncryptedSource, aws.ToString(vol.KmsKeyId)
 	}
-	owner := aws.ToString(vol.OwnerId)
-	if owner == "" {
-		owner = accountOfARN(aws.ToString(vol.VolumeArn))
+	if owner := aws.ToString(vol.OwnerId); owner != "" {
+		src.ownerKnown, src.Owned = true, owner == s.account
+		return src
 	}
-	if owner == "" {
-		owner = requestAccount
+	for _, a := range []string{accountOfARN(aws.ToString(vol.VolumeArn)), requestAccount} {
+		if a != "" && a != s.account {
+			src.ownerKnown, src.Owned = true, false
+			return src
+		}
 	}
-	src.ownerKnown = owner != ""
-	src.Owned = owner == s.account
 	return src
 }
 
