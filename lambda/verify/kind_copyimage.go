@@ -14,7 +14,7 @@ import (
 // AMI, found in the new AMI's mappings.
 type copyImage struct{}
 
-var _ = engineFor(rules.CopyImage, copyImage{})
+var _ = engineFor[copyImageParameters, copyImageResponse](rules.CopyImage, copyImage{})
 
 func (copyImage) quick() bool { return false }
 

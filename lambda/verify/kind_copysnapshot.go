@@ -12,7 +12,7 @@ import (
 // Region of the call from a snapshot described in sourceRegion.
 type copySnapshot struct{}
 
-var _ = engineFor(rules.CopySnapshot, copySnapshot{})
+var _ = engineFor[copySnapshotParameters, copySnapshotResponse](rules.CopySnapshot, copySnapshot{})
 
 func (copySnapshot) quick() bool { return false }
 

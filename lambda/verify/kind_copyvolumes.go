@@ -22,7 +22,7 @@ const ReasonSourceGone = "source-gone"
 // AWS RAM.
 type copyVolumes struct{}
 
-var _ = engineFor(rules.CopyVolumes, copyVolumes{})
+var _ = engineFor[copyVolumesParameters, copyVolumesResponse](rules.CopyVolumes, copyVolumes{})
 
 // A copy is listed within seconds, as a new volume is.
 func (copyVolumes) quick() bool { return true }

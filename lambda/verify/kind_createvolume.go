@@ -19,7 +19,7 @@ const ReasonCreationFailed = "creation-failed"
 // validates the key asynchronously, and the volume can still fail).
 type createVolume struct{}
 
-var _ = engineFor(rules.CreateVolume, createVolume{})
+var _ = engineFor[createVolumeParameters, createVolumeResponse](rules.CreateVolume, createVolume{})
 
 func (createVolume) quick() bool { return true }
 

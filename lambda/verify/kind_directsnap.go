@@ -13,7 +13,7 @@ import (
 // by block, its key fixed at start. The source is the parent snapshot.
 type startSnapshot struct{}
 
-var _ = engineFor(rules.StartSnapshot, startSnapshot{})
+var _ = engineFor[startSnapshotParameters, startSnapshotResponse](rules.StartSnapshot, startSnapshot{})
 
 func (startSnapshot) quick() bool { return true }
 

@@ -18,7 +18,7 @@ import (
 // sight while the task has not succeeded and carried in re-check messages.
 type replaceRoot struct{}
 
-var _ = engineFor(rules.CreateReplaceRootVolumeTask, replaceRoot{})
+var _ = engineFor[replaceRootParameters, replaceRootResponse](rules.CreateReplaceRootVolumeTask, replaceRoot{})
 
 func (replaceRoot) quick() bool { return false }
 

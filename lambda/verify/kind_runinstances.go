@@ -16,7 +16,7 @@ import (
 // launched instance, found with DescribeVolumes by attachment.
 type runInstances struct{}
 
-var _ = engineFor(rules.RunInstances, runInstances{})
+var _ = engineFor[runInstancesParameters, runInstancesResponse](rules.RunInstances, runInstances{})
 
 func (runInstances) quick() bool { return true }
 

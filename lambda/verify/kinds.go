@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"reflect"
+
 	"github.com/ebsguard/ebsguard/lambda/cloudtrail"
 	"github.com/ebsguard/ebsguard/lambda/rules"
 )
@@ -27,8 +29,11 @@ type kind interface {
 // without an engine cannot ship.
 var kinds = map[rules.Op]kind{}
 
-// engineFor registers the engine of a kind of the rules' registry.
-func engineFor(op rules.Op, k kind) bool {
+// engineFor registers the engine of a kind of the rules' registry, and the
+// types it decodes a record's requestParameters (P) and responseElements (R)
+// into (recordShapes).
+func engineFor[P, R any](op rules.Op, k kind) bool {
 	kinds[op] = k
+	recordShapes[op] = [2]reflect.Type{reflect.TypeFor[P](), reflect.TypeFor[R]()}
 	return true
 }

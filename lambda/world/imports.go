@@ -12,7 +12,7 @@ import (
 // The VM Import tasks: an import completes after some polls (a later entry).
 var (
 	importSnapshotTasks = declare(&listOf[ec2types.ImportSnapshotTask]{
-		Name: "importSnapshotTasks", In: func(r *Region) *[]ec2types.ImportSnapshotTask { return &r.ImportSnapshotTasks },
+		Name: "importSnapshotTasks", Noun: "VM Import snapshot task", In: func(r *Region) *[]ec2types.ImportSnapshotTask { return &r.ImportSnapshotTasks },
 		Later: func(e *Later) *[]ec2types.ImportSnapshotTask { return &e.ImportSnapshotTasks },
 		ID:    func(x ec2types.ImportSnapshotTask) string { return aws.ToString(x.ImportTaskId) },
 		Out: func(out any) ([]ec2types.ImportSnapshotTask, bool) {
@@ -23,7 +23,7 @@ var (
 		},
 	})
 	importImageTasks = declare(&listOf[ec2types.ImportImageTask]{
-		Name: "importImageTasks", In: func(r *Region) *[]ec2types.ImportImageTask { return &r.ImportImageTasks },
+		Name: "importImageTasks", Noun: "VM Import image task", In: func(r *Region) *[]ec2types.ImportImageTask { return &r.ImportImageTasks },
 		Later: func(e *Later) *[]ec2types.ImportImageTask { return &e.ImportImageTasks },
 		ID:    func(x ec2types.ImportImageTask) string { return aws.ToString(x.ImportTaskId) },
 		Out: func(out any) ([]ec2types.ImportImageTask, bool) {

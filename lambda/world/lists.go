@@ -18,6 +18,7 @@ import (
 // a live view's copies and later changes, Region.Record, and capture's order.
 type list interface {
 	name() string
+	noun() string
 	// decodeInto is where Parse decodes the list's field of a Region, or of
 	// a later entry (nil: the list never changes later).
 	decodeInto(r *Region) any
@@ -43,6 +44,9 @@ type list interface {
 // listOf declares one list of objects of type T.
 type listOf[T any] struct {
 	Name string
+	// Noun names one object, for capture's summary ("launch template
+	// version").
+	Noun string
 	// In is the Region's field; Later the later entries' field, nil when
 	// the list's objects never change after the world is written.
 	In    func(*Region) *[]T
@@ -81,6 +85,7 @@ func listNamed(name string) list {
 }
 
 func (l *listOf[T]) name() string               { return l.Name }
+func (l *listOf[T]) noun() string               { return l.Noun }
 func (l *listOf[T]) decodeInto(r *Region) any   { return l.In(r) }
 func (l *listOf[T]) len(r *Region) int          { return len(*l.In(r)) }
 func (l *listOf[T]) cloneInto(dst, src *Region) { *l.In(dst) = slices.Clone(*l.In(src)) }
@@ -157,7 +162,7 @@ func (l *listOf[T]) sort(r *Region) {
 // beside its answer.
 var (
 	images = declare(&listOf[ec2types.Image]{
-		Name: "images", In: func(r *Region) *[]ec2types.Image { return &r.Images },
+		Name: "images", Noun: "image", In: func(r *Region) *[]ec2types.Image { return &r.Images },
 		Later: func(e *Later) *[]ec2types.Image { return &e.Images },
 		ID:    func(x ec2types.Image) string { return aws.ToString(x.ImageId) },
 		Out: func(out any) ([]ec2types.Image, bool) {
@@ -166,7 +171,7 @@ var (
 		},
 	})
 	snapshots = declare(&listOf[ec2types.Snapshot]{
-		Name: "snapshots", In: func(r *Region) *[]ec2types.Snapshot { return &r.Snapshots },
+		Name: "snapshots", Noun: "snapshot", In: func(r *Region) *[]ec2types.Snapshot { return &r.Snapshots },
 		Later: func(e *Later) *[]ec2types.Snapshot { return &e.Snapshots },
 		ID:    func(x ec2types.Snapshot) string { return aws.ToString(x.SnapshotId) },
 		Out: func(out any) ([]ec2types.Snapshot, bool) {
@@ -179,10 +184,10 @@ var (
 	// DescribeInstances, so that a root replacement reads the instance as it
 	// was before the entry applies.
 	instances = declare(&listOf[ec2types.Instance]{
+		Name: "instances", Noun: "instance", In: func(r *Region) *[]ec2types.Instance { return &r.Instances },
 		Concerns: func(*Region, *Later, call) bool { return false },
-		Name: "instances", In: func(r *Region) *[]ec2types.Instance { return &r.Instances },
-		Later: func(e *Later) *[]ec2types.Instance { return &e.Instances },
-		ID:    func(x ec2types.Instance) string { return aws.ToString(x.InstanceId) },
+		Later:    func(e *Later) *[]ec2types.Instance { return &e.Instances },
+		ID:       func(x ec2types.Instance) string { return aws.ToString(x.InstanceId) },
 		Out: func(out any) ([]ec2types.Instance, bool) {
 			o, ok := out.(*ec2.DescribeInstancesOutput)
 			return outOf(o, ok, func(o *ec2.DescribeInstancesOutput) (all []ec2types.Instance) {
@@ -196,17 +201,17 @@ var (
 	// A later entry's volumes concern a DescribeVolumes call through their
 	// attachments, which the instances may give them (live.go).
 	volumes = declare(&listOf[ec2types.Volume]{
+		Name: "volumes", Noun: "volume", In: func(r *Region) *[]ec2types.Volume { return &r.Volumes },
 		Concerns: volumesConcern,
-		Name:     "volumes", In: func(r *Region) *[]ec2types.Volume { return &r.Volumes },
-		Later: func(e *Later) *[]ec2types.Volume { return &e.Volumes },
-		ID:    func(x ec2types.Volume) string { return aws.ToString(x.VolumeId) },
+		Later:    func(e *Later) *[]ec2types.Volume { return &e.Volumes },
+		ID:       func(x ec2types.Volume) string { return aws.ToString(x.VolumeId) },
 		Out: func(out any) ([]ec2types.Volume, bool) {
 			o, ok := out.(*ec2.DescribeVolumesOutput)
 			return outOf(o, ok, func(o *ec2.DescribeVolumesOutput) []ec2types.Volume { return o.Volumes })
 		},
 	})
 	launchTemplateVersions = declare(&listOf[ec2types.LaunchTemplateVersion]{
-		Name: "launchTemplateVersions", In: func(r *Region) *[]ec2types.LaunchTemplateVersion { return &r.LaunchTemplateVersions },
+		Name: "launchTemplateVersions", Noun: "launch template version", In: func(r *Region) *[]ec2types.LaunchTemplateVersion { return &r.LaunchTemplateVersions },
 		ID: func(x ec2types.LaunchTemplateVersion) string {
 			return aws.ToString(x.LaunchTemplateId) + "/" + strconv.FormatInt(aws.ToInt64(x.VersionNumber), 10)
 		},
@@ -250,4 +255,27 @@ func (r *Region) Sorted() *Region {
 	}
 	slices.SortFunc(c.Keys, func(a, b Key) int { return cmp.Compare(aws.ToString(a.Arn), aws.ToString(b.Arn)) })
 	return &c
+}
+
+// Count is how many objects of one list a world holds.
+type Count struct {
+	Noun string // one object: "image", "launch template version"
+	N    int
+}
+
+// Counts are the sizes of the world's lists over every account and Region,
+// in the order of their declarations.
+func (w *World) Counts() []Count {
+	out := make([]Count, len(lists))
+	for i, l := range lists {
+		out[i].Noun = l.noun()
+		for _, regions := range w.Accounts {
+			for _, r := range regions {
+				if r != nil {
+					out[i].N += l.len(r)
+				}
+			}
+		}
+	}
+	return out
 }

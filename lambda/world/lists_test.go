@@ -46,6 +46,9 @@ func TestDeclarationsPointAtTheirField(t *testing.T) {
 			t.Errorf("list %q declared twice", l.name())
 		}
 		seen[l.name()] = true
+		if l.noun() == "" {
+			t.Errorf("list %q has no noun for capture's summary", l.name())
+		}
 		var r Region
 		if got, want := reflect.ValueOf(l.decodeInto(&r)).Pointer(), fieldAddr(t, &r, l.name()); got != want {
 			t.Errorf("list %q decodes into another Region field", l.name())

@@ -13,7 +13,7 @@ import (
 // replaceRootVolumeTasks are root-volume replacements; a later entry's task
 // replaces the task of the same ID (one that succeeds later).
 var replaceRootVolumeTasks = declare(&listOf[ec2types.ReplaceRootVolumeTask]{
-	Name: "replaceRootVolumeTasks", In: func(r *Region) *[]ec2types.ReplaceRootVolumeTask { return &r.ReplaceRootVolumeTasks },
+	Name: "replaceRootVolumeTasks", Noun: "root volume replacement task", In: func(r *Region) *[]ec2types.ReplaceRootVolumeTask { return &r.ReplaceRootVolumeTasks },
 	Later: func(e *Later) *[]ec2types.ReplaceRootVolumeTask { return &e.ReplaceRootVolumeTasks },
 	ID:    func(x ec2types.ReplaceRootVolumeTask) string { return aws.ToString(x.ReplaceRootVolumeTaskId) },
 	Out: func(out any) ([]ec2types.ReplaceRootVolumeTask, bool) {

@@ -108,8 +108,8 @@ type Organization struct {
 var (
 	// regionOwnFields and laterOwnFields are the fields of a Region and of
 	// a later entry other than the declared lists (lists.go).
-	regionOwnFields = []string{"ebsEncryptionByDefault", "ebsDefaultKmsKeyId", "keys", "later", "events"}
-	laterOwnFields  = []string{"afterCalls", "afterSeconds", "removed"}
+	regionOwnFields    = []string{"ebsEncryptionByDefault", "ebsDefaultKmsKeyId", "keys", "later", "events"}
+	laterOwnFields     = []string{"afterCalls", "afterSeconds", "removed"}
 	organizationFields = []string{"id", "managementAccountId", "delegatedAdministrators", "accounts"}
 )
 
