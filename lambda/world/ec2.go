@@ -210,10 +210,10 @@ func (c *EC2) DescribeLaunchTemplateVersions(_ context.Context, in *ec2.Describe
 	reg := c.world.view(c.account, c.region)
 	var at []int
 	if in.LaunchTemplateId != nil {
-		at = append(at, reg.idx().templates["id:"+*in.LaunchTemplateId]...)
+		at = append(at, reg.idx().by(launchTemplateVersions, "id", *in.LaunchTemplateId)...)
 	}
 	if in.LaunchTemplateName != nil {
-		at = append(at, reg.idx().templates["name:"+*in.LaunchTemplateName]...)
+		at = append(at, reg.idx().by(launchTemplateVersions, "name", *in.LaunchTemplateName)...)
 	}
 	slices.Sort(at)
 	var versions []ec2types.LaunchTemplateVersion

@@ -14,18 +14,17 @@ import (
 type regionIndex struct {
 	// ids maps each declared list (lists.go) to its objects' IDs → their
 	// first index in the list.
-	ids        map[list]map[string]int
-	byInstance map[string][]int // attached InstanceId → indexes in Volumes, ascending
+	ids map[list]map[string]int
+	// keys are the declared lists' other indexes (listOf.By): key → value
+	// → indexes in the list, ascending.
+	keys map[list]map[string]map[string][]int
+	// byInstance: attached InstanceId → indexes in Volumes, ascending. A
+	// volume's attachments may come from another list (the instances'
+	// mappings: attach), so it is built here rather than declared.
+	byInstance map[string][]int
 	// attach are the attachments of volumes that list none, from the
 	// instances' mappings.
-	attach    map[string][]ec2types.VolumeAttachment
-	templates map[string][]int // "id:"+LaunchTemplateId and "name:"+LaunchTemplateName → indexes in LaunchTemplateVersions
-	// tasksByInstance answers a root replacement's filter (rootreplace.go):
-	// indexes in ReplaceRootVolumeTasks.
-	tasksByInstance map[string][]int
-	// snapshotsByDescription: Description → indexes in Snapshots, ascending
-	// (the ImportSnapshot fallback's description filter).
-	snapshotsByDescription map[string][]int
+	attach map[string][]ec2types.VolumeAttachment
 	// sizes are the lengths of the lists indexed: a list that grew (a test
 	// adding to a loaded world) is indexed again.
 	sizes []int
@@ -37,6 +36,12 @@ func (r *Region) sizes() []int {
 		n[i] = l.len(r)
 	}
 	return n
+}
+
+// by returns the indexes of the list's objects whose value under key (one
+// of its declaration's By) is v, ascending.
+func (ix *regionIndex) by(l list, key, v string) []int {
+	return ix.keys[l][key][v]
 }
 
 // at is the index of the object of that ID in the Region's list.
@@ -62,20 +67,12 @@ func (r *Region) idx() *regionIndex {
 
 func buildIndex(r *Region) *regionIndex {
 	ix := &regionIndex{
-		ids: make(map[list]map[string]int, len(lists)), byInstance: map[string][]int{}, templates: map[string][]int{},
-		attach: map[string][]ec2types.VolumeAttachment{}, sizes: r.sizes(),
-		snapshotsByDescription: map[string][]int{}, tasksByInstance: map[string][]int{},
+		ids: make(map[list]map[string]int, len(lists)), keys: make(map[list]map[string]map[string][]int, len(lists)),
+		byInstance: map[string][]int{}, attach: map[string][]ec2types.VolumeAttachment{}, sizes: r.sizes(),
 	}
 	for _, l := range lists {
 		ix.ids[l] = l.byID(r)
-	}
-	for i, t := range r.ReplaceRootVolumeTasks {
-		ix.tasksByInstance[aws.ToString(t.InstanceId)] = append(ix.tasksByInstance[aws.ToString(t.InstanceId)], i)
-	}
-	for i, s := range r.Snapshots {
-		if s.Description != nil {
-			ix.snapshotsByDescription[*s.Description] = append(ix.snapshotsByDescription[*s.Description], i)
-		}
+		ix.keys[l] = l.byKeys(r)
 	}
 	for _, inst := range r.Instances {
 		for _, m := range inst.BlockDeviceMappings {
@@ -92,14 +89,6 @@ func buildIndex(r *Region) *regionIndex {
 			if l := ix.byInstance[id]; len(l) == 0 || l[len(l)-1] != i {
 				ix.byInstance[id] = append(l, i)
 			}
-		}
-	}
-	for i, v := range r.LaunchTemplateVersions {
-		if v.LaunchTemplateId != nil {
-			ix.templates["id:"+*v.LaunchTemplateId] = append(ix.templates["id:"+*v.LaunchTemplateId], i)
-		}
-		if v.LaunchTemplateName != nil {
-			ix.templates["name:"+*v.LaunchTemplateName] = append(ix.templates["name:"+*v.LaunchTemplateName], i)
 		}
 	}
 	return ix
@@ -158,7 +147,7 @@ func (ix *regionIndex) snapshotCandidates(filters []ec2types.Filter) (out []int,
 			continue
 		}
 		for _, d := range f.Values {
-			out = append(out, ix.snapshotsByDescription[d]...)
+			out = append(out, ix.by(snapshots, "description", d)...)
 		}
 		slices.Sort(out)
 		return slices.Compact(out), true

@@ -24,8 +24,10 @@ type list interface {
 	decodeInto(r *Region) any
 	laterInto(e *Later) any
 	len(r *Region) int
-	// byID maps each object's ID to its first index in the Region's list.
+	// byID maps each object's ID to its first index in the Region's list;
+	// byKeys builds the By indexes.
 	byID(r *Region) map[string]int
+	byKeys(r *Region) map[string]map[string][]int
 	// cloneInto gives dst a copy of src's list, so that a live view's
 	// changes never reach the Region it was made from.
 	cloneInto(dst, src *Region)
@@ -52,6 +54,10 @@ type listOf[T any] struct {
 	In    func(*Region) *[]T
 	Later func(*Later) *[]T
 	ID    func(T) string
+	// By are the list's other indexes: a filter's name (or another key a
+	// lookup uses) → an object's values under it ("description" → a
+	// snapshot's Description). ix.by answers them, ascending.
+	By map[string]func(T) []string
 	// Out returns the objects of the describe output that lists them.
 	Out func(any) ([]T, bool)
 	// Match is what a call's filters ask of an object, for a later entry's
@@ -106,6 +112,22 @@ func (l *listOf[T]) byID(r *Region) map[string]int {
 		}
 	}
 	return m
+}
+
+func (l *listOf[T]) byKeys(r *Region) map[string]map[string][]int {
+	out := make(map[string]map[string][]int, len(l.By))
+	for key, values := range l.By {
+		m := map[string][]int{}
+		for i, x := range *l.In(r) {
+			for _, v := range values(x) {
+				if n := m[v]; len(n) == 0 || n[len(n)-1] != i {
+					m[v] = append(n, i)
+				}
+			}
+		}
+		out[key] = m
+	}
+	return out
 }
 
 func (l *listOf[T]) apply(r *Region, e *Later) {
@@ -174,6 +196,8 @@ var (
 		Name: "snapshots", Noun: "snapshot", In: func(r *Region) *[]ec2types.Snapshot { return &r.Snapshots },
 		Later: func(e *Later) *[]ec2types.Snapshot { return &e.Snapshots },
 		ID:    func(x ec2types.Snapshot) string { return aws.ToString(x.SnapshotId) },
+		// The ImportSnapshot fallback's filter.
+		By: map[string]func(ec2types.Snapshot) []string{"description": func(x ec2types.Snapshot) []string { return optionalValue(x.Description) }},
 		Out: func(out any) ([]ec2types.Snapshot, bool) {
 			o, ok := out.(*ec2.DescribeSnapshotsOutput)
 			return outOf(o, ok, func(o *ec2.DescribeSnapshotsOutput) []ec2types.Snapshot { return o.Snapshots })
@@ -212,6 +236,11 @@ var (
 	})
 	launchTemplateVersions = declare(&listOf[ec2types.LaunchTemplateVersion]{
 		Name: "launchTemplateVersions", Noun: "launch template version", In: func(r *Region) *[]ec2types.LaunchTemplateVersion { return &r.LaunchTemplateVersions },
+		// A template is asked for by ID or by name.
+		By: map[string]func(ec2types.LaunchTemplateVersion) []string{
+			"id":   func(x ec2types.LaunchTemplateVersion) []string { return optionalValue(x.LaunchTemplateId) },
+			"name": func(x ec2types.LaunchTemplateVersion) []string { return optionalValue(x.LaunchTemplateName) },
+		},
 		ID: func(x ec2types.LaunchTemplateVersion) string {
 			return aws.ToString(x.LaunchTemplateId) + "/" + strconv.FormatInt(aws.ToInt64(x.VersionNumber), 10)
 		},
@@ -226,6 +255,15 @@ var (
 		},
 	})
 )
+
+// optionalValue is an optional string as the values of an index: none when
+// it is absent.
+func optionalValue(s *string) []string {
+	if s == nil {
+		return nil
+	}
+	return []string{*s}
+}
 
 // outOf returns the objects of a describe output of type O: none for a nil
 // output, and false for another output.

@@ -22,6 +22,7 @@ var replaceRootVolumeTasks = declare(&listOf[ec2types.ReplaceRootVolumeTask]{
 			return o.ReplaceRootVolumeTasks
 		})
 	},
+	By:    map[string]func(ec2types.ReplaceRootVolumeTask) []string{"instance-id": func(x ec2types.ReplaceRootVolumeTask) []string { return []string{aws.ToString(x.InstanceId)} }},
 	Match: taskMatches,
 })
 
@@ -42,7 +43,7 @@ func (c *EC2) DescribeReplaceRootVolumeTasks(_ context.Context, in *ec2.Describe
 		}
 	case byInstance:
 		for _, id := range instances {
-			cand = append(cand, ix.tasksByInstance[id]...)
+			cand = append(cand, ix.by(replaceRootVolumeTasks, "instance-id", id)...)
 		}
 	default:
 		for i := range reg.ReplaceRootVolumeTasks {
