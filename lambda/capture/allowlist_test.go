@@ -79,6 +79,7 @@ func TestKeptIsWhatTheEngineReads(t *testing.T) {
 		writeKept(t, r) // checked on the next run, which compiles it
 		return
 	}
+	checkKeptTable(t)
 	types := reachable()
 	byName := map[string]reflect.Type{}
 	for t := range types {
@@ -197,5 +198,62 @@ func writeKept(t *testing.T, r *reads.Result) {
 	if err := os.WriteFile("../world/kept_gen.go", src, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Log("wrote lambda/world/kept_gen.go; run the test again without -update")
+	writeKeptTable(t) // from the Kept compiled in: current on the run after a change
+	t.Log("wrote lambda/world/kept_gen.go and docs/capture.md's table; run the test again without -update")
+}
+
+const (
+	keptBegin = "<!-- kept:begin: generated from world.Kept by `go test ./lambda/capture -run TestKeptIsWhatTheEngineReads -update`; do not edit -->"
+	keptEnd   = "<!-- kept:end -->"
+	keptDoc   = "../../docs/capture.md"
+)
+
+// keptTable renders world.Kept as docs/capture.md's table: one row per SDK
+// type, its fields in order.
+func keptTable() string {
+	var rows []string
+	for typ, names := range world.Kept {
+		name := "`" + typ.Name() + "`"
+		if !strings.Contains(typ.PkgPath(), "/ec2/") {
+			name = strings.ToUpper(typ.PkgPath()[strings.LastIndex(typ.PkgPath()[:strings.LastIndex(typ.PkgPath(), "/")], "/")+1:strings.LastIndex(typ.PkgPath(), "/")]) + " " + name
+		}
+		fields := slices.Sorted(slices.Values(names))
+		rows = append(rows, fmt.Sprintf("| %s | `%s` |", name, strings.Join(fields, "`, `")))
+	}
+	slices.Sort(rows)
+	return "| Type | Fields kept |\n|---|---|\n" + strings.Join(rows, "\n")
+}
+
+// checkKeptTable holds docs/capture.md's table to world.Kept; -update
+// writes it.
+func checkKeptTable(t *testing.T) {
+	b, err := os.ReadFile(keptDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	i, j := strings.Index(doc, keptBegin), strings.Index(doc, keptEnd)
+	if i < 0 || j < i {
+		t.Fatalf("%s: no generated table between %q and %q", keptDoc, keptBegin, keptEnd)
+	}
+	if got := strings.TrimSpace(doc[i+len(keptBegin) : j]); got != keptTable() {
+		t.Errorf("%s's table of the fields kept is not world.Kept's: run go test ./lambda/capture -run TestKeptIsWhatTheEngineReads -update", keptDoc)
+	}
+}
+
+// writeKeptTable writes world.Kept's table into docs/capture.md.
+func writeKeptTable(t *testing.T) {
+	b, err := os.ReadFile(keptDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	i, j := strings.Index(doc, keptBegin), strings.Index(doc, keptEnd)
+	if i < 0 || j < i {
+		t.Fatalf("%s: no markers %q and %q", keptDoc, keptBegin, keptEnd)
+	}
+	doc = doc[:i+len(keptBegin)] + "\n" + keptTable() + "\n" + doc[j:]
+	if err := os.WriteFile(keptDoc, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
