@@ -15,21 +15,15 @@ var (
 		Name: "importSnapshotTasks", Noun: "VM Import snapshot task", In: func(r *Region) *[]ec2types.ImportSnapshotTask { return &r.ImportSnapshotTasks },
 		Later: func(e *Later) *[]ec2types.ImportSnapshotTask { return &e.ImportSnapshotTasks },
 		ID:    func(x ec2types.ImportSnapshotTask) string { return aws.ToString(x.ImportTaskId) },
-		Out: func(out any) ([]ec2types.ImportSnapshotTask, bool) {
-			o, ok := out.(*ec2.DescribeImportSnapshotTasksOutput)
-			return outOf(o, ok, func(o *ec2.DescribeImportSnapshotTasksOutput) []ec2types.ImportSnapshotTask {
-				return o.ImportSnapshotTasks
-			})
-		},
+		Out: from(func(o *ec2.DescribeImportSnapshotTasksOutput) []ec2types.ImportSnapshotTask {
+			return o.ImportSnapshotTasks
+		}),
 	})
 	importImageTasks = declare(&listOf[ec2types.ImportImageTask]{
 		Name: "importImageTasks", Noun: "VM Import image task", In: func(r *Region) *[]ec2types.ImportImageTask { return &r.ImportImageTasks },
 		Later: func(e *Later) *[]ec2types.ImportImageTask { return &e.ImportImageTasks },
 		ID:    func(x ec2types.ImportImageTask) string { return aws.ToString(x.ImportTaskId) },
-		Out: func(out any) ([]ec2types.ImportImageTask, bool) {
-			o, ok := out.(*ec2.DescribeImportImageTasksOutput)
-			return outOf(o, ok, func(o *ec2.DescribeImportImageTasksOutput) []ec2types.ImportImageTask { return o.ImportImageTasks })
-		},
+		Out:   from(func(o *ec2.DescribeImportImageTasksOutput) []ec2types.ImportImageTask { return o.ImportImageTasks }),
 	})
 )
 

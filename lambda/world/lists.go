@@ -187,21 +187,15 @@ var (
 		Name: "images", Noun: "image", In: func(r *Region) *[]ec2types.Image { return &r.Images },
 		Later: func(e *Later) *[]ec2types.Image { return &e.Images },
 		ID:    func(x ec2types.Image) string { return aws.ToString(x.ImageId) },
-		Out: func(out any) ([]ec2types.Image, bool) {
-			o, ok := out.(*ec2.DescribeImagesOutput)
-			return outOf(o, ok, func(o *ec2.DescribeImagesOutput) []ec2types.Image { return o.Images })
-		},
+		Out:   from(func(o *ec2.DescribeImagesOutput) []ec2types.Image { return o.Images }),
 	})
 	snapshots = declare(&listOf[ec2types.Snapshot]{
 		Name: "snapshots", Noun: "snapshot", In: func(r *Region) *[]ec2types.Snapshot { return &r.Snapshots },
 		Later: func(e *Later) *[]ec2types.Snapshot { return &e.Snapshots },
 		ID:    func(x ec2types.Snapshot) string { return aws.ToString(x.SnapshotId) },
 		// The ImportSnapshot fallback's filter.
-		By: map[string]func(ec2types.Snapshot) []string{"description": func(x ec2types.Snapshot) []string { return optionalValue(x.Description) }},
-		Out: func(out any) ([]ec2types.Snapshot, bool) {
-			o, ok := out.(*ec2.DescribeSnapshotsOutput)
-			return outOf(o, ok, func(o *ec2.DescribeSnapshotsOutput) []ec2types.Snapshot { return o.Snapshots })
-		},
+		By:  map[string]func(ec2types.Snapshot) []string{"description": func(x ec2types.Snapshot) []string { return optionalValue(x.Description) }},
+		Out: from(func(o *ec2.DescribeSnapshotsOutput) []ec2types.Snapshot { return o.Snapshots }),
 	})
 	// A later entry's instances come with the volumes they attach: they
 	// count against DescribeVolumes calls (volumesConcern), never against
@@ -212,15 +206,12 @@ var (
 		Concerns: func(*Region, *Later, call) bool { return false },
 		Later:    func(e *Later) *[]ec2types.Instance { return &e.Instances },
 		ID:       func(x ec2types.Instance) string { return aws.ToString(x.InstanceId) },
-		Out: func(out any) ([]ec2types.Instance, bool) {
-			o, ok := out.(*ec2.DescribeInstancesOutput)
-			return outOf(o, ok, func(o *ec2.DescribeInstancesOutput) (all []ec2types.Instance) {
-				for _, res := range o.Reservations {
-					all = append(all, res.Instances...)
-				}
-				return all
-			})
-		},
+		Out: from(func(o *ec2.DescribeInstancesOutput) (all []ec2types.Instance) {
+			for _, res := range o.Reservations {
+				all = append(all, res.Instances...)
+			}
+			return all
+		}),
 	})
 	// A later entry's volumes concern a DescribeVolumes call through their
 	// attachments, which the instances may give them (live.go).
@@ -229,10 +220,7 @@ var (
 		Concerns: volumesConcern,
 		Later:    func(e *Later) *[]ec2types.Volume { return &e.Volumes },
 		ID:       func(x ec2types.Volume) string { return aws.ToString(x.VolumeId) },
-		Out: func(out any) ([]ec2types.Volume, bool) {
-			o, ok := out.(*ec2.DescribeVolumesOutput)
-			return outOf(o, ok, func(o *ec2.DescribeVolumesOutput) []ec2types.Volume { return o.Volumes })
-		},
+		Out:      from(func(o *ec2.DescribeVolumesOutput) []ec2types.Volume { return o.Volumes }),
 	})
 	launchTemplateVersions = declare(&listOf[ec2types.LaunchTemplateVersion]{
 		Name: "launchTemplateVersions", Noun: "launch template version", In: func(r *Region) *[]ec2types.LaunchTemplateVersion { return &r.LaunchTemplateVersions },
@@ -244,12 +232,9 @@ var (
 		ID: func(x ec2types.LaunchTemplateVersion) string {
 			return aws.ToString(x.LaunchTemplateId) + "/" + strconv.FormatInt(aws.ToInt64(x.VersionNumber), 10)
 		},
-		Out: func(out any) ([]ec2types.LaunchTemplateVersion, bool) {
-			o, ok := out.(*ec2.DescribeLaunchTemplateVersionsOutput)
-			return outOf(o, ok, func(o *ec2.DescribeLaunchTemplateVersionsOutput) []ec2types.LaunchTemplateVersion {
-				return o.LaunchTemplateVersions
-			})
-		},
+		Out: from(func(o *ec2.DescribeLaunchTemplateVersionsOutput) []ec2types.LaunchTemplateVersion {
+			return o.LaunchTemplateVersions
+		}),
 		Compare: func(a, b ec2types.LaunchTemplateVersion) int {
 			return cmp.Or(cmp.Compare(aws.ToString(a.LaunchTemplateId), aws.ToString(b.LaunchTemplateId)), cmp.Compare(aws.ToInt64(a.VersionNumber), aws.ToInt64(b.VersionNumber)))
 		},
@@ -265,16 +250,17 @@ func optionalValue(s *string) []string {
 	return []string{*s}
 }
 
-// outOf returns the objects of a describe output of type O: none for a nil
-// output, and false for another output.
-func outOf[O any, T any](o *O, ok bool, items func(*O) []T) ([]T, bool) {
-	if !ok {
-		return nil, false
+// from declares the describe output a list is recorded from: its objects are
+// items of an output of type O (none for a nil one), and any other output is
+// not this list's.
+func from[O any, T any](items func(*O) []T) func(any) ([]T, bool) {
+	return func(out any) ([]T, bool) {
+		o, ok := out.(*O)
+		if !ok || o == nil {
+			return nil, ok
+		}
+		return items(o), true
 	}
-	if o == nil {
-		return nil, true
-	}
-	return items(o), true
 }
 
 // Sorted returns a copy of the Region with every list in the order of its

@@ -16,12 +16,9 @@ var replaceRootVolumeTasks = declare(&listOf[ec2types.ReplaceRootVolumeTask]{
 	Name: "replaceRootVolumeTasks", Noun: "root volume replacement task", In: func(r *Region) *[]ec2types.ReplaceRootVolumeTask { return &r.ReplaceRootVolumeTasks },
 	Later: func(e *Later) *[]ec2types.ReplaceRootVolumeTask { return &e.ReplaceRootVolumeTasks },
 	ID:    func(x ec2types.ReplaceRootVolumeTask) string { return aws.ToString(x.ReplaceRootVolumeTaskId) },
-	Out: func(out any) ([]ec2types.ReplaceRootVolumeTask, bool) {
-		o, ok := out.(*ec2.DescribeReplaceRootVolumeTasksOutput)
-		return outOf(o, ok, func(o *ec2.DescribeReplaceRootVolumeTasksOutput) []ec2types.ReplaceRootVolumeTask {
-			return o.ReplaceRootVolumeTasks
-		})
-	},
+	Out: from(func(o *ec2.DescribeReplaceRootVolumeTasksOutput) []ec2types.ReplaceRootVolumeTask {
+		return o.ReplaceRootVolumeTasks
+	}),
 	By:    map[string]func(ec2types.ReplaceRootVolumeTask) []string{"instance-id": func(x ec2types.ReplaceRootVolumeTask) []string { return []string{aws.ToString(x.InstanceId)} }},
 	Match: taskMatches,
 })
