@@ -19,8 +19,9 @@ import (
 type list interface {
 	name() string
 	noun() string
-	// decodeInto is where Parse decodes the list's field of a Region, or of
-	// a later entry (nil: the list never changes later).
+	// decodeInto is where Parse decodes the list's field of a Region;
+	// laterInto the field of a later entry (nil: the list never changes
+	// after the world is written).
 	decodeInto(r *Region) any
 	laterInto(e *Later) any
 	len(r *Region) int
@@ -71,7 +72,8 @@ type listOf[T any] struct {
 	Compare func(a, b T) int
 }
 
-// lists are the declared lists, in the order of the world file's fields.
+// lists are the declared lists, in the order Go initialises them: by file
+// name, then within a file.
 var lists []list
 
 // declare registers a list and returns it, for the answers that read it.
