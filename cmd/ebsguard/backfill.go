@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	athenatypes "github.com/aws/aws-sdk-go-v2/service/athena/types"
 	"io"
 	"runtime"
 	"strings"
@@ -272,7 +273,7 @@ func runBackfill(ctx context.Context, env backfillEnv, o backfillOptions, out ou
 		if err != nil {
 			rep.queryIn = time.Since(began)
 			prog.finish()
-			fmt.Fprintf(stderr, "ebsguard backfill: %v\n", athenaHint(err))
+			fmt.Fprintf(stderr, "ebsguard backfill: %v\n", athenaHint(err, o.output))
 			return rep, 1
 		}
 		hits = append(hits, h...)
@@ -352,10 +353,14 @@ func runBackfill(ctx context.Context, env backfillEnv, o backfillOptions, out ou
 	return rep, 0
 }
 
-// athenaHint adds to an Athena error what the user can do about it.
-func athenaHint(err error) error {
-	if strings.Contains(err.Error(), "No output location provided") {
-		return fmt.Errorf("%w (name one with --output s3://BUCKET/PREFIX/, or use a workgroup that sets one: --workgroup)", err)
+// athenaHint adds to an Athena error what the user can do about it: a
+// request Athena rejects while no --output was given most often lacks the
+// results' location (the workgroup sets none). Told by the error's type and
+// our own options, never by its text.
+func athenaHint(err error, output string) error {
+	var invalid *athenatypes.InvalidRequestException
+	if output == "" && errors.As(err, &invalid) {
+		return fmt.Errorf("%w (if the workgroup sets no output location, name one with --output s3://BUCKET/PREFIX/, or use a workgroup that sets one: --workgroup)", err)
 	}
 	return err
 }
@@ -540,7 +545,7 @@ func backfillCreateTable(ctx context.Context, cfg aws.Config, o backfillOptions,
 	q := backfill.Query{API: athena.NewFromConfig(cfg), SQL: ddl, Database: o.tableName.Database, Workgroup: o.workgroup, Output: o.output}
 	st, err := q.Exec(ctx)
 	if err != nil {
-		return fail(athenaHint(err))
+		return fail(athenaHint(err, o.output))
 	}
 	fmt.Fprintf(stderr, "ebsguard backfill: created %s (query %s)\n", o.tableName, st.ID)
 	return 0

@@ -94,8 +94,8 @@ func TestBackfillSplitsPastThePartitionLimit(t *testing.T) {
 		{"two years, two accounts", []string{"--since", "2024-01-01", "--accounts", "111111111111,222222222222"}, nil, 1, 0, "query q1: SUCCEEDED"},
 		{"no such table", []string{"--athena-table", "trail.nope", "--since", "2024-01-01"}, nil, 0, 1, "Table nope not found. (backfill --create-table writes the table)"},
 		{"no output location", []string{"--since", "2024-01-01", "--accounts", "111111111111"},
-			fmt.Errorf("InvalidRequestException: No output location provided. An output location is required either through the Workgroup result configuration setting or as an API input."), 0, 1,
-			"as an API input. (name one with --output s3://BUCKET/PREFIX/, or use a workgroup that sets one: --workgroup)"},
+			fmt.Errorf("start query: %w", &athenatypes.InvalidRequestException{Message: aws.String("No output location provided. An output location is required either through the Workgroup result configuration setting or as an API input.")}), 0, 1,
+			"as an API input. (if the workgroup sets no output location, name one with --output s3://BUCKET/PREFIX/"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"--athena-table", "trail.cloudtrail", "--format", "json"}, tc.args...)

@@ -287,25 +287,22 @@ func writeOut(path string, stdout io.Writer, b []byte) error {
 func writeCaptureSummary(w io.Writer, o captureOptions, sum *tally, files capture.Files, kept, mismatches int) {
 	fmt.Fprintf(w, "captured %d of %d records: %s\n", kept, sum.records, sum.statusCounts())
 	if wd, err := world.Parse(bytes.NewReader(files.World)); err == nil {
-		var images, snapshots, volumes, versions, keys, regions, tasks int
+		var keys, regions int
 		for _, rs := range wd.Accounts {
 			for _, r := range rs {
 				regions++
-				images += len(r.Images)
-				snapshots += len(r.Snapshots)
-				volumes += len(r.Volumes)
-				versions += len(r.LaunchTemplateVersions)
 				keys += len(r.Keys)
-				tasks += len(r.ImportSnapshotTasks) + len(r.ImportImageTasks)
 			}
 		}
-		importTasks := ""
-		if tasks > 0 {
-			importTasks = ", " + count(tasks, "VM Import task")
+		// Every list of the world the capture holds objects of.
+		var held []string
+		for _, c := range wd.Counts() {
+			if c.N > 0 {
+				held = append(held, count(c.N, c.Noun))
+			}
 		}
-		fmt.Fprintf(w, "  world: %s, %s; %s, %s, %s, %s%s, %s\n",
-			count(len(wd.Accounts), "account"), count(regions, "Region of an account"), count(images, "image"), count(snapshots, "snapshot"),
-			count(volumes, "volume"), count(versions, "launch template version"), importTasks, count(keys, "key"))
+		held = append(held, count(keys, "key"))
+		fmt.Fprintf(w, "  world: %s, %s; %s\n", count(len(wd.Accounts), "account"), count(regions, "Region of an account"), strings.Join(held, ", "))
 	}
 	out := o.out
 	if out == "" {

@@ -7,6 +7,7 @@
 package deployment
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -28,28 +29,35 @@ func kindEventNames() []string {
 
 // EventList names the calls that create volumes or snapshots for a person,
 // as descriptions say them: "A, B and C".
-func EventList() string {
-	names := kindEventNames()
-	n := len(names)
-	if n < 2 {
-		return strings.Join(names, "")
-	}
-	return strings.Join(names[:n-1], ", ") + " and " + names[n-1]
-}
+func EventList() string { return personList(kindEventNames()) }
 
 // SettingsList names the settings calls for a person: "A, B and C".
-func SettingsList() string {
-	names := rules.EventNames()[len(rules.Kinds()):]
+func SettingsList() string { return personList(rules.EventNames()[len(rules.Kinds()):]) }
+
+// MaxFunctionDescription is Lambda's limit on a function's description.
+const MaxFunctionDescription = 256
+
+// FunctionDescription describes the function in both deployments.
+func FunctionDescription() string { return functionDescription(kindEventNames()) }
+
+// functionDescription names the calls when they fit in Lambda's limit, and
+// otherwise counts them: a kind added to the registry never makes a
+// deployment fail.
+func functionDescription(calls []string) string {
+	const head, tail = "ebsguard: checks the KMS key of the volumes and snapshots that ", " create, and EBS encryption settings changes"
+	if d := head + personList(calls) + tail; len(d) <= MaxFunctionDescription {
+		return d
+	}
+	return fmt.Sprintf("%s%d EC2 and EBS calls (docs/rules.md)%s", head, len(calls), tail)
+}
+
+// personList names items for a person: "A, B and C".
+func personList(names []string) string {
 	n := len(names)
 	if n < 2 {
 		return strings.Join(names, "")
 	}
 	return strings.Join(names[:n-1], ", ") + " and " + names[n-1]
-}
-
-// FunctionDescription describes the function in both deployments.
-func FunctionDescription() string {
-	return "ebsguard: checks the KMS key of the volumes and snapshots that " + EventList() + " create, and EBS encryption settings changes"
 }
 
 // EventPattern is the EventBridge pattern that routes those events, as

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+	"github.com/ebsguard/ebsguard/lambda/world"
 )
 
 const ec2NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
@@ -33,65 +34,10 @@ func (s *Server) serveEC2(w http.ResponseWriter, r *http.Request, c caller, acti
 	form := r.PostForm
 	var out any
 	var err error
-	switch action {
-	case "DescribeImages":
-		var o *ec2.DescribeImagesOutput
-		if o, err = api.DescribeImages(r.Context(), &ec2.DescribeImagesInput{ImageIds: list(form, "ImageId"), Filters: filters(form)}); err == nil {
-			out = describeImages(o)
-		}
-	case "DescribeSnapshots":
-		var o *ec2.DescribeSnapshotsOutput
-		if o, err = api.DescribeSnapshots(r.Context(), &ec2.DescribeSnapshotsInput{SnapshotIds: list(form, "SnapshotId"), Filters: filters(form)}); err == nil {
-			out = describeSnapshots(o)
-		}
-	case "DescribeVolumes":
-		var o *ec2.DescribeVolumesOutput
-		if o, err = api.DescribeVolumes(r.Context(), &ec2.DescribeVolumesInput{VolumeIds: list(form, "VolumeId"), Filters: filters(form)}); err == nil {
-			out = describeVolumes(o)
-		}
-	case "DescribeLaunchTemplateVersions":
-		in := &ec2.DescribeLaunchTemplateVersionsInput{Versions: list(form, "LaunchTemplateVersion"), Filters: filters(form)}
-		if v := form.Get("LaunchTemplateId"); v != "" {
-			in.LaunchTemplateId = aws.String(v)
-		}
-		if v := form.Get("LaunchTemplateName"); v != "" {
-			in.LaunchTemplateName = aws.String(v)
-		}
-		var o *ec2.DescribeLaunchTemplateVersionsOutput
-		if o, err = api.DescribeLaunchTemplateVersions(r.Context(), in); err == nil {
-			out = describeLaunchTemplateVersions(o)
-		}
-	case "DescribeRegions":
-		in := &ec2.DescribeRegionsInput{RegionNames: list(form, "RegionName"), Filters: filters(form)}
-		var o *ec2.DescribeRegionsOutput
-		if o, err = api.DescribeRegions(r.Context(), in); err == nil {
-			out = describeRegions(o)
-		}
-	case "DescribeImportSnapshotTasks":
-		var o *ec2.DescribeImportSnapshotTasksOutput
-		if o, err = api.DescribeImportSnapshotTasks(r.Context(), &ec2.DescribeImportSnapshotTasksInput{ImportTaskIds: list(form, "ImportTaskId"), Filters: filters(form)}); err == nil {
-			out = describeImportSnapshotTasks(o)
-		}
-	case "DescribeImportImageTasks":
-		var o *ec2.DescribeImportImageTasksOutput
-		if o, err = api.DescribeImportImageTasks(r.Context(), &ec2.DescribeImportImageTasksInput{ImportTaskIds: list(form, "ImportTaskId"), Filters: filters(form)}); err == nil {
-			out = describeImportImageTasks(o)
-		}
-	case "GetEbsEncryptionByDefault":
-		var o *ec2.GetEbsEncryptionByDefaultOutput
-		if o, err = api.GetEbsEncryptionByDefault(r.Context(), &ec2.GetEbsEncryptionByDefaultInput{}); err == nil {
-			out = &getEbsEncryptionByDefault{EBSEncryptionByDefault: aws.ToBool(o.EbsEncryptionByDefault)}
-		}
-	case "GetEbsDefaultKmsKeyId":
-		var o *ec2.GetEbsDefaultKmsKeyIdOutput
-		if o, err = api.GetEbsDefaultKmsKeyId(r.Context(), &ec2.GetEbsDefaultKmsKeyIdInput{}); err == nil {
-			out = &getEbsDefaultKmsKeyID{KMSKeyID: aws.ToString(o.KmsKeyId)}
-		}
-	default:
-		var ok bool
-		if out, ok, err = serveRootReplace(r, api, action, form); !ok { // ec2_rootreplace.go
-			err = fmt.Errorf("%w: %s", errUnsupported, action)
-		}
+	if answer, ok := ec2Actions[action]; ok {
+		out, err = answer(r, api, form)
+	} else {
+		err = fmt.Errorf("%w: %s", errUnsupported, action)
 	}
 	if err != nil {
 		if ae, ok := err.(smithy.APIError); ok {
@@ -105,6 +51,84 @@ func (s *Server) serveEC2(w http.ResponseWriter, r *http.Request, c caller, acti
 	w.Write([]byte(xml.Header))
 	xml.NewEncoder(w).Encode(out)
 }
+
+// ec2Action answers one EC2 Query action from an account's view of a
+// Region: the typed output in EC2's wire form.
+type ec2Action func(r *http.Request, api *world.EC2, form url.Values) (any, error)
+
+// ec2Actions are the EC2 actions localaws answers, each declared with
+// answerEC2 beside its wire form: a new read is one declaration in a file of
+// its own.
+var ec2Actions = map[string]ec2Action{}
+
+func answerEC2(action string, f ec2Action) bool {
+	ec2Actions[action] = f
+	return true
+}
+
+var _ = answerEC2("DescribeImages", func(r *http.Request, api *world.EC2, form url.Values) (out any, err error) {
+	var o *ec2.DescribeImagesOutput
+	if o, err = api.DescribeImages(r.Context(), &ec2.DescribeImagesInput{ImageIds: list(form, "ImageId"), Filters: filters(form)}); err == nil {
+		out = describeImages(o)
+	}
+	return out, err
+})
+
+var _ = answerEC2("DescribeSnapshots", func(r *http.Request, api *world.EC2, form url.Values) (out any, err error) {
+	var o *ec2.DescribeSnapshotsOutput
+	if o, err = api.DescribeSnapshots(r.Context(), &ec2.DescribeSnapshotsInput{SnapshotIds: list(form, "SnapshotId"), Filters: filters(form)}); err == nil {
+		out = describeSnapshots(o)
+	}
+	return out, err
+})
+
+var _ = answerEC2("DescribeVolumes", func(r *http.Request, api *world.EC2, form url.Values) (out any, err error) {
+	var o *ec2.DescribeVolumesOutput
+	if o, err = api.DescribeVolumes(r.Context(), &ec2.DescribeVolumesInput{VolumeIds: list(form, "VolumeId"), Filters: filters(form)}); err == nil {
+		out = describeVolumes(o)
+	}
+	return out, err
+})
+
+var _ = answerEC2("DescribeLaunchTemplateVersions", func(r *http.Request, api *world.EC2, form url.Values) (out any, err error) {
+	in := &ec2.DescribeLaunchTemplateVersionsInput{Versions: list(form, "LaunchTemplateVersion"), Filters: filters(form)}
+	if v := form.Get("LaunchTemplateId"); v != "" {
+		in.LaunchTemplateId = aws.String(v)
+	}
+	if v := form.Get("LaunchTemplateName"); v != "" {
+		in.LaunchTemplateName = aws.String(v)
+	}
+	var o *ec2.DescribeLaunchTemplateVersionsOutput
+	if o, err = api.DescribeLaunchTemplateVersions(r.Context(), in); err == nil {
+		out = describeLaunchTemplateVersions(o)
+	}
+	return out, err
+})
+
+var _ = answerEC2("DescribeRegions", func(r *http.Request, api *world.EC2, form url.Values) (out any, err error) {
+	in := &ec2.DescribeRegionsInput{RegionNames: list(form, "RegionName"), Filters: filters(form)}
+	var o *ec2.DescribeRegionsOutput
+	if o, err = api.DescribeRegions(r.Context(), in); err == nil {
+		out = describeRegions(o)
+	}
+	return out, err
+})
+
+var _ = answerEC2("GetEbsEncryptionByDefault", func(r *http.Request, api *world.EC2, form url.Values) (out any, err error) {
+	var o *ec2.GetEbsEncryptionByDefaultOutput
+	if o, err = api.GetEbsEncryptionByDefault(r.Context(), &ec2.GetEbsEncryptionByDefaultInput{}); err == nil {
+		out = &getEbsEncryptionByDefault{EBSEncryptionByDefault: aws.ToBool(o.EbsEncryptionByDefault)}
+	}
+	return out, err
+})
+
+var _ = answerEC2("GetEbsDefaultKmsKeyId", func(r *http.Request, api *world.EC2, form url.Values) (out any, err error) {
+	var o *ec2.GetEbsDefaultKmsKeyIdOutput
+	if o, err = api.GetEbsDefaultKmsKeyId(r.Context(), &ec2.GetEbsDefaultKmsKeyIdInput{}); err == nil {
+		out = &getEbsDefaultKmsKeyID{KMSKeyID: aws.ToString(o.KmsKeyId)}
+	}
+	return out, err
+})
 
 // list reads a flattened Query list: Name.1, Name.2, ...
 func list(form url.Values, name string) []string {

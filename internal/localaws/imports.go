@@ -2,13 +2,32 @@ package localaws
 
 import (
 	"encoding/xml"
+	"net/http"
+	"net/url"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/ebsguard/ebsguard/lambda/world"
 )
 
 // The VM Import task answers, with EC2's element names: the subset the
 // Lambda reads.
+
+var _ = answerEC2("DescribeImportSnapshotTasks", func(r *http.Request, api *world.EC2, form url.Values) (out any, err error) {
+	var o *ec2.DescribeImportSnapshotTasksOutput
+	if o, err = api.DescribeImportSnapshotTasks(r.Context(), &ec2.DescribeImportSnapshotTasksInput{ImportTaskIds: list(form, "ImportTaskId"), Filters: filters(form)}); err == nil {
+		out = describeImportSnapshotTasks(o)
+	}
+	return out, err
+})
+
+var _ = answerEC2("DescribeImportImageTasks", func(r *http.Request, api *world.EC2, form url.Values) (out any, err error) {
+	var o *ec2.DescribeImportImageTasksOutput
+	if o, err = api.DescribeImportImageTasks(r.Context(), &ec2.DescribeImportImageTasksInput{ImportTaskIds: list(form, "ImportTaskId"), Filters: filters(form)}); err == nil {
+		out = describeImportImageTasks(o)
+	}
+	return out, err
+})
 
 type describeImportSnapshotTasksResponse struct {
 	XMLName xml.Name                `xml:"DescribeImportSnapshotTasksResponse"`

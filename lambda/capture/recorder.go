@@ -9,14 +9,10 @@
 package capture
 
 import (
-	"cmp"
 	"context"
-	"slices"
 	"sync"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/ebsguard/ebsguard/lambda/verify"
@@ -87,34 +83,7 @@ func (r *Recorder) World() *world.World {
 	for account, regions := range r.regions {
 		w.Accounts[account] = map[string]*world.Region{}
 		for name, reg := range regions {
-			c := *reg
-			c.Images = slices.Clone(reg.Images)
-			slices.SortFunc(c.Images, func(a, b ec2types.Image) int { return cmp.Compare(aws.ToString(a.ImageId), aws.ToString(b.ImageId)) })
-			c.Snapshots = slices.Clone(reg.Snapshots)
-			slices.SortFunc(c.Snapshots, func(a, b ec2types.Snapshot) int {
-				return cmp.Compare(aws.ToString(a.SnapshotId), aws.ToString(b.SnapshotId))
-			})
-			c.Volumes = slices.Clone(reg.Volumes)
-			slices.SortFunc(c.Volumes, func(a, b ec2types.Volume) int { return cmp.Compare(aws.ToString(a.VolumeId), aws.ToString(b.VolumeId)) })
-			c.LaunchTemplateVersions = slices.Clone(reg.LaunchTemplateVersions)
-			slices.SortFunc(c.LaunchTemplateVersions, func(a, b ec2types.LaunchTemplateVersion) int {
-				return cmp.Or(cmp.Compare(aws.ToString(a.LaunchTemplateId), aws.ToString(b.LaunchTemplateId)), cmp.Compare(aws.ToInt64(a.VersionNumber), aws.ToInt64(b.VersionNumber)))
-			})
-			c.ImportSnapshotTasks = slices.Clone(reg.ImportSnapshotTasks)
-			slices.SortFunc(c.ImportSnapshotTasks, func(a, b ec2types.ImportSnapshotTask) int {
-				return cmp.Compare(aws.ToString(a.ImportTaskId), aws.ToString(b.ImportTaskId))
-			})
-			c.ImportImageTasks = slices.Clone(reg.ImportImageTasks)
-			slices.SortFunc(c.ImportImageTasks, func(a, b ec2types.ImportImageTask) int {
-				return cmp.Compare(aws.ToString(a.ImportTaskId), aws.ToString(b.ImportTaskId))
-			})
-			c.Keys = slices.Clone(reg.Keys)
-			for i := range c.Keys {
-				c.Keys[i].Aliases = slices.Sorted(slices.Values(c.Keys[i].Aliases))
-			}
-			slices.SortFunc(c.Keys, func(a, b world.Key) int { return cmp.Compare(aws.ToString(a.Arn), aws.ToString(b.Arn)) })
-			sortRootReplace(&c, reg) // recorder_rootreplace.go
-			w.Accounts[account][name] = &c
+			w.Accounts[account][name] = reg.Sorted()
 		}
 	}
 	return w

@@ -52,7 +52,11 @@ type Kind struct {
 	// another Region, the intended key is SRC's multi-Region replica in the
 	// destination (spec/rules.md, below copy/encrypted/owned-cross-region).
 	ReplicaIntended bool
-	table           []row
+	// DecryptFails is set when AWS documents that Encrypted=false on an
+	// encrypted source fails the call, so that the flag is not read as
+	// absent (succeeded, in predict.go).
+	DecryptFails bool
+	table        []row
 }
 
 // kinds is the registry: the engine, replay, the Lambda, the EventBridge

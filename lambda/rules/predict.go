@@ -73,10 +73,8 @@ func Predict(in Input, k Keys) (Prediction, error) {
 // is rejected, and Data Lifecycle Manager documents that such copies stay
 // encrypted), the other tables' rows take either flag already.
 func succeeded(in Input) Input {
-	if in.Op == StartSnapshot {
-		// The EBS direct APIs document that Encrypted=false on an encrypted
-		// parent fails (directsnap/parent-enc/other): no reading as absent.
-		return in
+	if k, _ := KindOf(in.Op); k.DecryptFails {
+		return in // the call's own page says it fails: no reading as absent
 	}
 	if in.Source == EncryptedSource && in.Encrypted == False && !in.KeyGiven {
 		in.Encrypted = Omitted

@@ -22,6 +22,9 @@ var startSnapshotKind = Kind{
 	Title:        "StartSnapshot (EBS direct APIs): the one snapshot it starts",
 	Sources:      []SourceState{EmptySource, UnencryptedSource, EncryptedSource},
 	Destinations: []Destination{ToRegion},
+	// The EBS direct APIs document that Encrypted=false on an encrypted
+	// parent fails (directsnap/parent-enc/other).
+	DecryptFails: true,
 	table:        startSnapshotTable,
 }
 

@@ -14,6 +14,8 @@ import (
 // AMI, found in the new AMI's mappings.
 type copyImage struct{}
 
+var _ = engineFor[copyImageParameters, copyImageResponse](rules.CopyImage, copyImage{})
+
 func (copyImage) quick() bool { return false }
 
 // copyImageParameters is CopyImage's requestParameters:

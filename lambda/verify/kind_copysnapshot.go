@@ -12,6 +12,8 @@ import (
 // Region of the call from a snapshot described in sourceRegion.
 type copySnapshot struct{}
 
+var _ = engineFor[copySnapshotParameters, copySnapshotResponse](rules.CopySnapshot, copySnapshot{})
+
 func (copySnapshot) quick() bool { return false }
 
 // copySnapshotParameters is CopySnapshot's requestParameters, recorded in the

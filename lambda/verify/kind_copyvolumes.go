@@ -22,6 +22,8 @@ const ReasonSourceGone = "source-gone"
 // AWS RAM.
 type copyVolumes struct{}
 
+var _ = engineFor[copyVolumesParameters, copyVolumesResponse](rules.CopyVolumes, copyVolumes{})
+
 // A copy is listed within seconds, as a new volume is.
 func (copyVolumes) quick() bool { return true }
 

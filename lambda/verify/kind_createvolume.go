@@ -19,6 +19,8 @@ const ReasonCreationFailed = "creation-failed"
 // validates the key asynchronously, and the volume can still fail).
 type createVolume struct{}
 
+var _ = engineFor[createVolumeParameters, createVolumeResponse](rules.CreateVolume, createVolume{})
+
 func (createVolume) quick() bool { return true }
 
 // newVolume describes the volume a CreateVolume or CopyVolumes response

@@ -13,6 +13,8 @@ import (
 // by block, its key fixed at start. The source is the parent snapshot.
 type startSnapshot struct{}
 
+var _ = engineFor[startSnapshotParameters, startSnapshotResponse](rules.StartSnapshot, startSnapshot{})
+
 func (startSnapshot) quick() bool { return true }
 
 // ReasonSnapshotNotCompleted skips a StartSnapshot whose snapshot is gone or

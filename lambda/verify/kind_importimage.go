@@ -20,6 +20,8 @@ import (
 // minutes to hours later; the record is pending while the task works.
 type importImage struct{}
 
+var _ = engineFor[importImageParameters, importImageResponse](rules.ImportImage, importImage{})
+
 // An import takes minutes to hours: not worth a retry in the same invocation.
 func (importImage) quick() bool { return false }
 

@@ -35,6 +35,8 @@ const VMImportDescriptionPrefix = "Created by AWS-VMImport service for "
 // record is pending while the task is active, and the re-checks follow it.
 type importSnapshot struct{}
 
+var _ = engineFor[importSnapshotParameters, importSnapshotResponse](rules.ImportSnapshot, importSnapshot{})
+
 // An import takes minutes to hours: not worth a retry in the same invocation.
 func (importSnapshot) quick() bool { return false }
 

@@ -18,6 +18,8 @@ import (
 // sight while the task has not succeeded and carried in re-check messages.
 type replaceRoot struct{}
 
+var _ = engineFor[replaceRootParameters, replaceRootResponse](rules.CreateReplaceRootVolumeTask, replaceRoot{})
+
 func (replaceRoot) quick() bool { return false }
 
 // origMemoKey keeps, in an event's memo, the original root volume a root

@@ -16,6 +16,8 @@ import (
 // launched instance, found with DescribeVolumes by attachment.
 type runInstances struct{}
 
+var _ = engineFor[runInstancesParameters, runInstancesResponse](rules.RunInstances, runInstances{})
+
 func (runInstances) quick() bool { return true }
 
 func (runInstances) targets(s *session, r *cloudtrail.Record) ([]target, error) {

@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"reflect"
+
 	"github.com/ebsguard/ebsguard/lambda/cloudtrail"
 	"github.com/ebsguard/ebsguard/lambda/rules"
 )
@@ -22,16 +24,16 @@ type kind interface {
 	quick() bool
 }
 
-// kinds implements every kind of the rules' registry; a test holds the two
-// to each other, so a kind without an engine cannot ship.
-var kinds = map[rules.Op]kind{
-	rules.RunInstances:                runInstances{},
-	rules.CopyImage:                   copyImage{},
-	rules.CreateVolume:                createVolume{},
-	rules.CopySnapshot:                copySnapshot{},
-	rules.CopyVolumes:                 copyVolumes{},
-	rules.ImportSnapshot:              importSnapshot{},
-	rules.ImportImage:                 importImage{},
-	rules.StartSnapshot:               startSnapshot{},
-	rules.CreateReplaceRootVolumeTask: replaceRoot{},
+// kinds implements every kind of the rules' registry, each registered by
+// its own file (engineFor); a test holds the two to each other, so a kind
+// without an engine cannot ship.
+var kinds = map[rules.Op]kind{}
+
+// engineFor registers the engine of a kind of the rules' registry, and the
+// types it decodes a record's requestParameters (P) and responseElements (R)
+// into (recordShapes).
+func engineFor[P, R any](op rules.Op, k kind) bool {
+	kinds[op] = k
+	recordShapes[op] = [2]reflect.Type{reflect.TypeFor[P](), reflect.TypeFor[R]()}
+	return true
 }

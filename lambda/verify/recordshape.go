@@ -11,18 +11,9 @@ import (
 // that `world capture` keeps of them (lambda/capture prunes a record to these
 // types' JSON members). A test in lambda/capture type-checks this package
 // and fails when a kind decodes a record into a type not listed here; a test
-// here fails when a kind has no entry.
-var recordShapes = map[rules.Op][2]reflect.Type{
-	rules.RunInstances:                {reflect.TypeFor[runInstancesParameters](), reflect.TypeFor[runInstancesResponse]()},
-	rules.CopyImage:                   {reflect.TypeFor[copyImageParameters](), reflect.TypeFor[copyImageResponse]()},
-	rules.CreateVolume:                {reflect.TypeFor[createVolumeParameters](), reflect.TypeFor[createVolumeResponse]()},
-	rules.CopySnapshot:                {reflect.TypeFor[copySnapshotParameters](), reflect.TypeFor[copySnapshotResponse]()},
-	rules.CopyVolumes:                 {reflect.TypeFor[copyVolumesParameters](), reflect.TypeFor[copyVolumesResponse]()},
-	rules.ImportSnapshot:              {reflect.TypeFor[importSnapshotParameters](), reflect.TypeFor[importSnapshotResponse]()},
-	rules.ImportImage:                 {reflect.TypeFor[importImageParameters](), reflect.TypeFor[importImageResponse]()},
-	rules.StartSnapshot:               {reflect.TypeFor[startSnapshotParameters](), reflect.TypeFor[startSnapshotResponse]()},
-	rules.CreateReplaceRootVolumeTask: {reflect.TypeFor[replaceRootParameters](), reflect.TypeFor[replaceRootResponse]()},
-}
+// here fails when a kind has no entry. Each kind registers its own
+// (engineFor, in its kind_<kind>.go).
+var recordShapes = map[rules.Op][2]reflect.Type{}
 
 // settingShapes are the same for the settings changes (rules.SettingChanges,
 // not kinds): only ModifyEbsDefaultKmsKeyId's key is read (settingKey); the

@@ -166,26 +166,13 @@ func regionField(r *Region, name string) any {
 		return &r.EBSDefaultKMSKeyID
 	case "keys":
 		return &r.Keys
-	case "images":
-		return &r.Images
-	case "snapshots":
-		return &r.Snapshots
-	case "instances":
-		return &r.Instances
-	case "volumes":
-		return &r.Volumes
-	case "launchTemplateVersions":
-		return &r.LaunchTemplateVersions
-	case "replaceRootVolumeTasks":
-		return &r.ReplaceRootVolumeTasks
-	case "importSnapshotTasks":
-		return &r.ImportSnapshotTasks
-	case "importImageTasks":
-		return &r.ImportImageTasks
 	case "later":
 		return &r.Later
 	case "events":
 		return &r.Events
+	}
+	if l := listNamed(name); l != nil {
+		return l.decodeInto(r)
 	}
 	return nil
 }

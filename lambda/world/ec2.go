@@ -24,7 +24,7 @@ type EC2 struct {
 // call is what a describe call asks, so that a live view can tell which later
 // results it would show.
 type call struct {
-	kind    string // "images", "snapshots", "volumes"
+	list    list // the list it describes
 	ids     []string
 	filters []ec2types.Filter
 }
@@ -57,11 +57,11 @@ func (c *EC2) DescribeImages(_ context.Context, in *ec2.DescribeImagesInput, _ .
 	if err := checkFilters(in.Filters); err != nil {
 		return nil, err
 	}
-	reg := c.view(call{kind: "images", ids: in.ImageIds, filters: in.Filters})
+	reg := c.view(call{list: images, ids: in.ImageIds, filters: in.Filters})
 	imgs, ix := reg.Images, reg.idx()
 	out := &ec2.DescribeImagesOutput{}
 	byID := func(id string) (ec2types.Image, bool) {
-		i, ok := ix.images[id]
+		i, ok := ix.at(images, id)
 		if !ok {
 			return ec2types.Image{}, false
 		}
@@ -86,10 +86,10 @@ func (c *EC2) DescribeSnapshots(_ context.Context, in *ec2.DescribeSnapshotsInpu
 	if err := checkFilters(in.Filters); err != nil {
 		return nil, err
 	}
-	reg := c.view(call{kind: "snapshots", ids: in.SnapshotIds, filters: in.Filters})
+	reg := c.view(call{list: snapshots, ids: in.SnapshotIds, filters: in.Filters})
 	snaps, ix := reg.Snapshots, reg.idx()
 	idx := func(id string) int {
-		if i, ok := ix.snapshots[id]; ok {
+		if i, ok := ix.at(snapshots, id); ok {
 			return i
 		}
 		return -1
@@ -133,9 +133,9 @@ func (c *EC2) DescribeVolumes(_ context.Context, in *ec2.DescribeVolumesInput, _
 	if err := checkFilters(in.Filters); err != nil {
 		return nil, err
 	}
-	reg := c.view(call{kind: "volumes", ids: in.VolumeIds, filters: in.Filters})
+	reg := c.view(call{list: volumes, ids: in.VolumeIds, filters: in.Filters})
 	ix := reg.idx()
-	if m := missing(in.VolumeIds, func(id string) bool { _, ok := ix.volumeByID[id]; return ok }); len(m) > 0 {
+	if m := missing(in.VolumeIds, func(id string) bool { _, ok := ix.at(volumes, id); return ok }); len(m) > 0 {
 		return nil, notFound("InvalidVolume.NotFound", "The volume '%s' does not exist.", strings.Join(m, ", "))
 	}
 	out := &ec2.DescribeVolumesOutput{}
@@ -210,10 +210,10 @@ func (c *EC2) DescribeLaunchTemplateVersions(_ context.Context, in *ec2.Describe
 	reg := c.world.view(c.account, c.region)
 	var at []int
 	if in.LaunchTemplateId != nil {
-		at = append(at, reg.idx().templates["id:"+*in.LaunchTemplateId]...)
+		at = append(at, reg.idx().by(launchTemplateVersions, "id", *in.LaunchTemplateId)...)
 	}
 	if in.LaunchTemplateName != nil {
-		at = append(at, reg.idx().templates["name:"+*in.LaunchTemplateName]...)
+		at = append(at, reg.idx().by(launchTemplateVersions, "name", *in.LaunchTemplateName)...)
 	}
 	slices.Sort(at)
 	var versions []ec2types.LaunchTemplateVersion

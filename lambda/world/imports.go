@@ -9,6 +9,24 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
+// The VM Import tasks: an import completes after some polls (a later entry).
+var (
+	importSnapshotTasks = declare(&listOf[ec2types.ImportSnapshotTask]{
+		Name: "importSnapshotTasks", Noun: "VM Import snapshot task", In: func(r *Region) *[]ec2types.ImportSnapshotTask { return &r.ImportSnapshotTasks },
+		Later: func(e *Later) *[]ec2types.ImportSnapshotTask { return &e.ImportSnapshotTasks },
+		ID:    func(x ec2types.ImportSnapshotTask) string { return aws.ToString(x.ImportTaskId) },
+		Out: from(func(o *ec2.DescribeImportSnapshotTasksOutput) []ec2types.ImportSnapshotTask {
+			return o.ImportSnapshotTasks
+		}),
+	})
+	importImageTasks = declare(&listOf[ec2types.ImportImageTask]{
+		Name: "importImageTasks", Noun: "VM Import image task", In: func(r *Region) *[]ec2types.ImportImageTask { return &r.ImportImageTasks },
+		Later: func(e *Later) *[]ec2types.ImportImageTask { return &e.ImportImageTasks },
+		ID:    func(x ec2types.ImportImageTask) string { return aws.ToString(x.ImportTaskId) },
+		Out:   from(func(o *ec2.DescribeImportImageTasksOutput) []ec2types.ImportImageTask { return o.ImportImageTasks }),
+	})
+)
+
 // DescribeImportSnapshotTasks answers by ImportTaskIds (every task when none
 // is named). A task the world does not list is left out of the answer, as
 // EC2 leaves out a task older than its 7-day listing window.
@@ -16,7 +34,7 @@ func (c *EC2) DescribeImportSnapshotTasks(_ context.Context, in *ec2.DescribeImp
 	if err := checkFilters(in.Filters); err != nil {
 		return nil, err
 	}
-	reg := c.view(call{kind: "importSnapshotTasks", ids: in.ImportTaskIds})
+	reg := c.view(call{list: importSnapshotTasks, ids: in.ImportTaskIds})
 	out := &ec2.DescribeImportSnapshotTasksOutput{}
 	if len(in.ImportTaskIds) == 0 {
 		out.ImportSnapshotTasks = reg.ImportSnapshotTasks
@@ -24,7 +42,7 @@ func (c *EC2) DescribeImportSnapshotTasks(_ context.Context, in *ec2.DescribeImp
 	}
 	ix := reg.idx()
 	for _, id := range in.ImportTaskIds {
-		if i, ok := ix.importSnapshotTasks[id]; ok {
+		if i, ok := ix.at(importSnapshotTasks, id); ok {
 			out.ImportSnapshotTasks = append(out.ImportSnapshotTasks, reg.ImportSnapshotTasks[i])
 		}
 	}
@@ -37,7 +55,7 @@ func (c *EC2) DescribeImportImageTasks(_ context.Context, in *ec2.DescribeImport
 	if err := checkFilters(in.Filters); err != nil {
 		return nil, err
 	}
-	reg := c.view(call{kind: "importImageTasks", ids: in.ImportTaskIds})
+	reg := c.view(call{list: importImageTasks, ids: in.ImportTaskIds})
 	out := &ec2.DescribeImportImageTasksOutput{}
 	if len(in.ImportTaskIds) == 0 {
 		out.ImportImageTasks = reg.ImportImageTasks
@@ -45,30 +63,11 @@ func (c *EC2) DescribeImportImageTasks(_ context.Context, in *ec2.DescribeImport
 	}
 	ix := reg.idx()
 	for _, id := range in.ImportTaskIds {
-		if i, ok := ix.importImageTasks[id]; ok {
+		if i, ok := ix.at(importImageTasks, id); ok {
 			out.ImportImageTasks = append(out.ImportImageTasks, reg.ImportImageTasks[i])
 		}
 	}
 	return out, nil
-}
-
-// importConcerns reports whether a describe call of import tasks would show
-// one of a later entry's tasks.
-func (e Later) importConcerns(q call) bool {
-	named := func(id *string) bool { return len(q.ids) == 0 || slices.Contains(q.ids, aws.ToString(id)) }
-	switch q.kind {
-	case "importSnapshotTasks":
-		return slices.ContainsFunc(e.ImportSnapshotTasks, func(t ec2types.ImportSnapshotTask) bool { return named(t.ImportTaskId) })
-	case "importImageTasks":
-		return slices.ContainsFunc(e.ImportImageTasks, func(t ec2types.ImportImageTask) bool { return named(t.ImportTaskId) })
-	}
-	return false
-}
-
-// applyImports replaces same-ID tasks with the entry's, or adds them.
-func (e Later) applyImports(r *Region) {
-	r.ImportSnapshotTasks = upsert(slices.Clone(r.ImportSnapshotTasks), e.ImportSnapshotTasks, func(x ec2types.ImportSnapshotTask) string { return aws.ToString(x.ImportTaskId) }, nil)
-	r.ImportImageTasks = upsert(slices.Clone(r.ImportImageTasks), e.ImportImageTasks, func(x ec2types.ImportImageTask) string { return aws.ToString(x.ImportTaskId) }, nil)
 }
 
 // snapshotFilter applies the DescribeSnapshots filters the engine uses:

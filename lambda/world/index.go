@@ -12,32 +12,42 @@ import (
 // time: built once per Region (on its first lookup after loading), so that
 // the cost of a describe call does not grow with the size of the world.
 type regionIndex struct {
-	images     map[string]int   // ImageId → index in Images
-	snapshots  map[string]int   // SnapshotId → index in Snapshots
-	volumeByID map[string]int   // VolumeId → index in Volumes
-	byInstance map[string][]int // attached InstanceId → indexes in Volumes, ascending
+	// ids maps each declared list (lists.go) to its objects' IDs → their
+	// first index in the list.
+	ids map[list]map[string]int
+	// keys are the declared lists' other indexes (listOf.By): key → value
+	// → indexes in the list, ascending.
+	keys map[list]map[string]map[string][]int
+	// byInstance: attached InstanceId → indexes in Volumes, ascending. A
+	// volume's attachments may come from another list (the instances'
+	// mappings: attach), so it is built here rather than declared.
+	byInstance map[string][]int
 	// attach are the attachments of volumes that list none, from the
 	// instances' mappings.
-	attach    map[string][]ec2types.VolumeAttachment
-	templates map[string][]int // "id:"+LaunchTemplateId and "name:"+LaunchTemplateName → indexes in LaunchTemplateVersions
-	// instanceByID, taskByID and tasksByInstance answer a root replacement's
-	// reads (rootreplace.go): indexes in Instances and ReplaceRootVolumeTasks.
-	instanceByID    map[string]int
-	taskByID        map[string]int
-	tasksByInstance map[string][]int
-	// snapshotsByDescription: Description → indexes in Snapshots, ascending
-	// (the ImportSnapshot fallback's description filter).
-	snapshotsByDescription map[string][]int
-	importSnapshotTasks    map[string]int // ImportTaskId → index in ImportSnapshotTasks
-	importImageTasks       map[string]int // ImportTaskId → index in ImportImageTasks
+	attach map[string][]ec2types.VolumeAttachment
 	// sizes are the lengths of the lists indexed: a list that grew (a test
 	// adding to a loaded world) is indexed again.
-	sizes [8]int
+	sizes []int
 }
 
-func (r *Region) sizes() [8]int {
-	return [8]int{len(r.Images), len(r.Snapshots), len(r.Volumes), len(r.Instances), len(r.LaunchTemplateVersions),
-		len(r.ImportSnapshotTasks), len(r.ImportImageTasks), len(r.ReplaceRootVolumeTasks)}
+func (r *Region) sizes() []int {
+	n := make([]int, len(lists))
+	for i, l := range lists {
+		n[i] = l.len(r)
+	}
+	return n
+}
+
+// by returns the indexes of the list's objects whose value under key (one
+// of its declaration's By) is v, ascending.
+func (ix *regionIndex) by(l list, key, v string) []int {
+	return ix.keys[l][key][v]
+}
+
+// at is the index of the object of that ID in the Region's list.
+func (ix *regionIndex) at(l list, id string) (int, bool) {
+	i, ok := ix.ids[l][id]
+	return i, ok
 }
 
 // indexMu guards building the indexes: Regions are shared by concurrent
@@ -49,7 +59,7 @@ var indexMu sync.Mutex
 func (r *Region) idx() *regionIndex {
 	indexMu.Lock()
 	defer indexMu.Unlock()
-	if r.index == nil || r.index.sizes != r.sizes() {
+	if r.index == nil || !slices.Equal(r.index.sizes, r.sizes()) {
 		r.index = buildIndex(r)
 	}
 	return r.index
@@ -57,47 +67,12 @@ func (r *Region) idx() *regionIndex {
 
 func buildIndex(r *Region) *regionIndex {
 	ix := &regionIndex{
-		images: make(map[string]int, len(r.Images)), snapshots: make(map[string]int, len(r.Snapshots)),
-		volumeByID: make(map[string]int, len(r.Volumes)), byInstance: map[string][]int{}, templates: map[string][]int{},
-		attach: map[string][]ec2types.VolumeAttachment{}, sizes: r.sizes(),
-		snapshotsByDescription: map[string][]int{},
-		importSnapshotTasks:    make(map[string]int, len(r.ImportSnapshotTasks)),
-		importImageTasks:       make(map[string]int, len(r.ImportImageTasks)),
-		instanceByID:           make(map[string]int, len(r.Instances)), taskByID: map[string]int{}, tasksByInstance: map[string][]int{},
+		ids: make(map[list]map[string]int, len(lists)), keys: make(map[list]map[string]map[string][]int, len(lists)),
+		byInstance: map[string][]int{}, attach: map[string][]ec2types.VolumeAttachment{}, sizes: r.sizes(),
 	}
-	for i, inst := range r.Instances {
-		if _, dup := ix.instanceByID[aws.ToString(inst.InstanceId)]; !dup {
-			ix.instanceByID[aws.ToString(inst.InstanceId)] = i
-		}
-	}
-	for i, t := range r.ReplaceRootVolumeTasks {
-		if _, dup := ix.taskByID[aws.ToString(t.ReplaceRootVolumeTaskId)]; !dup {
-			ix.taskByID[aws.ToString(t.ReplaceRootVolumeTaskId)] = i
-		}
-		ix.tasksByInstance[aws.ToString(t.InstanceId)] = append(ix.tasksByInstance[aws.ToString(t.InstanceId)], i)
-	}
-	for i, img := range r.Images {
-		if _, dup := ix.images[aws.ToString(img.ImageId)]; !dup {
-			ix.images[aws.ToString(img.ImageId)] = i
-		}
-	}
-	for i, s := range r.Snapshots {
-		if _, dup := ix.snapshots[aws.ToString(s.SnapshotId)]; !dup {
-			ix.snapshots[aws.ToString(s.SnapshotId)] = i
-		}
-		if s.Description != nil {
-			ix.snapshotsByDescription[*s.Description] = append(ix.snapshotsByDescription[*s.Description], i)
-		}
-	}
-	for i, t := range r.ImportSnapshotTasks {
-		if _, dup := ix.importSnapshotTasks[aws.ToString(t.ImportTaskId)]; !dup {
-			ix.importSnapshotTasks[aws.ToString(t.ImportTaskId)] = i
-		}
-	}
-	for i, t := range r.ImportImageTasks {
-		if _, dup := ix.importImageTasks[aws.ToString(t.ImportTaskId)]; !dup {
-			ix.importImageTasks[aws.ToString(t.ImportTaskId)] = i
-		}
+	for _, l := range lists {
+		ix.ids[l] = l.byID(r)
+		ix.keys[l] = l.byKeys(r)
 	}
 	for _, inst := range r.Instances {
 		for _, m := range inst.BlockDeviceMappings {
@@ -109,22 +84,11 @@ func buildIndex(r *Region) *regionIndex {
 		}
 	}
 	for i, v := range r.Volumes {
-		if _, dup := ix.volumeByID[aws.ToString(v.VolumeId)]; !dup {
-			ix.volumeByID[aws.ToString(v.VolumeId)] = i
-		}
 		for _, a := range ix.attachments(v) {
 			id := aws.ToString(a.InstanceId)
 			if l := ix.byInstance[id]; len(l) == 0 || l[len(l)-1] != i {
 				ix.byInstance[id] = append(l, i)
 			}
-		}
-	}
-	for i, v := range r.LaunchTemplateVersions {
-		if v.LaunchTemplateId != nil {
-			ix.templates["id:"+*v.LaunchTemplateId] = append(ix.templates["id:"+*v.LaunchTemplateId], i)
-		}
-		if v.LaunchTemplateName != nil {
-			ix.templates["name:"+*v.LaunchTemplateName] = append(ix.templates["name:"+*v.LaunchTemplateName], i)
 		}
 	}
 	return ix
@@ -164,7 +128,7 @@ func (ix *regionIndex) volumeCandidates(ids []string, filters []ec2types.Filter)
 	if len(ids) > 0 {
 		var out []int
 		for _, id := range ids {
-			if i, ok := ix.volumeByID[id]; ok {
+			if i, ok := ix.at(volumes, id); ok {
 				out = append(out, i)
 			}
 		}
@@ -183,7 +147,7 @@ func (ix *regionIndex) snapshotCandidates(filters []ec2types.Filter) (out []int,
 			continue
 		}
 		for _, d := range f.Values {
-			out = append(out, ix.snapshotsByDescription[d]...)
+			out = append(out, ix.by(snapshots, "description", d)...)
 		}
 		slices.Sort(out)
 		return slices.Compact(out), true

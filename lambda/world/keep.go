@@ -4,47 +4,25 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 )
 
-// Kept lists, for every SDK struct type a world holds, the fields that the
-// engine (lambda/verify) and this package's answers read: the only fields
-// `world capture` writes (formats.md §2, "capture writes only the fields the
-// engine reads"). It is derived from the code, not chosen: a test in
-// lambda/capture type-checks lambda/verify and lambda/world and fails when
-// they read a field of these types that the list lacks, or when the list
-// holds a field nothing reads. A struct type that is not listed keeps no
-// field (a pointer to it stays, so that its presence still reads).
+// Kept (kept_gen.go) lists, for every SDK struct type a world holds, the
+// fields that the engine (lambda/verify) and this package's answers read: the
+// only fields `world capture` writes (formats.md §2, "capture writes only the
+// fields the engine reads"). It is derived from the code, not chosen: a test
+// in lambda/capture type-checks lambda/verify and lambda/world, writes the
+// list with -update (go test ./lambda/capture -run TestKeptIsWhatTheEngineReads
+// -update), and otherwise fails when they read a field of these types that the
+// list lacks, or when the list holds a field nothing reads. A struct type that
+// is not listed keeps no field (a pointer to it stays, so that its presence
+// still reads).
 //
 // What is kept is IDs, owners, states, encryption, keys, device names and the
 // links between resources; launch-template names (a template can be asked by
 // name), snapshot descriptions (the ImportSnapshot fallback filters on VM
 // Import's own text) and import status messages, which --redact replaces
 // unless AWS wrote them (see capture.Redactor).
-var Kept = map[reflect.Type][]string{
-	reflect.TypeFor[ec2types.Image]():                            {"BlockDeviceMappings", "ImageId", "OwnerId", "RootDeviceName", "State"},
-	reflect.TypeFor[ec2types.BlockDeviceMapping]():               {"DeviceName", "Ebs", "NoDevice", "VirtualName"},
-	reflect.TypeFor[ec2types.EbsBlockDevice]():                   {"Encrypted", "KmsKeyId", "SnapshotId"},
-	reflect.TypeFor[ec2types.Snapshot]():                         {"AssociatedKmsKeys", "Description", "Encrypted", "KmsKeyId", "OwnerId", "SnapshotId", "State"},
-	reflect.TypeFor[ec2types.AssociatedKmsKey]():                 {"KmsKeyId"},
-	reflect.TypeFor[ec2types.Volume]():                           {"Attachments", "Encrypted", "KmsKeyId", "OwnerId", "SnapshotId", "State", "VolumeArn", "VolumeId"},
-	reflect.TypeFor[ec2types.VolumeAttachment]():                 {"Device", "InstanceId"},
-	reflect.TypeFor[ec2types.Instance]():                         {"BlockDeviceMappings", "InstanceId", "RootDeviceName"},
-	reflect.TypeFor[ec2types.InstanceBlockDeviceMapping]():       {"DeviceName", "Ebs"},
-	reflect.TypeFor[ec2types.EbsInstanceBlockDevice]():           {"VolumeId"},
-	reflect.TypeFor[ec2types.LaunchTemplateVersion]():            {"DefaultVersion", "LaunchTemplateData", "LaunchTemplateId", "LaunchTemplateName", "VersionNumber"},
-	reflect.TypeFor[ec2types.ResponseLaunchTemplateData]():       {"BlockDeviceMappings", "ImageId"},
-	reflect.TypeFor[ec2types.LaunchTemplateBlockDeviceMapping](): {"DeviceName", "Ebs", "NoDevice", "VirtualName"},
-	reflect.TypeFor[ec2types.LaunchTemplateEbsBlockDevice]():     {"Encrypted", "KmsKeyId", "SnapshotId"},
-	reflect.TypeFor[ec2types.ImportSnapshotTask]():               {"ImportTaskId", "SnapshotTaskDetail"},
-	reflect.TypeFor[ec2types.SnapshotTaskDetail]():               {"SnapshotId", "Status", "StatusMessage"},
-	reflect.TypeFor[ec2types.ImportImageTask]():                  {"ImageId", "ImportTaskId", "SnapshotDetails", "Status", "StatusMessage"},
-	reflect.TypeFor[ec2types.SnapshotDetail]():                   {"DeviceName", "SnapshotId"},
-	reflect.TypeFor[ec2types.ReplaceRootVolumeTask]():            {"InstanceId", "ReplaceRootVolumeTaskId", "StartTime", "TaskState"},
-	reflect.TypeFor[kmstypes.KeyMetadata]():                      {"Arn", "KeyId", "KeyManager", "KeySpec", "KeyState", "KeyUsage"},
-}
+var Kept = kept
 
 // notCaptured are the Region members capture never records.
 var notCaptured = []string{"Later", "Events"}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
 
@@ -90,12 +89,14 @@ func (l *Live) view(account, region string, q call) *Region {
 	}
 	out := *base
 	out.index = nil // a view of its own, indexed on its first lookup
-	out.Images, out.Snapshots = slices.Clone(base.Images), slices.Clone(base.Snapshots)
-	out.Volumes, out.Instances = slices.Clone(base.Volumes), slices.Clone(base.Instances)
-	out.ReplaceRootVolumeTasks = slices.Clone(base.ReplaceRootVolumeTasks)
+	for _, l := range lists {
+		l.cloneInto(&out, base)
+	}
 	for i, e := range base.Later {
 		if st.applied[i] {
-			e.apply(&out)
+			for _, l := range lists {
+				l.apply(&out, &e)
+			}
 		}
 	}
 	return &out
@@ -107,43 +108,9 @@ func (e Later) concerns(base *Region, q call) bool {
 	named := func(id string) bool {
 		return len(q.ids) == 0 || slices.Contains(q.ids, id)
 	}
-	switch q.kind {
-	case "replace-root-volume-tasks":
-		if laterTaskConcerns(e, q) { // rootreplace.go
+	for _, l := range lists {
+		if l.concerns(base, &e, q) {
 			return true
-		}
-	case "images":
-		for _, img := range e.Images {
-			if named(aws.ToString(img.ImageId)) {
-				return true
-			}
-		}
-	case "snapshots":
-		for _, s := range e.Snapshots {
-			if named(aws.ToString(s.SnapshotId)) {
-				return true
-			}
-		}
-	case "importSnapshotTasks", "importImageTasks":
-		return e.importConcerns(q)
-	case "volumes":
-		// The entry's volumes and instances, attached as they would be.
-		after := &Region{Volumes: append(slices.Clone(base.Volumes), e.Volumes...), Instances: append(slices.Clone(base.Instances), e.Instances...)}
-		mine := map[string]bool{}
-		for _, v := range e.Volumes {
-			mine[aws.ToString(v.VolumeId)] = true
-		}
-		for _, inst := range e.Instances {
-			for _, m := range inst.BlockDeviceMappings {
-				if m.Ebs != nil {
-					mine[aws.ToString(m.Ebs.VolumeId)] = true
-				}
-			}
-		}
-		for _, v := range after.attachedVolumes() {
-			if mine[aws.ToString(v.VolumeId)] && named(aws.ToString(v.VolumeId)) && matchFilters(v, q.filters) {
-				return true
-			}
 		}
 	}
 	for _, id := range e.Removed {
@@ -154,26 +121,28 @@ func (e Later) concerns(base *Region, q call) bool {
 	return false
 }
 
-// apply replaces same-ID objects with the entry's, adds the others, and drops
-// the removed IDs.
-func (e Later) apply(r *Region) {
-	r.Images = upsert(r.Images, e.Images, func(x ec2types.Image) string { return aws.ToString(x.ImageId) }, e.Removed)
-	r.Snapshots = upsert(r.Snapshots, e.Snapshots, func(x ec2types.Snapshot) string { return aws.ToString(x.SnapshotId) }, e.Removed)
-	r.Volumes = upsert(r.Volumes, e.Volumes, func(x ec2types.Volume) string { return aws.ToString(x.VolumeId) }, e.Removed)
-	r.Instances = upsert(r.Instances, e.Instances, func(x ec2types.Instance) string { return aws.ToString(x.InstanceId) }, e.Removed)
-	r.ReplaceRootVolumeTasks = upsert(r.ReplaceRootVolumeTasks, e.ReplaceRootVolumeTasks, func(x ec2types.ReplaceRootVolumeTask) string {
-		return aws.ToString(x.ReplaceRootVolumeTaskId)
-	}, e.Removed)
-	e.applyImports(r)
-}
-
-func upsert[T any](have, add []T, id func(T) string, removed []string) []T {
-	for _, x := range add {
-		if i := slices.IndexFunc(have, func(h T) bool { return id(h) == id(x) }); i >= 0 {
-			have[i] = x
-		} else {
-			have = append(have, x)
+// volumesConcern reports whether a DescribeVolumes call would show one of the
+// entry's volumes, or a volume its instances attach, as attached then.
+func volumesConcern(base *Region, e *Later, q call) bool {
+	named := func(id string) bool {
+		return len(q.ids) == 0 || slices.Contains(q.ids, id)
+	}
+	after := &Region{Volumes: append(slices.Clone(base.Volumes), e.Volumes...), Instances: append(slices.Clone(base.Instances), e.Instances...)}
+	mine := map[string]bool{}
+	for _, v := range e.Volumes {
+		mine[aws.ToString(v.VolumeId)] = true
+	}
+	for _, inst := range e.Instances {
+		for _, m := range inst.BlockDeviceMappings {
+			if m.Ebs != nil {
+				mine[aws.ToString(m.Ebs.VolumeId)] = true
+			}
 		}
 	}
-	return slices.DeleteFunc(have, func(h T) bool { return slices.Contains(removed, id(h)) })
+	for _, v := range after.attachedVolumes() {
+		if mine[aws.ToString(v.VolumeId)] && named(aws.ToString(v.VolumeId)) && matchFilters(v, q.filters) {
+			return true
+		}
+	}
+	return false
 }

@@ -10,24 +10,37 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
+// replaceRootVolumeTasks are root-volume replacements; a later entry's task
+// replaces the task of the same ID (one that succeeds later).
+var replaceRootVolumeTasks = declare(&listOf[ec2types.ReplaceRootVolumeTask]{
+	Name: "replaceRootVolumeTasks", Noun: "root volume replacement task", In: func(r *Region) *[]ec2types.ReplaceRootVolumeTask { return &r.ReplaceRootVolumeTasks },
+	Later: func(e *Later) *[]ec2types.ReplaceRootVolumeTask { return &e.ReplaceRootVolumeTasks },
+	ID:    func(x ec2types.ReplaceRootVolumeTask) string { return aws.ToString(x.ReplaceRootVolumeTaskId) },
+	Out: from(func(o *ec2.DescribeReplaceRootVolumeTasksOutput) []ec2types.ReplaceRootVolumeTask {
+		return o.ReplaceRootVolumeTasks
+	}),
+	By:    map[string]func(ec2types.ReplaceRootVolumeTask) []string{"instance-id": func(x ec2types.ReplaceRootVolumeTask) []string { return []string{aws.ToString(x.InstanceId)} }},
+	Match: taskMatches,
+})
+
 // DescribeReplaceRootVolumeTasks answers by ReplaceRootVolumeTaskIds and by
 // the filter instance-id, from the Region's index; an unknown task ID is
 // InvalidReplaceRootVolumeTaskId.NotFound.
 func (c *EC2) DescribeReplaceRootVolumeTasks(_ context.Context, in *ec2.DescribeReplaceRootVolumeTasksInput, _ ...func(*ec2.Options)) (*ec2.DescribeReplaceRootVolumeTasksOutput, error) {
-	reg := c.view(call{kind: "replace-root-volume-tasks", ids: in.ReplaceRootVolumeTaskIds, filters: in.Filters})
+	reg := c.view(call{list: replaceRootVolumeTasks, ids: in.ReplaceRootVolumeTaskIds, filters: in.Filters})
 	ix := reg.idx()
-	if m := missing(in.ReplaceRootVolumeTaskIds, func(id string) bool { _, ok := ix.taskByID[id]; return ok }); len(m) > 0 {
+	if m := missing(in.ReplaceRootVolumeTaskIds, func(id string) bool { _, ok := ix.ids[replaceRootVolumeTasks][id]; return ok }); len(m) > 0 {
 		return nil, notFound("InvalidReplaceRootVolumeTaskId.NotFound", "The replace root volume task ID '%s' does not exist", strings.Join(m, ", "))
 	}
 	var cand []int
 	switch instances, byInstance := filterValues(in.Filters, "instance-id"); {
 	case len(in.ReplaceRootVolumeTaskIds) > 0:
 		for _, id := range in.ReplaceRootVolumeTaskIds {
-			cand = append(cand, ix.taskByID[id])
+			cand = append(cand, ix.ids[replaceRootVolumeTasks][id])
 		}
 	case byInstance:
 		for _, id := range instances {
-			cand = append(cand, ix.tasksByInstance[id]...)
+			cand = append(cand, ix.by(replaceRootVolumeTasks, "instance-id", id)...)
 		}
 	default:
 		for i := range reg.ReplaceRootVolumeTasks {
@@ -67,9 +80,9 @@ func taskMatches(t ec2types.ReplaceRootVolumeTask, filters []ec2types.Filter) bo
 // DescribeInstances answers by InstanceIds from the Region's index, one
 // reservation per instance; an unknown ID is InvalidInstanceID.NotFound.
 func (c *EC2) DescribeInstances(_ context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
-	reg := c.view(call{kind: "instances", ids: in.InstanceIds, filters: in.Filters})
+	reg := c.view(call{list: instances, ids: in.InstanceIds, filters: in.Filters})
 	ix := reg.idx()
-	if m := missing(in.InstanceIds, func(id string) bool { _, ok := ix.instanceByID[id]; return ok }); len(m) > 0 {
+	if m := missing(in.InstanceIds, func(id string) bool { _, ok := ix.ids[instances][id]; return ok }); len(m) > 0 {
 		return nil, notFound("InvalidInstanceID.NotFound", "The instance ID '%s' does not exist", strings.Join(m, ", "))
 	}
 	out := &ec2.DescribeInstancesOutput{}
@@ -86,19 +99,8 @@ func (c *EC2) DescribeInstances(_ context.Context, in *ec2.DescribeInstancesInpu
 	for _, id := range in.InstanceIds {
 		if !seen[id] {
 			seen[id] = true
-			add(reg.Instances[ix.instanceByID[id]])
+			add(reg.Instances[ix.ids[instances][id]])
 		}
 	}
 	return out, nil
-}
-
-// laterTaskConcerns reports whether a DescribeReplaceRootVolumeTasks call
-// would show one of a later entry's tasks.
-func laterTaskConcerns(e Later, q call) bool {
-	for _, t := range e.ReplaceRootVolumeTasks {
-		if (len(q.ids) == 0 || slices.Contains(q.ids, aws.ToString(t.ReplaceRootVolumeTaskId))) && taskMatches(t, q.filters) {
-			return true
-		}
-	}
-	return false
 }

@@ -106,8 +106,10 @@ type Organization struct {
 }
 
 var (
-	regionFields       = []string{"ebsEncryptionByDefault", "ebsDefaultKmsKeyId", "keys", "images", "snapshots", "instances", "volumes", "launchTemplateVersions", "importSnapshotTasks", "importImageTasks", "later", "events", "replaceRootVolumeTasks"}
-	laterFields        = []string{"afterCalls", "afterSeconds", "images", "snapshots", "volumes", "instances", "removed", "importSnapshotTasks", "importImageTasks", "replaceRootVolumeTasks"}
+	// regionOwnFields and laterOwnFields are the fields of a Region and of
+	// a later entry other than the declared lists (lists.go).
+	regionOwnFields    = []string{"ebsEncryptionByDefault", "ebsDefaultKmsKeyId", "keys", "later", "events"}
+	laterOwnFields     = []string{"afterCalls", "afterSeconds", "removed"}
 	organizationFields = []string{"id", "managementAccountId", "delegatedAdministrators", "accounts"}
 )
 
@@ -151,7 +153,7 @@ func Parse(r io.Reader) (*World, error) {
 	for acct, regions := range shape.Accounts {
 		for region, fields := range regions {
 			where := fmt.Sprintf("accounts.%s.%s", acct, region)
-			if err := known(where, fields, regionFields); err != nil {
+			if err := known(where, fields, regionFields()); err != nil {
 				return nil, err
 			}
 			if raw, ok := fields["later"]; ok {
@@ -160,7 +162,7 @@ func Parse(r io.Reader) (*World, error) {
 					return nil, fmt.Errorf("%s.later: %w", where, err)
 				}
 				for i, e := range entries {
-					if err := known(fmt.Sprintf("%s.later[%d]", where, i), e, laterFields); err != nil {
+					if err := known(fmt.Sprintf("%s.later[%d]", where, i), e, laterFields()); err != nil {
 						return nil, err
 					}
 				}
@@ -189,6 +191,26 @@ func Parse(r io.Reader) (*World, error) {
 		}
 	}
 	return w, nil
+}
+
+// regionFields are the names a Region's fields have in the file.
+func regionFields() []string {
+	out := slices.Clone(regionOwnFields)
+	for _, l := range lists {
+		out = append(out, l.name())
+	}
+	return out
+}
+
+// laterFields are the names a later entry's fields have in the file.
+func laterFields() []string {
+	out := slices.Clone(laterOwnFields)
+	for _, l := range lists {
+		if l.laterInto(&Later{}) != nil {
+			out = append(out, l.name())
+		}
+	}
+	return out
 }
 
 // known reports a field of an object that is not one of want.

@@ -1,0 +1,307 @@
+package world
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+// A list of a Region's resources is declared once, here or beside its
+// answer (imports.go, rootreplace.go): its name in the world file, its field
+// in Region (and in Later when its objects can change), its objects' ID and
+// the describe output it is recorded from. Everything else is derived from
+// the declaration: the field names Parse accepts, decoding, the index by ID,
+// a live view's copies and later changes, Region.Record, and capture's order.
+type list interface {
+	name() string
+	noun() string
+	// decodeInto is where Parse decodes the list's field of a Region;
+	// laterInto the field of a later entry (nil: the list never changes
+	// after the world is written).
+	decodeInto(r *Region) any
+	laterInto(e *Later) any
+	len(r *Region) int
+	// byID maps each object's ID to its first index in the Region's list;
+	// byKeys builds the By indexes.
+	byID(r *Region) map[string]int
+	byKeys(r *Region) map[string]map[string][]int
+	// cloneInto gives dst a copy of src's list, so that a live view's
+	// changes never reach the Region it was made from.
+	cloneInto(dst, src *Region)
+	// apply replaces the objects of the same ID with the entry's, adds the
+	// others and drops the removed IDs.
+	apply(r *Region, e *Later)
+	// concerns reports whether a describe call of this list would show one
+	// of the entry's objects.
+	concerns(base *Region, e *Later, q call) bool
+	// record keeps the objects of a describe output of this list; false when
+	// out is another output.
+	record(r *Region, out any) bool
+	sort(r *Region)
+}
+
+// listOf declares one list of objects of type T.
+type listOf[T any] struct {
+	Name string
+	// Noun names one object, for capture's summary ("launch template
+	// version").
+	Noun string
+	// In is the Region's field; Later the later entries' field, nil when
+	// the list's objects never change after the world is written.
+	In    func(*Region) *[]T
+	Later func(*Later) *[]T
+	ID    func(T) string
+	// By are the list's other indexes: a filter's name (or another key a
+	// lookup uses) → an object's values under it ("description" → a
+	// snapshot's Description). ix.by answers them, ascending.
+	By map[string]func(T) []string
+	// Out returns the objects of the describe output that lists them.
+	Out func(any) ([]T, bool)
+	// Match is what a call's filters ask of an object, for a later entry's
+	// object (nil: any object named by the call, or every one).
+	Match func(T, []ec2types.Filter) bool
+	// Concerns replaces the check of a later entry against a call, for a
+	// list whose objects a call shows through another list (nil: the
+	// entry's objects named by the call that Match).
+	Concerns func(base *Region, e *Later, q call) bool
+	// Compare orders capture's list (nil: by ID).
+	Compare func(a, b T) int
+}
+
+// lists are the declared lists, in the order Go initialises them: by file
+// name, then within a file.
+var lists []list
+
+// declare registers a list and returns it, for the answers that read it.
+func declare[T any](l *listOf[T]) *listOf[T] {
+	lists = append(lists, l)
+	return l
+}
+
+// listNamed is the declared list of that name in the world file.
+func listNamed(name string) list {
+	for _, l := range lists {
+		if l.name() == name {
+			return l
+		}
+	}
+	return nil
+}
+
+func (l *listOf[T]) name() string               { return l.Name }
+func (l *listOf[T]) noun() string               { return l.Noun }
+func (l *listOf[T]) decodeInto(r *Region) any   { return l.In(r) }
+func (l *listOf[T]) len(r *Region) int          { return len(*l.In(r)) }
+func (l *listOf[T]) cloneInto(dst, src *Region) { *l.In(dst) = slices.Clone(*l.In(src)) }
+
+func (l *listOf[T]) laterInto(e *Later) any {
+	if l.Later == nil {
+		return nil
+	}
+	return l.Later(e)
+}
+
+func (l *listOf[T]) byID(r *Region) map[string]int {
+	all := *l.In(r)
+	m := make(map[string]int, len(all))
+	for i, x := range all {
+		if _, dup := m[l.ID(x)]; !dup {
+			m[l.ID(x)] = i
+		}
+	}
+	return m
+}
+
+func (l *listOf[T]) byKeys(r *Region) map[string]map[string][]int {
+	out := make(map[string]map[string][]int, len(l.By))
+	for key, values := range l.By {
+		m := map[string][]int{}
+		for i, x := range *l.In(r) {
+			for _, v := range values(x) {
+				if n := m[v]; len(n) == 0 || n[len(n)-1] != i {
+					m[v] = append(n, i)
+				}
+			}
+		}
+		out[key] = m
+	}
+	return out
+}
+
+func (l *listOf[T]) apply(r *Region, e *Later) {
+	have := *l.In(r)
+	if l.Later != nil {
+		for _, x := range *l.Later(e) {
+			if i := slices.IndexFunc(have, func(h T) bool { return l.ID(h) == l.ID(x) }); i >= 0 {
+				have[i] = x
+			} else {
+				have = append(have, x)
+			}
+		}
+	}
+	*l.In(r) = slices.DeleteFunc(have, func(h T) bool { return slices.Contains(e.Removed, l.ID(h)) })
+}
+
+func (l *listOf[T]) concerns(base *Region, e *Later, q call) bool {
+	if l.Later == nil || q.list != list(l) {
+		return false
+	}
+	if l.Concerns != nil {
+		return l.Concerns(base, e, q)
+	}
+	return slices.ContainsFunc(*l.Later(e), func(x T) bool {
+		return (len(q.ids) == 0 || slices.Contains(q.ids, l.ID(x))) && (l.Match == nil || l.Match(x, q.filters))
+	})
+}
+
+func (l *listOf[T]) record(r *Region, out any) bool {
+	got, ok := l.Out(out)
+	if !ok {
+		return false
+	}
+	for _, x := range got {
+		all := *l.In(r)
+		if i := slices.IndexFunc(all, func(y T) bool { return l.ID(y) == l.ID(x) }); i >= 0 {
+			all[i] = x
+		} else {
+			*l.In(r) = append(all, x)
+		}
+	}
+	return true
+}
+
+func (l *listOf[T]) sort(r *Region) {
+	compare := l.Compare
+	if compare == nil {
+		compare = func(a, b T) int { return cmp.Compare(l.ID(a), l.ID(b)) }
+	}
+	*l.In(r) = slices.SortedStableFunc(slices.Values(*l.In(r)), compare)
+}
+
+// The lists every kind reads. A list that one kind alone reads is declared
+// beside its answer.
+var (
+	images = declare(&listOf[ec2types.Image]{
+		Name: "images", Noun: "image", In: func(r *Region) *[]ec2types.Image { return &r.Images },
+		Later: func(e *Later) *[]ec2types.Image { return &e.Images },
+		ID:    func(x ec2types.Image) string { return aws.ToString(x.ImageId) },
+		Out:   from(func(o *ec2.DescribeImagesOutput) []ec2types.Image { return o.Images }),
+	})
+	snapshots = declare(&listOf[ec2types.Snapshot]{
+		Name: "snapshots", Noun: "snapshot", In: func(r *Region) *[]ec2types.Snapshot { return &r.Snapshots },
+		Later: func(e *Later) *[]ec2types.Snapshot { return &e.Snapshots },
+		ID:    func(x ec2types.Snapshot) string { return aws.ToString(x.SnapshotId) },
+		// The ImportSnapshot fallback's filter.
+		By:  map[string]func(ec2types.Snapshot) []string{"description": func(x ec2types.Snapshot) []string { return optionalValue(x.Description) }},
+		Out: from(func(o *ec2.DescribeSnapshotsOutput) []ec2types.Snapshot { return o.Snapshots }),
+	})
+	// A later entry's instances come with the volumes they attach: they
+	// count against DescribeVolumes calls (volumesConcern), never against
+	// DescribeInstances, so that a root replacement reads the instance as it
+	// was before the entry applies.
+	instances = declare(&listOf[ec2types.Instance]{
+		Name: "instances", Noun: "instance", In: func(r *Region) *[]ec2types.Instance { return &r.Instances },
+		Concerns: func(*Region, *Later, call) bool { return false },
+		Later:    func(e *Later) *[]ec2types.Instance { return &e.Instances },
+		ID:       func(x ec2types.Instance) string { return aws.ToString(x.InstanceId) },
+		Out: from(func(o *ec2.DescribeInstancesOutput) (all []ec2types.Instance) {
+			for _, res := range o.Reservations {
+				all = append(all, res.Instances...)
+			}
+			return all
+		}),
+	})
+	// A later entry's volumes concern a DescribeVolumes call through their
+	// attachments, which the instances may give them (live.go).
+	volumes = declare(&listOf[ec2types.Volume]{
+		Name: "volumes", Noun: "volume", In: func(r *Region) *[]ec2types.Volume { return &r.Volumes },
+		Concerns: volumesConcern,
+		Later:    func(e *Later) *[]ec2types.Volume { return &e.Volumes },
+		ID:       func(x ec2types.Volume) string { return aws.ToString(x.VolumeId) },
+		Out:      from(func(o *ec2.DescribeVolumesOutput) []ec2types.Volume { return o.Volumes }),
+	})
+	launchTemplateVersions = declare(&listOf[ec2types.LaunchTemplateVersion]{
+		Name: "launchTemplateVersions", Noun: "launch template version", In: func(r *Region) *[]ec2types.LaunchTemplateVersion { return &r.LaunchTemplateVersions },
+		// A template is asked for by ID or by name.
+		By: map[string]func(ec2types.LaunchTemplateVersion) []string{
+			"id":   func(x ec2types.LaunchTemplateVersion) []string { return optionalValue(x.LaunchTemplateId) },
+			"name": func(x ec2types.LaunchTemplateVersion) []string { return optionalValue(x.LaunchTemplateName) },
+		},
+		ID: func(x ec2types.LaunchTemplateVersion) string {
+			return aws.ToString(x.LaunchTemplateId) + "/" + strconv.FormatInt(aws.ToInt64(x.VersionNumber), 10)
+		},
+		Out: from(func(o *ec2.DescribeLaunchTemplateVersionsOutput) []ec2types.LaunchTemplateVersion {
+			return o.LaunchTemplateVersions
+		}),
+		Compare: func(a, b ec2types.LaunchTemplateVersion) int {
+			return cmp.Or(cmp.Compare(aws.ToString(a.LaunchTemplateId), aws.ToString(b.LaunchTemplateId)), cmp.Compare(aws.ToInt64(a.VersionNumber), aws.ToInt64(b.VersionNumber)))
+		},
+	})
+)
+
+// optionalValue is an optional string as the values of an index: none when
+// it is absent.
+func optionalValue(s *string) []string {
+	if s == nil {
+		return nil
+	}
+	return []string{*s}
+}
+
+// from declares the describe output a list is recorded from: its objects are
+// items of an output of type O (none for a nil one), and any other output is
+// not this list's.
+func from[O any, T any](items func(*O) []T) func(any) ([]T, bool) {
+	return func(out any) ([]T, bool) {
+		o, ok := out.(*O)
+		if !ok || o == nil {
+			return nil, ok
+		}
+		return items(o), true
+	}
+}
+
+// Sorted returns a copy of the Region with every list in the order of its
+// objects' IDs (keys by ARN, their aliases by name), so that the same answers
+// always give the same world file (capture writes it).
+func (r *Region) Sorted() *Region {
+	c := *r
+	c.index = nil
+	for _, l := range lists {
+		l.cloneInto(&c, r)
+		l.sort(&c)
+	}
+	c.Keys = slices.Clone(r.Keys)
+	for i := range c.Keys {
+		c.Keys[i].Aliases = slices.Sorted(slices.Values(c.Keys[i].Aliases))
+	}
+	slices.SortFunc(c.Keys, func(a, b Key) int { return cmp.Compare(aws.ToString(a.Arn), aws.ToString(b.Arn)) })
+	return &c
+}
+
+// Count is how many objects of one list a world holds.
+type Count struct {
+	Noun string // one object: "image", "launch template version"
+	N    int
+}
+
+// Counts are the sizes of the world's lists over every account and Region,
+// in the order of their declarations.
+func (w *World) Counts() []Count {
+	out := make([]Count, len(lists))
+	for i, l := range lists {
+		out[i].Noun = l.noun()
+		for _, regions := range w.Accounts {
+			for _, r := range regions {
+				if r != nil {
+					out[i].N += l.len(r)
+				}
+			}
+		}
+	}
+	return out
+}
