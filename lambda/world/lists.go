@@ -2,8 +2,11 @@ package world
 
 import (
 	"cmp"
+	"maps"
+	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -42,6 +45,15 @@ type list interface {
 	// out is another output.
 	record(r *Region, out any) bool
 	sort(r *Region)
+	// about describes the list for the documentation (docs/world-file.md).
+	about() listAbout
+}
+
+// listAbout is what docs/world-file.md's table says of a list.
+type listAbout struct {
+	name, noun, operation string
+	later                 bool
+	by                    []string
 }
 
 // listOf declares one list of objects of type T.
@@ -59,8 +71,8 @@ type listOf[T any] struct {
 	// lookup uses) → an object's values under it ("description" → a
 	// snapshot's Description). ix.by answers them, ascending.
 	By map[string]func(T) []string
-	// Out returns the objects of the describe output that lists them.
-	Out func(any) ([]T, bool)
+	// Out is the describe output that lists the objects (from).
+	Out output[T]
 	// Match is what a call's filters ask of an object, for a later entry's
 	// object (nil: any object named by the call, or every one).
 	Match func(T, []ec2types.Filter) bool
@@ -159,7 +171,7 @@ func (l *listOf[T]) concerns(base *Region, e *Later, q call) bool {
 }
 
 func (l *listOf[T]) record(r *Region, out any) bool {
-	got, ok := l.Out(out)
+	got, ok := l.Out.items(out)
 	if !ok {
 		return false
 	}
@@ -172,6 +184,10 @@ func (l *listOf[T]) record(r *Region, out any) bool {
 		}
 	}
 	return true
+}
+
+func (l *listOf[T]) about() listAbout {
+	return listAbout{l.Name, l.Noun, l.Out.operation(), l.Later != nil, slices.Sorted(maps.Keys(l.By))}
 }
 
 func (l *listOf[T]) sort(r *Region) {
@@ -252,17 +268,32 @@ func optionalValue(s *string) []string {
 	return []string{*s}
 }
 
+// output is the describe output a list's objects come in.
+type output[T any] interface {
+	// items are the objects of out, false when out is another output.
+	items(out any) ([]T, bool)
+	// operation is the describe call's name ("DescribeImages").
+	operation() string
+}
+
+// describeOutput is an output of type O whose objects list returns.
+type describeOutput[O, T any] struct{ list func(*O) []T }
+
 // from declares the describe output a list is recorded from: its objects are
 // items of an output of type O (none for a nil one), and any other output is
 // not this list's.
-func from[O any, T any](items func(*O) []T) func(any) ([]T, bool) {
-	return func(out any) ([]T, bool) {
-		o, ok := out.(*O)
-		if !ok || o == nil {
-			return nil, ok
-		}
-		return items(o), true
+func from[O any, T any](items func(*O) []T) output[T] { return describeOutput[O, T]{items} }
+
+func (d describeOutput[O, T]) items(out any) ([]T, bool) {
+	o, ok := out.(*O)
+	if !ok || o == nil {
+		return nil, ok
 	}
+	return d.list(o), true
+}
+
+func (describeOutput[O, T]) operation() string {
+	return strings.TrimSuffix(reflect.TypeFor[O]().Name(), "Output")
 }
 
 // Sorted returns a copy of the Region with every list in the order of its

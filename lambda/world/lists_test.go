@@ -1,6 +1,9 @@
 package world
 
 import (
+	"flag"
+	"fmt"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -69,4 +72,53 @@ func fieldAddr(t *testing.T, ptr any, name string) uintptr {
 	}
 	t.Fatalf("%T has no field %q", ptr, name)
 	return 0
+}
+
+var updateDocs = flag.Bool("update", false, "rewrite docs/world-file.md's table of the lists from their declarations")
+
+const (
+	listsBegin = "<!-- lists:begin: generated from the lists' declarations (lambda/world/lists.go) by `go test ./lambda/world -run TestWorldFileListsTable -update`; do not edit -->"
+	listsEnd   = "<!-- lists:end -->"
+	listsDoc   = "../../docs/world-file.md"
+)
+
+// listsTable renders the declared lists: one row each, in the file's name.
+func listsTable() string {
+	rows := []string{"| field | one object is a | as this API lists them | may change (`later`) | looked up by |", "|---|---|---|---|---|"}
+	for _, l := range slices.SortedFunc(slices.Values(lists), func(a, b list) int { return strings.Compare(a.name(), b.name()) }) {
+		a := l.about()
+		later, by := "", "ID"
+		if a.later {
+			later = "yes"
+		}
+		if len(a.by) > 0 {
+			by = "ID, `" + strings.Join(a.by, "`, `") + "`"
+		}
+		rows = append(rows, fmt.Sprintf("| `%s` | %s | `%s` | %s | %s |", a.name, a.noun, a.operation, later, by))
+	}
+	return strings.Join(rows, "\n")
+}
+
+// docs/world-file.md's table of a Region's lists is the declarations':
+// -update writes it.
+func TestWorldFileListsTable(t *testing.T) {
+	b, err := os.ReadFile(listsDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	i, j := strings.Index(doc, listsBegin), strings.Index(doc, listsEnd)
+	if i < 0 || j < i {
+		t.Fatalf("%s: no generated table between %q and %q", listsDoc, listsBegin, listsEnd)
+	}
+	if *updateDocs {
+		doc = doc[:i+len(listsBegin)] + "\n" + listsTable() + "\n" + doc[j:]
+		if err := os.WriteFile(listsDoc, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if got := strings.TrimSpace(doc[i+len(listsBegin) : j]); got != listsTable() {
+		t.Errorf("%s's table of the lists is not the declarations': run go test ./lambda/world -run TestWorldFileListsTable -update", listsDoc)
+	}
 }
