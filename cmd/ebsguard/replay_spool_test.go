@@ -77,35 +77,41 @@ func TestSpoolRoundTrip(t *testing.T) {
 		{},
 	}
 	engines := []*verify.Engine{verify.New(verify.Config{}), verify.New(verify.Config{})}
-	spillAll(t)
-	sp := newSpool()
-	defer sp.close()
-	for i, it := range items {
-		if err := sp.add(work{item: it, engine: engines[i%2]}); err != nil {
-			t.Fatal(err)
+	roundTrip := func(t *testing.T, spills bool) {
+		sp := newSpool()
+		defer sp.close()
+		for i, it := range items {
+			if err := sp.add(work{item: it, engine: engines[i%2]}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if (sp.file != nil) != spills {
+			t.Fatalf("spilled: %v; want %v", sp.file != nil, spills)
+		}
+		i := 0
+		for w := range sp.items(context.Background()) {
+			want := items[i]
+			if w.engine != engines[i%2] {
+				t.Errorf("item %d: another engine", i)
+			}
+			if (w.item.Err == nil) != (want.Err == nil) || want.Err != nil && w.item.Err.Error() != want.Err.Error() {
+				t.Errorf("item %d: error %v; want %v", i, w.item.Err, want.Err)
+			}
+			w.item.Err, want.Err = nil, nil
+			if !reflect.DeepEqual(w.item, want) {
+				t.Errorf("item %d:\n%#v\nwant\n%#v", i, w.item, want)
+			}
+			i++
+		}
+		if sp.err != nil || i != len(items) {
+			t.Errorf("read back %d items of %d: %v", i, len(items), sp.err)
 		}
 	}
-	if sp.spilled != int64(len(items)) || len(sp.mem) != 0 {
-		t.Fatalf("%d items spilled, %d in memory; want all %d spilled", sp.spilled, len(sp.mem), len(items))
-	}
-	i := 0
-	for w := range sp.items(context.Background()) {
-		want := items[i]
-		if w.engine != engines[i%2] {
-			t.Errorf("item %d: another engine", i)
-		}
-		if (w.item.Err == nil) != (want.Err == nil) || want.Err != nil && w.item.Err.Error() != want.Err.Error() {
-			t.Errorf("item %d: error %v; want %v", i, w.item.Err, want.Err)
-		}
-		w.item.Err, want.Err = nil, nil
-		if !reflect.DeepEqual(w.item, want) {
-			t.Errorf("item %d:\n%#v\nwant\n%#v", i, w.item, want)
-		}
-		i++
-	}
-	if sp.err != nil || i != len(items) {
-		t.Errorf("read back %d items of %d: %v", i, len(items), sp.err)
-	}
+	t.Run("in memory", func(t *testing.T) { roundTrip(t, false) })
+	t.Run("spilled", func(t *testing.T) {
+		spillAll(t)
+		roundTrip(t, true)
+	})
 }
 
 // replayOutput is what one run of replay gives.
@@ -177,11 +183,15 @@ func TestReplaySpillsAlike(t *testing.T) {
 	}
 	for _, r := range runs {
 		t.Run(r.name, func(t *testing.T) {
+			files := spillFiles.Load()
 			inMemory := replayFrom(r.args, strings.NewReader(r.stdin))
+			if spillFiles.Load() != files {
+				t.Fatal("spilled with the default bound")
+			}
 			spoolDir := spillAll(t)
-			before := spilledItems.Load()
+			before := spillFiles.Load()
 			spilled := replayFrom(r.args, strings.NewReader(r.stdin))
-			if spilledItems.Load() == before {
+			if spillFiles.Load() == before {
 				t.Fatal("nothing spilled")
 			}
 			noSpillFile(t, spoolDir)
@@ -207,6 +217,9 @@ func TestReplaySpillsAlike(t *testing.T) {
 					if statuses[want] != "compliant " {
 						t.Errorf("%s: %q; want compliant, judged on the DEF of its time, set by a change read after it (%v)", want, statuses[want], statuses)
 					}
+				}
+				if !strings.Contains(spilled.stdout, `of the EventBridge event it arrived in`) {
+					t.Error("no error for the event whose envelope names another account")
 				}
 				if statuses["typed-1 CreateVolume"] != "error " {
 					t.Errorf("typed-1: %q; want error", statuses["typed-1 CreateVolume"])

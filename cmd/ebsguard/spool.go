@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -16,84 +17,92 @@ import (
 
 // A spool holds the items replay will evaluate, in input order, while the
 // input is read: no record can be judged before every settings change of the
-// input is known (docs/performance-settings.md). Up to spoolMemory bytes of
-// items stay in memory; the rest go to a temporary file, so that memory stays
-// flat however large the input. The file is unlinked as soon as it is made
-// (where the system allows it), so that nothing is left behind whichever way
-// replay ends.
+// input is known (docs/performance-settings.md). Items are held encoded
+// (encodeItem): up to spoolMemory bytes in memory, beyond that in a
+// temporary file, so that memory stays flat however large the input. Every
+// item goes through the encoding, spilled or not, so every replay checks
+// that it keeps what a verdict needs. The file is unlinked as soon as it is
+// made (where the system allows it), so that nothing is left behind
+// whichever way replay ends.
 type spool struct {
-	limit    int64
-	mem      []work
-	memBytes int64
-
-	file    *os.File
-	w       *bufio.Writer
-	spilled int64 // items in the file
-	buf     []byte
+	limit int
+	mem   []byte // the items, until the file is made
+	file  *os.File
+	w     *bufio.Writer
+	n     int64 // items held
 
 	engines []*verify.Engine // an item's engine is written as its index here
 	index   map[*verify.Engine]uint64
+	buf     []byte
 	err     error // why the items could not all be read back
 }
 
 // spoolMemory bounds the bytes of items a spool holds in memory; tests set it
-// low to make every run spill.
-var spoolMemory int64 = 16 << 20
+// to 0 to make every run spill.
+var spoolMemory = 4 << 20
 
 // spoolDir is where the spill file is made ("": the system's temporary folder).
 var spoolDir = ""
 
-// spilledItems counts the items written to spill files, for tests.
-var spilledItems atomic.Int64
+// spillFiles counts the spill files made, for tests.
+var spillFiles atomic.Int64
 
 func newSpool() *spool {
 	return &spool{limit: spoolMemory, index: map[*verify.Engine]uint64{}}
 }
 
 // len is the number of items held.
-func (s *spool) len() int64 { return int64(len(s.mem)) + s.spilled }
+func (s *spool) len() int64 { return s.n }
 
-// add appends an item. Once one item has gone to the file, every later one
-// does: the file's items come after those in memory.
+// add appends an item.
 func (s *spool) add(w work) error {
-	if s.file == nil {
-		size := itemSize(&w.item)
-		if s.memBytes+size <= s.limit {
-			s.mem = append(s.mem, w)
-			s.memBytes += size
-			return nil
-		}
-		f, err := os.CreateTemp(spoolDir, "ebsguard-replay-*.spool")
-		if err != nil {
-			return fmt.Errorf("spool: %w", err)
-		}
-		// Unlinked now where the system allows it: the open file is all
-		// there is. Else close removes it.
-		os.Remove(f.Name())
-		s.file = f
-		s.w = bufio.NewWriterSize(f, 256<<10)
-	}
 	i, ok := s.index[w.engine]
 	if !ok {
 		i = uint64(len(s.engines))
 		s.engines = append(s.engines, w.engine)
 		s.index[w.engine] = i
 	}
+	s.n++
+	if s.file == nil {
+		s.mem = encodeItem(binary.AppendUvarint(s.mem, i), &w.item)
+		if len(s.mem) <= s.limit {
+			return nil
+		}
+		return s.spill()
+	}
 	s.buf = encodeItem(binary.AppendUvarint(s.buf[:0], i), &w.item)
 	if _, err := s.w.Write(s.buf); err != nil {
 		return fmt.Errorf("spool: %w", err)
 	}
-	s.spilled++
-	spilledItems.Add(1)
+	return nil
+}
+
+// spill moves the items in memory to a new file, where the later ones go.
+func (s *spool) spill() error {
+	f, err := os.CreateTemp(spoolDir, "ebsguard-replay-*.spool")
+	if err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	spillFiles.Add(1)
+	// Unlinked now where the system allows it: the open file is all there
+	// is. Else close removes it.
+	os.Remove(f.Name())
+	s.file = f
+	s.w = bufio.NewWriterSize(f, 256<<10)
+	_, err = s.w.Write(s.mem)
+	s.mem = nil
+	if err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
 	return nil
 }
 
 // items yields every item in the order added; add must not be called any
-// more. After the channel is closed, err says whether the file could not be
-// read back. The items in memory are let go as they are yielded.
+// more. After the channel is closed, err says whether they could not all be
+// read back.
 func (s *spool) items(ctx context.Context) <-chan work {
 	out := make(chan work, batchSize)
-	var r *bufio.Reader
+	var r spoolReader = bytes.NewReader(s.mem)
 	if s.file != nil {
 		err := s.w.Flush()
 		if err == nil {
@@ -108,29 +117,15 @@ func (s *spool) items(ctx context.Context) <-chan work {
 	}
 	go func() {
 		defer close(out)
-		send := func(w work) bool {
-			select {
-			case out <- w:
-				return true
-			case <-ctx.Done():
-				return false
-			}
-		}
-		for i := range s.mem {
-			w := s.mem[i]
-			s.mem[i] = work{}
-			if !send(w) {
-				return
-			}
-		}
-		s.mem = nil
-		for n := int64(0); n < s.spilled; n++ {
+		for n := int64(0); n < s.n; n++ {
 			w, err := s.decode(r)
 			if err != nil {
-				s.err = fmt.Errorf("spool: item %d of %d: %w", n+1, s.spilled, err)
+				s.err = fmt.Errorf("spool: item %d of %d: %w", n+1, s.n, err)
 				return
 			}
-			if !send(w) {
+			select {
+			case out <- w:
+			case <-ctx.Done():
 				return
 			}
 		}
@@ -138,7 +133,12 @@ func (s *spool) items(ctx context.Context) <-chan work {
 	return out
 }
 
-func (s *spool) decode(r *bufio.Reader) (work, error) {
+type spoolReader interface {
+	io.Reader
+	io.ByteReader
+}
+
+func (s *spool) decode(r spoolReader) (work, error) {
 	i, err := binary.ReadUvarint(r)
 	if err != nil {
 		return work{}, err
@@ -158,18 +158,6 @@ func (s *spool) close() {
 		s.file = nil
 	}
 	s.mem = nil
-}
-
-// itemSize estimates the memory an item holds.
-func itemSize(it *cloudtrail.Item) int64 {
-	n := 256 + len(it.Skip) + len(it.EnvelopeAccount)
-	if r := it.Record; r != nil {
-		for _, f := range recordStrings(r) {
-			n += len(*f)
-		}
-		n += len(r.RequestParameters) + len(r.ResponseElements)
-	}
-	return int64(n)
 }
 
 // recordStrings are the string fields of a record, in the spool's order.
@@ -235,7 +223,7 @@ func (e spooledError) Error() string { return string(e) }
 // corrupted file: no field of a record the decoder returns comes near it.
 const maxSpoolField = 1 << 30
 
-func decodeItem(r *bufio.Reader) (cloudtrail.Item, error) {
+func decodeItem(r spoolReader) (cloudtrail.Item, error) {
 	var it cloudtrail.Item
 	flags, err := r.ReadByte()
 	if err != nil {
