@@ -136,7 +136,8 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	var spoolErr error
 	for w := range items {
 		// In input order: of two changes at the same time, the later in
-		// the input is the later change.
+		// the input is the later change. AddRecord keeps only successful
+		// settings changes (of an unreadable one, what could be read).
 		if w.item.Record != nil {
 			w.engine.Settings().AddRecord(w.item.Record)
 		}
