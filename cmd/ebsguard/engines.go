@@ -32,7 +32,8 @@ type engines struct {
 	worlds   map[string]verify.Clients
 	policies map[string]verify.Policy
 	byKey    map[engineKey]*verify.Engine
-	// settings are the settings-change records of the input (settings_pass.go).
+	// settings are the settings-change records of the input, by sample
+	// folder ("" for every other input): replay adds them as it reads.
 	settings map[string]*verify.SettingsHistory
 }
 
@@ -46,6 +47,7 @@ func newEngines(ctx context.Context, o replayOptions) (*engines, error) {
 	e := &engines{
 		ctx: ctx, readerRole: o.readerRole, world: o.world, policy: o.policy,
 		worlds: map[string]verify.Clients{}, policies: map[string]verify.Policy{}, byKey: map[engineKey]*verify.Engine{},
+		settings: map[string]*verify.SettingsHistory{},
 	}
 	// The flags' files are read now: a typo fails before any input is read.
 	if o.world != "" {
@@ -86,7 +88,13 @@ func (e *engines) forFile(f inputs.File) (*verify.Engine, error) {
 			return nil, err
 		}
 	}
-	eng := verify.New(verify.Config{Clients: clients, Policy: pol, CacheTTL: cacheTTL, Settings: e.settings[k.sample]})
+	// A sample is its own world: its settings changes apply to its records only.
+	h := e.settings[k.sample]
+	if h == nil {
+		h = verify.NewSettingsHistory()
+		e.settings[k.sample] = h
+	}
+	eng := verify.New(verify.Config{Clients: clients, Policy: pol, CacheTTL: cacheTTL, Settings: h})
 	e.byKey[k] = eng
 	return eng, nil
 }

@@ -26,9 +26,18 @@ type progress struct {
 const progressEvery = 250 * time.Millisecond
 
 func startProgress(w io.Writer, on, sharesOut bool, st *stats) *progress {
-	return startProgressLine(w, on, sharesOut, func(elapsed time.Duration) string {
+	return startProgressLine(w, on, sharesOut, st.line)
+}
+
+// line is replay's progress line. Once the input is read, the records are
+// evaluated: the rate is then the read's, and the verdicts so far follow.
+func (st *stats) line(elapsed time.Duration) string {
+	readFor := time.Duration(st.readFor.Load())
+	if readFor == 0 {
 		return progressLine(st.filesRead.Load(), st.filesFound.Load(), st.walked.Load(), st.recordsSoFar(), elapsed, st.violations.Load())
-	})
+	}
+	return progressLine(st.filesRead.Load(), st.filesFound.Load(), true, st.records.Load(), readFor, st.violations.Load()) +
+		"  verdicts " + thousands(st.evaluated.Load()) + "/" + thousands(st.toEvaluate.Load())
 }
 
 // startProgressLine draws what line says, given the time since the start.

@@ -3,14 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/ebsguard/ebsguard/lambda/rules"
 	"io"
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ebsguard/ebsguard/lambda/cloudtrail"
 	"github.com/ebsguard/ebsguard/lambda/recheck"
+	"github.com/ebsguard/ebsguard/lambda/rules"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
 
@@ -204,10 +205,21 @@ type stats struct {
 	records    atomic.Int64 // of the files read
 	violations atomic.Int64
 	active     []atomic.Pointer[cloudtrail.Decoder] // one per reader
+
+	start      time.Time
+	readFor    atomic.Int64 // how long the read took (ns), once it is over
+	toEvaluate atomic.Int64 // items to evaluate, once the read is over
+	evaluated  atomic.Int64
 }
 
 func newStats(readers int) *stats {
-	return &stats{active: make([]atomic.Pointer[cloudtrail.Decoder], readers)}
+	return &stats{active: make([]atomic.Pointer[cloudtrail.Decoder], readers), start: time.Now()}
+}
+
+// readDone marks the end of the read, with the number of items to evaluate.
+func (s *stats) readDone(items int64) {
+	s.toEvaluate.Store(items)
+	s.readFor.Store(max(1, int64(time.Since(s.start))))
 }
 
 func (s *stats) reading(slot int, d *cloudtrail.Decoder) { s.active[slot].Store(d) }

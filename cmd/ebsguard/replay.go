@@ -64,7 +64,12 @@ func isTerminal(w io.Writer) bool {
 // scope (every record with --all) and every unreadable one, and prints the
 // verdicts in input order.
 //
-//	walk -> read (parallel per file, in order) -> evaluate (parallel, in order) -> print
+//	walk -> read (parallel per file, in order) -> spool -> evaluate (parallel, in order) -> print
+//
+// A record is judged against the settings of its eventTime, and a settings
+// change may come after it in the input: the input is read once, the
+// settings changes going into their histories as they come, and the items
+// wait in a spool (spool.go) until the read is over.
 func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	o, err := parseReplay(args, isTerminal(stdout))
 	if err != nil {
@@ -76,10 +81,6 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	defer cancel()
 	eng, err := newEngines(ctx, o)
 	if err != nil {
-		fmt.Fprintf(stderr, "ebsguard replay: %v\n", err)
-		return 1
-	}
-	if eng.settings, stdin, err = settingsPass(ctx, o.paths, stdin); err != nil {
 		fmt.Fprintf(stderr, "ebsguard replay: %v\n", err)
 		return 1
 	}
@@ -130,13 +131,40 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 	})
 
+	sp := newSpool()
+	defer sp.close()
+	var spoolErr error
+	for w := range items {
+		// In input order: of two changes at the same time, the later in
+		// the input is the later change. AddRecord keeps only successful
+		// settings changes (of an unreadable one, what could be read).
+		if w.item.Record != nil {
+			w.engine.Settings().AddRecord(w.item.Record)
+		}
+		if spoolErr == nil {
+			if spoolErr = sp.add(w); spoolErr != nil {
+				cancel() // and let the readers end
+			}
+		}
+	}
+	st.readDone(sp.len())
+	if spoolErr != nil || parent.Err() != nil {
+		prog.finish()
+		if spoolErr == nil {
+			spoolErr = errors.New("interrupted while reading: no verdict printed")
+		}
+		fmt.Fprintf(stderr, "ebsguard replay: %v\n", spoolErr)
+		return 1
+	}
+
 	var out output = &jsonOutput{w: stdout}
 	if o.format == "text" {
 		out = &textOutput{w: stdout}
 	}
-	verdicts := evaluateOrdered(ctx, items, max(8, runtime.NumCPU()))
+	verdicts := evaluateOrdered(ctx, sp.items(ctx), max(8, runtime.NumCPU()))
 	for e := range verdicts {
 		v := e.verdict
+		st.evaluated.Add(1)
 		sum.add(v)
 		if sh != nil {
 			sh.add(ctx, v)
@@ -154,6 +182,10 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 	}
 	prog.finish()
+	if sp.err != nil {
+		fmt.Fprintf(stderr, "ebsguard replay: %v\n", sp.err)
+		return 1
+	}
 
 	for _, err := range emptyInputs(paths) {
 		report(err)

@@ -50,6 +50,11 @@ func New(cfg Config) *Engine {
 	return &Engine{clients: cfg.Clients, policy: cfg.Policy, cache: newCache(cfg.CacheTTL, now), sdk: &sdkClients{}, now: now, history: cfg.Settings}
 }
 
+// Settings returns the settings history the engine judges against
+// (Config.Settings): replay fills it while it reads its input, before it
+// evaluates any record.
+func (e *Engine) Settings() *SettingsHistory { return e.history }
+
 // Check says which look at a record this is: the first (Attempt 0, as in
 // replay), or a later re-check of results that were not visible yet.
 type Check struct {

@@ -12,7 +12,8 @@ import (
 
 // A record judged after a settings change in the same input uses the
 // settings of its time, whichever file, and whatever order, the change comes
-// in; without the change it is judged against today's settings.
+// in (replay reads its input once and judges no record before the read is
+// over); without the change it is judged against today's settings.
 func TestReplaySettingsAcrossFiles(t *testing.T) {
 	sample := filepath.Join(samplesDir, "asof-def-known")
 	b, err := os.ReadFile(filepath.Join(sample, "event.json"))
@@ -51,7 +52,7 @@ func TestReplaySettingsAcrossFiles(t *testing.T) {
 	if v := volumeVerdict(out); v.Status != verify.StatusViolation {
 		t.Errorf("without the changes: %s; want a violation against today's DEF", v.Status)
 	}
-	// Standard input is read twice as well.
+	// Standard input too, read once like any input.
 	_, out, _ = replayRun(t, string(log.Records[2])+"\n"+string(log.Records[0])+"\n"+string(log.Records[1])+"\n", "replay", "--world", world, "--format", "json", "-")
 	if v := volumeVerdict(out); v.Status != verify.StatusCompliant {
 		t.Errorf("on standard input: %s; want compliant", v.Status)
