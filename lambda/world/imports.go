@@ -16,16 +16,26 @@ func (c *EC2) DescribeImportSnapshotTasks(_ context.Context, in *ec2.DescribeImp
 	if err := checkFilters(in.Filters); err != nil {
 		return nil, err
 	}
-	reg := c.view(call{kind: "importSnapshotTasks", ids: in.ImportTaskIds})
+	reg, err := c.view(call{kind: "importSnapshotTasks", ids: in.ImportTaskIds})
+	if err != nil {
+		return nil, err
+	}
+	tasks := reg.importSnapshotList()
 	out := &ec2.DescribeImportSnapshotTasksOutput{}
 	if len(in.ImportTaskIds) == 0 {
-		out.ImportSnapshotTasks = reg.ImportSnapshotTasks
+		if out.ImportSnapshotTasks, err = tasks.all(); err != nil {
+			return nil, err
+		}
 		return out, nil
 	}
 	ix := reg.idx()
 	for _, id := range in.ImportTaskIds {
 		if i, ok := ix.importSnapshotTasks[id]; ok {
-			out.ImportSnapshotTasks = append(out.ImportSnapshotTasks, reg.ImportSnapshotTasks[i])
+			t, err := tasks.at(i)
+			if err != nil {
+				return nil, err
+			}
+			out.ImportSnapshotTasks = append(out.ImportSnapshotTasks, t)
 		}
 	}
 	return out, nil
@@ -37,16 +47,26 @@ func (c *EC2) DescribeImportImageTasks(_ context.Context, in *ec2.DescribeImport
 	if err := checkFilters(in.Filters); err != nil {
 		return nil, err
 	}
-	reg := c.view(call{kind: "importImageTasks", ids: in.ImportTaskIds})
+	reg, err := c.view(call{kind: "importImageTasks", ids: in.ImportTaskIds})
+	if err != nil {
+		return nil, err
+	}
+	tasks := reg.importImageList()
 	out := &ec2.DescribeImportImageTasksOutput{}
 	if len(in.ImportTaskIds) == 0 {
-		out.ImportImageTasks = reg.ImportImageTasks
+		if out.ImportImageTasks, err = tasks.all(); err != nil {
+			return nil, err
+		}
 		return out, nil
 	}
 	ix := reg.idx()
 	for _, id := range in.ImportTaskIds {
 		if i, ok := ix.importImageTasks[id]; ok {
-			out.ImportImageTasks = append(out.ImportImageTasks, reg.ImportImageTasks[i])
+			t, err := tasks.at(i)
+			if err != nil {
+				return nil, err
+			}
+			out.ImportImageTasks = append(out.ImportImageTasks, t)
 		}
 	}
 	return out, nil

@@ -36,8 +36,8 @@ type regionIndex struct {
 }
 
 func (r *Region) sizes() [8]int {
-	return [8]int{len(r.Images), len(r.Snapshots), len(r.Volumes), len(r.Instances), len(r.LaunchTemplateVersions),
-		len(r.ImportSnapshotTasks), len(r.ImportImageTasks), len(r.ReplaceRootVolumeTasks)}
+	return [8]int{r.imageList().len(), r.snapshotList().len(), r.volumeList().len(), r.instanceList().len(), r.templateList().len(),
+		r.importSnapshotList().len(), r.importImageList().len(), r.rootTaskList().len()}
 }
 
 // indexMu guards building the indexes: Regions are shared by concurrent
@@ -55,33 +55,43 @@ func (r *Region) idx() *regionIndex {
 	return r.index
 }
 
+// buildIndex indexes the Region's lists by their elements' keys (lazy.go):
+// decoded at load for a list held lazily, so that building the index decodes
+// no element.
 func buildIndex(r *Region) *regionIndex {
+	images, snapshots, volumes, instances := r.imageList(), r.snapshotList(), r.volumeList(), r.instanceList()
+	templates, rootTasks := r.templateList(), r.rootTaskList()
+	importSnapshotTasks, importImageTasks := r.importSnapshotList(), r.importImageList()
 	ix := &regionIndex{
-		images: make(map[string]int, len(r.Images)), snapshots: make(map[string]int, len(r.Snapshots)),
-		volumeByID: make(map[string]int, len(r.Volumes)), byInstance: map[string][]int{}, templates: map[string][]int{},
+		images: make(map[string]int, images.len()), snapshots: make(map[string]int, snapshots.len()),
+		volumeByID: make(map[string]int, volumes.len()), byInstance: make(map[string][]int, volumes.len()), templates: map[string][]int{},
 		attach: map[string][]ec2types.VolumeAttachment{}, sizes: r.sizes(),
 		snapshotsByDescription: map[string][]int{},
-		importSnapshotTasks:    make(map[string]int, len(r.ImportSnapshotTasks)),
-		importImageTasks:       make(map[string]int, len(r.ImportImageTasks)),
-		instanceByID:           make(map[string]int, len(r.Instances)), taskByID: map[string]int{}, tasksByInstance: map[string][]int{},
+		importSnapshotTasks:    make(map[string]int, importSnapshotTasks.len()),
+		importImageTasks:       make(map[string]int, importImageTasks.len()),
+		instanceByID:           make(map[string]int, instances.len()), taskByID: map[string]int{}, tasksByInstance: map[string][]int{},
 	}
-	for i, inst := range r.Instances {
+	// Each list's keys are taken once (lazy.go): the instances' serve
+	// twice.
+	var insts []instanceKeys
+	for i, inst := range instances.keys() {
+		insts = append(insts, inst)
 		if _, dup := ix.instanceByID[aws.ToString(inst.InstanceId)]; !dup {
 			ix.instanceByID[aws.ToString(inst.InstanceId)] = i
 		}
 	}
-	for i, t := range r.ReplaceRootVolumeTasks {
+	for i, t := range rootTasks.keys() {
 		if _, dup := ix.taskByID[aws.ToString(t.ReplaceRootVolumeTaskId)]; !dup {
 			ix.taskByID[aws.ToString(t.ReplaceRootVolumeTaskId)] = i
 		}
 		ix.tasksByInstance[aws.ToString(t.InstanceId)] = append(ix.tasksByInstance[aws.ToString(t.InstanceId)], i)
 	}
-	for i, img := range r.Images {
+	for i, img := range images.keys() {
 		if _, dup := ix.images[aws.ToString(img.ImageId)]; !dup {
 			ix.images[aws.ToString(img.ImageId)] = i
 		}
 	}
-	for i, s := range r.Snapshots {
+	for i, s := range snapshots.keys() {
 		if _, dup := ix.snapshots[aws.ToString(s.SnapshotId)]; !dup {
 			ix.snapshots[aws.ToString(s.SnapshotId)] = i
 		}
@@ -89,17 +99,17 @@ func buildIndex(r *Region) *regionIndex {
 			ix.snapshotsByDescription[*s.Description] = append(ix.snapshotsByDescription[*s.Description], i)
 		}
 	}
-	for i, t := range r.ImportSnapshotTasks {
+	for i, t := range importSnapshotTasks.keys() {
 		if _, dup := ix.importSnapshotTasks[aws.ToString(t.ImportTaskId)]; !dup {
 			ix.importSnapshotTasks[aws.ToString(t.ImportTaskId)] = i
 		}
 	}
-	for i, t := range r.ImportImageTasks {
+	for i, t := range importImageTasks.keys() {
 		if _, dup := ix.importImageTasks[aws.ToString(t.ImportTaskId)]; !dup {
 			ix.importImageTasks[aws.ToString(t.ImportTaskId)] = i
 		}
 	}
-	for _, inst := range r.Instances {
+	for _, inst := range insts {
 		for _, m := range inst.BlockDeviceMappings {
 			if m.Ebs != nil && m.Ebs.VolumeId != nil {
 				ix.attach[*m.Ebs.VolumeId] = append(ix.attach[*m.Ebs.VolumeId], ec2types.VolumeAttachment{
@@ -108,18 +118,29 @@ func buildIndex(r *Region) *regionIndex {
 			}
 		}
 	}
-	for i, v := range r.Volumes {
+	for i, v := range volumes.keys() {
 		if _, dup := ix.volumeByID[aws.ToString(v.VolumeId)]; !dup {
 			ix.volumeByID[aws.ToString(v.VolumeId)] = i
 		}
-		for _, a := range ix.attachments(v) {
-			id := aws.ToString(a.InstanceId)
+		// The instances it is attached to: its own attachments', else
+		// those the instances' mappings give it.
+		var attached []*string
+		for _, a := range v.Attachments {
+			attached = append(attached, a.InstanceId)
+		}
+		if len(v.Attachments) == 0 {
+			for _, a := range ix.attach[aws.ToString(v.VolumeId)] {
+				attached = append(attached, a.InstanceId)
+			}
+		}
+		for _, inst := range attached {
+			id := aws.ToString(inst)
 			if l := ix.byInstance[id]; len(l) == 0 || l[len(l)-1] != i {
 				ix.byInstance[id] = append(l, i)
 			}
 		}
 	}
-	for i, v := range r.LaunchTemplateVersions {
+	for i, v := range templates.keys() {
 		if v.LaunchTemplateId != nil {
 			ix.templates["id:"+*v.LaunchTemplateId] = append(ix.templates["id:"+*v.LaunchTemplateId], i)
 		}
@@ -140,10 +161,10 @@ func (ix *regionIndex) attachments(v ec2types.Volume) []ec2types.VolumeAttachmen
 }
 
 // volume is the i-th volume of the Region as DescribeVolumes describes it.
-func (r *Region) volume(ix *regionIndex, i int) ec2types.Volume {
-	v := r.Volumes[i]
+func (r *Region) volume(ix *regionIndex, i int) (ec2types.Volume, error) {
+	v, err := r.volumeList().at(i)
 	v.Attachments = ix.attachments(v)
-	return v
+	return v, err
 }
 
 // volumeCandidates returns the indexes of the volumes a DescribeVolumes call

@@ -64,10 +64,15 @@ func (l *Live) KMS(ctx context.Context, account, region string) (verify.KMSAPI, 
 // view answers one describe call: every later entry the call would show is
 // applied once its conditions hold, and otherwise counts the call as one that
 // saw the earlier state.
-func (l *Live) view(account, region string, q call) *Region {
+func (l *Live) view(account, region string, q call) (*Region, error) {
 	base := l.world.view(account, region)
 	if len(base.Later) == 0 {
-		return base
+		return base, nil
+	}
+	// Its lists, typed: a lazily loaded world's decoded (once: lazy.go).
+	base, err := base.decoded()
+	if err != nil {
+		return nil, err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -88,8 +93,7 @@ func (l *Live) view(account, region string, q call) *Region {
 			st.calls[i]++
 		}
 	}
-	out := *base
-	out.index = nil // a view of its own, indexed on its first lookup
+	out := *base // a view of its own (decoded has no index), indexed on its first lookup
 	out.Images, out.Snapshots = slices.Clone(base.Images), slices.Clone(base.Snapshots)
 	out.Volumes, out.Instances = slices.Clone(base.Volumes), slices.Clone(base.Instances)
 	out.ReplaceRootVolumeTasks = slices.Clone(base.ReplaceRootVolumeTasks)
@@ -98,7 +102,7 @@ func (l *Live) view(account, region string, q call) *Region {
 			e.apply(&out)
 		}
 	}
-	return &out
+	return &out, nil
 }
 
 // concerns reports whether a describe call would show one of the entry's

@@ -14,8 +14,11 @@ import (
 // the filter instance-id, from the Region's index; an unknown task ID is
 // InvalidReplaceRootVolumeTaskId.NotFound.
 func (c *EC2) DescribeReplaceRootVolumeTasks(_ context.Context, in *ec2.DescribeReplaceRootVolumeTasksInput, _ ...func(*ec2.Options)) (*ec2.DescribeReplaceRootVolumeTasksOutput, error) {
-	reg := c.view(call{kind: "replace-root-volume-tasks", ids: in.ReplaceRootVolumeTaskIds, filters: in.Filters})
-	ix := reg.idx()
+	reg, err := c.view(call{kind: "replace-root-volume-tasks", ids: in.ReplaceRootVolumeTaskIds, filters: in.Filters})
+	if err != nil {
+		return nil, err
+	}
+	tasks, ix := reg.rootTaskList(), reg.idx()
 	if m := missing(in.ReplaceRootVolumeTaskIds, func(id string) bool { _, ok := ix.taskByID[id]; return ok }); len(m) > 0 {
 		return nil, notFound("InvalidReplaceRootVolumeTaskId.NotFound", "The replace root volume task ID '%s' does not exist", strings.Join(m, ", "))
 	}
@@ -30,14 +33,18 @@ func (c *EC2) DescribeReplaceRootVolumeTasks(_ context.Context, in *ec2.Describe
 			cand = append(cand, ix.tasksByInstance[id]...)
 		}
 	default:
-		for i := range reg.ReplaceRootVolumeTasks {
+		for i := range tasks.len() {
 			cand = append(cand, i)
 		}
 	}
 	slices.Sort(cand)
 	out := &ec2.DescribeReplaceRootVolumeTasksOutput{}
 	for _, i := range slices.Compact(cand) {
-		if t := reg.ReplaceRootVolumeTasks[i]; taskMatches(t, in.Filters) {
+		t, err := tasks.at(i)
+		if err != nil {
+			return nil, err
+		}
+		if taskMatches(t, in.Filters) {
 			out.ReplaceRootVolumeTasks = append(out.ReplaceRootVolumeTasks, t)
 		}
 	}
@@ -67,8 +74,11 @@ func taskMatches(t ec2types.ReplaceRootVolumeTask, filters []ec2types.Filter) bo
 // DescribeInstances answers by InstanceIds from the Region's index, one
 // reservation per instance; an unknown ID is InvalidInstanceID.NotFound.
 func (c *EC2) DescribeInstances(_ context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
-	reg := c.view(call{kind: "instances", ids: in.InstanceIds, filters: in.Filters})
-	ix := reg.idx()
+	reg, err := c.view(call{kind: "instances", ids: in.InstanceIds, filters: in.Filters})
+	if err != nil {
+		return nil, err
+	}
+	instances, ix := reg.instanceList(), reg.idx()
 	if m := missing(in.InstanceIds, func(id string) bool { _, ok := ix.instanceByID[id]; return ok }); len(m) > 0 {
 		return nil, notFound("InvalidInstanceID.NotFound", "The instance ID '%s' does not exist", strings.Join(m, ", "))
 	}
@@ -77,7 +87,11 @@ func (c *EC2) DescribeInstances(_ context.Context, in *ec2.DescribeInstancesInpu
 		out.Reservations = append(out.Reservations, ec2types.Reservation{Instances: []ec2types.Instance{inst}})
 	}
 	if len(in.InstanceIds) == 0 {
-		for _, inst := range reg.Instances {
+		all, err := instances.all()
+		if err != nil {
+			return nil, err
+		}
+		for _, inst := range all {
 			add(inst)
 		}
 		return out, nil
@@ -86,7 +100,11 @@ func (c *EC2) DescribeInstances(_ context.Context, in *ec2.DescribeInstancesInpu
 	for _, id := range in.InstanceIds {
 		if !seen[id] {
 			seen[id] = true
-			add(reg.Instances[ix.instanceByID[id]])
+			inst, err := instances.at(ix.instanceByID[id])
+			if err != nil {
+				return nil, err
+			}
+			add(inst)
 		}
 	}
 	return out, nil

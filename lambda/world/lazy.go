@@ -1,0 +1,535 @@
+package world
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"math"
+	"reflect"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+// A Region's resource lists can be held as the file wrote them (LoadLazy):
+// each element's bytes, checked at load (scan.go) and decoded into its SDK
+// type only when a lookup returns it, with the few fields the index reads
+// (its keys) decoded at load. A world of 75,000 resources then loads in the
+// time it takes to read it once, and a replay pays for the resources it
+// looks at.
+//
+// The lists of a Region built in Go, or loaded by Load and Parse, are its
+// exported fields, as ever. Everything in this package reads a list through
+// its accessor (imageList, ...), which answers from whichever holds it.
+
+// Keys are what the index (index.go) reads of an element: fields of the
+// element's SDK type, by name, decoded at load for a list held lazily and
+// copied from the element for a list in a typed field.
+type (
+	imageKeys    struct{ ImageId *string }
+	snapshotKeys struct{ SnapshotId, Description *string }
+	volumeKeys   struct {
+		VolumeId    *string
+		Attachments []struct{ InstanceId *string }
+	}
+	instanceKeys struct {
+		InstanceId          *string
+		BlockDeviceMappings []struct {
+			DeviceName *string
+			Ebs        *struct{ VolumeId *string }
+		}
+	}
+	templateKeys struct{ LaunchTemplateId, LaunchTemplateName *string }
+	rootTaskKeys struct{ ReplaceRootVolumeTaskId, InstanceId *string }
+	importKeys   struct{ ImportTaskId *string }
+)
+
+// lazyRegion holds a Region's lists that are held lazily; a nil one is in
+// its typed field.
+type lazyRegion struct {
+	images              *lazyList[ec2types.Image, imageKeys]
+	snapshots           *lazyList[ec2types.Snapshot, snapshotKeys]
+	instances           *lazyList[ec2types.Instance, instanceKeys]
+	volumes             *lazyList[ec2types.Volume, volumeKeys]
+	templates           *lazyList[ec2types.LaunchTemplateVersion, templateKeys]
+	rootTasks           *lazyList[ec2types.ReplaceRootVolumeTask, rootTaskKeys]
+	importSnapshotTasks *lazyList[ec2types.ImportSnapshotTask, importKeys]
+	importImageTasks    *lazyList[ec2types.ImportImageTask, importKeys]
+}
+
+// lazyField is where a Region's list of the file goes when it is held
+// lazily (nil: a field decoded at load, regionField).
+func lazyField(z *lazyRegion, name string) lazySlot {
+	switch name {
+	case "images":
+		return slotOf(&z.images)
+	case "snapshots":
+		return slotOf(&z.snapshots)
+	case "instances":
+		return slotOf(&z.instances)
+	case "volumes":
+		return slotOf(&z.volumes)
+	case "launchTemplateVersions":
+		return slotOf(&z.templates)
+	case "replaceRootVolumeTasks":
+		return slotOf(&z.rootTasks)
+	case "importSnapshotTasks":
+		return slotOf(&z.importSnapshotTasks)
+	case "importImageTasks":
+		return slotOf(&z.importImageTasks)
+	}
+	return nil
+}
+
+// The accessors: a Region's list, wherever it is held.
+func (r *Region) imageList() list[ec2types.Image, imageKeys] {
+	return list[ec2types.Image, imageKeys]{r.Images, r.lazy.get().images}
+}
+func (r *Region) snapshotList() list[ec2types.Snapshot, snapshotKeys] {
+	return list[ec2types.Snapshot, snapshotKeys]{r.Snapshots, r.lazy.get().snapshots}
+}
+func (r *Region) instanceList() list[ec2types.Instance, instanceKeys] {
+	return list[ec2types.Instance, instanceKeys]{r.Instances, r.lazy.get().instances}
+}
+func (r *Region) volumeList() list[ec2types.Volume, volumeKeys] {
+	return list[ec2types.Volume, volumeKeys]{r.Volumes, r.lazy.get().volumes}
+}
+func (r *Region) templateList() list[ec2types.LaunchTemplateVersion, templateKeys] {
+	return list[ec2types.LaunchTemplateVersion, templateKeys]{r.LaunchTemplateVersions, r.lazy.get().templates}
+}
+func (r *Region) rootTaskList() list[ec2types.ReplaceRootVolumeTask, rootTaskKeys] {
+	return list[ec2types.ReplaceRootVolumeTask, rootTaskKeys]{r.ReplaceRootVolumeTasks, r.lazy.get().rootTasks}
+}
+func (r *Region) importSnapshotList() list[ec2types.ImportSnapshotTask, importKeys] {
+	return list[ec2types.ImportSnapshotTask, importKeys]{r.ImportSnapshotTasks, r.lazy.get().importSnapshotTasks}
+}
+func (r *Region) importImageList() list[ec2types.ImportImageTask, importKeys] {
+	return list[ec2types.ImportImageTask, importKeys]{r.ImportImageTasks, r.lazy.get().importImageTasks}
+}
+
+var noLazy lazyRegion
+
+func (z *lazyRegion) get() *lazyRegion {
+	if z == nil {
+		return &noLazy
+	}
+	return z
+}
+
+// Decode decodes every list of the world held lazily (LoadLazy) into its
+// Region's typed field, so that code reading the fields sees them all; it
+// reports an element that does not decode. It must not run concurrently
+// with lookups in the same world.
+func (w *World) Decode() error {
+	var errs []error
+	for _, regions := range w.Accounts {
+		for _, r := range regions {
+			if r != nil {
+				errs = append(errs, r.decode())
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// decode moves the Region's lazily held lists into their typed fields (a
+// list that does not decode stays held lazily).
+func (r *Region) decode() error {
+	z := r.lazy
+	if z == nil {
+		return nil
+	}
+	errs := []error{
+		decodeInto(&r.Images, &z.images), decodeInto(&r.Snapshots, &z.snapshots),
+		decodeInto(&r.Instances, &z.instances), decodeInto(&r.Volumes, &z.volumes),
+		decodeInto(&r.LaunchTemplateVersions, &z.templates), decodeInto(&r.ReplaceRootVolumeTasks, &z.rootTasks),
+		decodeInto(&r.ImportSnapshotTasks, &z.importSnapshotTasks), decodeInto(&r.ImportImageTasks, &z.importImageTasks),
+	}
+	if *z == (lazyRegion{}) {
+		r.lazy = nil
+	}
+	return errors.Join(errs...)
+}
+
+func decodeInto[T, K any](typed *[]T, lazy **lazyList[T, K]) error {
+	if *lazy == nil {
+		return nil
+	}
+	all, err := (*lazy).all()
+	if err != nil {
+		return err
+	}
+	*typed, *lazy = all, nil
+	return nil
+}
+
+// decoded returns a copy of the Region whose lists are all in their typed
+// fields (shared with r, which is not changed), without its index.
+func (r *Region) decoded() (*Region, error) {
+	out := *r
+	out.index, out.lazy = nil, nil
+	var errs []error
+	get := func(err error) { errs = append(errs, err) }
+	out.Images, _ = r.imageList().allErr(get)
+	out.Snapshots, _ = r.snapshotList().allErr(get)
+	out.Instances, _ = r.instanceList().allErr(get)
+	out.Volumes, _ = r.volumeList().allErr(get)
+	out.LaunchTemplateVersions, _ = r.templateList().allErr(get)
+	out.ReplaceRootVolumeTasks, _ = r.rootTaskList().allErr(get)
+	out.ImportSnapshotTasks, _ = r.importSnapshotList().allErr(get)
+	out.ImportImageTasks, _ = r.importImageList().allErr(get)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// list is one of a Region's lists: its typed field, or held lazily.
+type list[T, K any] struct {
+	typed []T
+	lazy  *lazyList[T, K]
+}
+
+func (l list[T, K]) len() int {
+	if l.lazy != nil {
+		return l.lazy.spans.len()
+	}
+	return len(l.typed)
+}
+
+// at returns the i-th element.
+func (l list[T, K]) at(i int) (T, error) {
+	if l.lazy != nil {
+		return l.lazy.at(i)
+	}
+	return l.typed[i], nil
+}
+
+// all returns every element.
+func (l list[T, K]) all() ([]T, error) {
+	if l.lazy != nil {
+		return l.lazy.all()
+	}
+	return l.typed, nil
+}
+
+func (l list[T, K]) allErr(report func(error)) ([]T, bool) {
+	all, err := l.all()
+	if err != nil {
+		report(err)
+	}
+	return all, err == nil
+}
+
+// keys yields the keys of every element, with its index, for the index
+// (index.go) to be built from. A lazily held list gives up the keys it read
+// at load: its index is built once (the list does not change), and the
+// index keeps what it needs of them.
+func (l list[T, K]) keys() iter.Seq2[int, K] {
+	if l.lazy != nil && l.lazy.keys != nil {
+		keys := l.lazy.keys
+		l.lazy.keys = nil
+		return keys.all
+	}
+	p := projectorFor(reflect.TypeFor[T](), reflect.TypeFor[K]())
+	return func(yield func(int, K) bool) {
+		for i := range l.len() {
+			// An element that does not decode has no keys: a lookup
+			// that returns it reports why. (Elements are checked at
+			// load, and a list's keys are taken once.)
+			var k K
+			if x, err := l.at(i); err == nil {
+				p(reflect.ValueOf(&k).Elem(), reflect.ValueOf(&x).Elem())
+			}
+			if !yield(i, k) {
+				return
+			}
+		}
+	}
+}
+
+// lazyList is a list held as the file wrote it.
+type lazyList[T, K any] struct {
+	where   string // accounts.<acct>.<region>.<field>, for errors
+	src     *source
+	spans   *chunks[span] // each element's bytes in src
+	keys    *chunks[K]    // each element's keys, until the index takes them
+	memo    []atomic.Pointer[T]
+	pending []int // elements the check left to encoding/json, until settled
+
+	once   sync.Once
+	decAll []T
+	errAll error
+}
+
+// span is where an element's bytes are in its source.
+type span struct{ start, end uint32 }
+
+// elem returns the i-th element's bytes.
+func (l *lazyList[T, K]) elem(i int) []byte {
+	s := l.spans.at(i)
+	return l.src.b[s.start:s.end]
+}
+
+// chunks is a list grown by chunks of chunkLen: appending never moves it,
+// and it holds at most one chunk more than its elements, where a slice
+// grown by append reallocates a long list to five times its size.
+type chunks[T any] struct {
+	c [][]T
+	n int
+}
+
+const chunkShift = 10
+const chunkLen = 1 << chunkShift
+
+func (c *chunks[T]) len() int { return c.n }
+
+func (c *chunks[T]) at(i int) *T { return &c.c[i>>chunkShift][i&(chunkLen-1)] }
+
+// add appends a zero element and returns it.
+func (c *chunks[T]) add() *T {
+	if c.n&(chunkLen-1) == 0 {
+		c.c = append(c.c, make([]T, chunkLen))
+	}
+	c.n++
+	return c.at(c.n - 1)
+}
+
+func (c *chunks[T]) all(yield func(int, T) bool) {
+	for i := range c.n {
+		if !yield(i, *c.at(i)) {
+			return
+		}
+	}
+}
+
+// at decodes the i-th element, once (concurrent first calls may both
+// decode; one result is kept).
+func (l *lazyList[T, K]) at(i int) (T, error) {
+	if p := l.memo[i].Load(); p != nil {
+		return *p, nil
+	}
+	v := new(T)
+	if err := json.Unmarshal(l.elem(i), v); err != nil {
+		var zero T
+		return zero, fmt.Errorf("world: %s[%d]: %w", l.where, i, err)
+	}
+	l.memo[i].CompareAndSwap(nil, v)
+	return *l.memo[i].Load(), nil
+}
+
+// all decodes every element, once, in parallel.
+func (l *lazyList[T, K]) all() ([]T, error) {
+	l.once.Do(func() {
+		n := l.spans.len()
+		out := make([]T, n)
+		errs := make([]error, n)
+		parallel(n, func(i int) {
+			out[i], errs[i] = l.at(i)
+		})
+		if l.errAll = errors.Join(errs...); l.errAll == nil {
+			l.decAll = out
+		}
+	})
+	return l.decAll, l.errAll
+}
+
+// parallel runs f(0..n-1) on every core, in contiguous runs.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/64))
+	if workers <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	const run = 256
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				start := int(next.Add(run)) - run
+				if start >= n {
+					return
+				}
+				for i := start; i < min(start+run, n); i++ {
+					f(i)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// lazySlot is where a lazily held list goes: it reads the list from the
+// file and settles what the reading left to encoding/json.
+type lazySlot interface {
+	// scan reads the array at w.i, element by element, checking each (its
+	// syntax, and its types against the SDK's: scan.go) and decoding its
+	// keys; it reports false, w unmoved, for an array it does not follow.
+	scan(w *walker) bool
+	// settle decodes, with encoding/json, the elements the check did not
+	// vouch for: an error is the element's, where names the list.
+	settle(where string) error
+	held() bool // whether the list is held (scanned)
+	clear()
+}
+
+type slotPtr[T, K any] struct{ p **lazyList[T, K] }
+
+func slotOf[T, K any](p **lazyList[T, K]) lazySlot { return slotPtr[T, K]{p} }
+
+func (s slotPtr[T, K]) scan(w *walker) bool {
+	b := w.b // the source's bytes: spans are offsets in them
+	if w.i >= len(b) || b[w.i] != '[' || len(b) > math.MaxUint32 {
+		return false
+	}
+	l := &lazyList[T, K]{spans: &chunks[span]{}, keys: &chunks[K]{}, src: w.src}
+	schema := schemaFor(reflect.TypeFor[T](), reflect.TypeFor[K]())
+	c := checker{b: b, i: w.i + 1}
+	c.ws()
+	if c.i < len(b) && b[c.i] == ']' {
+		c.i++
+	} else {
+		for {
+			c.ws()
+			start := c.i
+			c.unsure = false
+			if !c.value(schema, reflect.ValueOf(l.keys.add()).Elem()) {
+				// Left to encoding/json: the element is what lies
+				// before the next comma or bracket outside it.
+				sub := walker{b: b, i: start}
+				if _, ok := sub.value(); !ok {
+					return false
+				}
+				c.i, c.unsure = sub.i, true
+			}
+			if c.unsure {
+				l.pending = append(l.pending, l.spans.len())
+			}
+			end := c.i
+			for end > start && (b[end-1] == ' ' || b[end-1] == '\t' || b[end-1] == '\n' || b[end-1] == '\r') {
+				end--
+			}
+			*l.spans.add() = span{uint32(start), uint32(end)}
+			c.ws()
+			if c.i >= len(b) {
+				return false
+			}
+			if b[c.i] == ']' {
+				c.i++
+				break
+			}
+			if b[c.i] != ',' {
+				return false
+			}
+			c.i++
+		}
+	}
+	l.memo = make([]atomic.Pointer[T], l.spans.len())
+	w.i = c.i
+	*s.p = l
+	return true
+}
+
+func (s slotPtr[T, K]) held() bool { return *s.p != nil }
+func (s slotPtr[T, K]) clear()     { *s.p = nil }
+
+func (s slotPtr[T, K]) settle(where string) error {
+	l := *s.p
+	l.where = where
+	proj := projectorFor(reflect.TypeFor[T](), reflect.TypeFor[K]())
+	errs := make([]error, len(l.pending))
+	parallel(len(l.pending), func(j int) {
+		i := l.pending[j]
+		v := new(T)
+		if err := json.Unmarshal(l.elem(i), v); err != nil {
+			errs[j] = fmt.Errorf("%s[%d]: %w", where, i, err)
+			return
+		}
+		l.memo[i].Store(v)
+		k := l.keys.at(i)
+		var zero K
+		*k = zero
+		proj(reflect.ValueOf(k).Elem(), reflect.ValueOf(v).Elem())
+	})
+	l.pending = nil
+	for _, err := range errs {
+		if err != nil {
+			return err // the first
+		}
+	}
+	return nil
+}
+
+// projector copies the fields of a value of one type into a value of
+// another whose fields are some of the first's, by name (keys from an
+// element).
+type projector func(dst, src reflect.Value)
+
+var projectors sync.Map // [2]reflect.Type → projector
+
+func projectorFor(src, dst reflect.Type) projector {
+	k := [2]reflect.Type{src, dst}
+	if p, ok := projectors.Load(k); ok {
+		return p.(projector)
+	}
+	p := buildProjector(src, dst)
+	projectors.Store(k, p)
+	return p
+}
+
+func buildProjector(src, dst reflect.Type) projector {
+	if src == dst {
+		return func(d, s reflect.Value) { d.Set(s) }
+	}
+	switch dst.Kind() {
+	case reflect.Pointer:
+		elem := buildProjector(src.Elem(), dst.Elem())
+		return func(d, s reflect.Value) {
+			if s.IsNil() {
+				d.SetZero()
+				return
+			}
+			p := reflect.New(dst.Elem())
+			elem(p.Elem(), s.Elem())
+			d.Set(p)
+		}
+	case reflect.Slice:
+		elem := buildProjector(src.Elem(), dst.Elem())
+		return func(d, s reflect.Value) {
+			if s.IsNil() {
+				d.SetZero()
+				return
+			}
+			out := reflect.MakeSlice(dst, s.Len(), s.Len())
+			for i := range s.Len() {
+				elem(out.Index(i), s.Index(i))
+			}
+			d.Set(out)
+		}
+	case reflect.Struct:
+		type field struct {
+			d, s int
+			p    projector
+		}
+		var fields []field
+		for i := range dst.NumField() {
+			sf, ok := src.FieldByName(dst.Field(i).Name)
+			if !ok || len(sf.Index) != 1 {
+				panic(fmt.Sprintf("world: keys field %s.%s is not a field of %s", dst, dst.Field(i).Name, src))
+			}
+			fields = append(fields, field{i, sf.Index[0], buildProjector(sf.Type, dst.Field(i).Type)})
+		}
+		return func(d, s reflect.Value) {
+			for _, f := range fields {
+				f.p(d.Field(f.d), s.Field(f.s))
+			}
+		}
+	}
+	panic(fmt.Sprintf("world: cannot take keys %s from %s", dst, src))
+}

@@ -1,0 +1,31 @@
+package world
+
+import (
+	"os"
+	"runtime"
+	"syscall"
+)
+
+// mapSource maps a world file of mapMin bytes or more, read-only and
+// private, its pages loaded at once; false for a smaller file, or one that
+// does not map (read instead). The mapping goes when the source is no longer
+// referred to. A file truncated while it is mapped makes reading the lost
+// pages fault: world files are not written while a replay reads them.
+func mapSource(path string) (*source, bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() < mapMin || int64(int(st.Size())) != st.Size() {
+		return nil, false, nil
+	}
+	b, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_PRIVATE|syscall.MAP_POPULATE)
+	if err != nil {
+		return nil, false, nil
+	}
+	s := &source{b: b}
+	runtime.AddCleanup(s, func(b []byte) { syscall.Munmap(b) }, b)
+	return s, true, nil
+}
