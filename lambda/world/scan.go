@@ -3,6 +3,7 @@ package world
 import (
 	"bytes"
 	"encoding"
+	"encoding/binary"
 	"encoding/json"
 	"reflect"
 	"strconv"
@@ -546,6 +547,9 @@ func (c *checker) array(n *node, key reflect.Value) bool {
 	}
 }
 
+// lsb has the lowest bit of every byte of a word set.
+const lsb = 0x0101010101010101
+
 // plain marks the bytes that a JSON string holds as they are.
 var plain = func() (t [256]bool) {
 	for ch := 0x20; ch < 0x80; ch++ {
@@ -560,6 +564,16 @@ var plain = func() (t [256]bool) {
 func (c *checker) str() (esc, high, ok bool) {
 	b, i := c.b, c.i+1
 	for {
+		// Eight bytes at a time while none is a quote, a backslash, a
+		// control character or beyond ASCII.
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			q, s := x^(lsb*'"'), x^(lsb*'\\')
+			if ((x-lsb*0x20)&^x|(q-lsb)&^q|(s-lsb)&^s|x)&(lsb*0x80) != 0 {
+				break
+			}
+			i += 8
+		}
 		for i < len(b) && plain[b[i]] {
 			i++
 		}
