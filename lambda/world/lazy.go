@@ -268,7 +268,8 @@ type lazyList[T, K any] struct {
 // span is where an element's bytes are in its source.
 type span struct{ start, end uint32 }
 
-// elem returns the i-th element's bytes.
+// elem returns the i-th element's bytes, valid while l is referred to (its
+// source may be a mapping, unmapped once l and its source are collected).
 func (l *lazyList[T, K]) elem(i int) []byte {
 	s := l.spans.at(i)
 	return l.src.b[s.start:s.end]
@@ -313,7 +314,9 @@ func (l *lazyList[T, K]) at(i int) (T, error) {
 		return *p, nil
 	}
 	v := new(T)
-	if err := json.Unmarshal(l.elem(i), v); err != nil {
+	err := json.Unmarshal(l.elem(i), v)
+	runtime.KeepAlive(l)
+	if err != nil {
 		var zero T
 		return zero, fmt.Errorf("world: %s[%d]: %w", l.where, i, err)
 	}
@@ -447,7 +450,9 @@ func (s slotPtr[T, K]) settle(where string) error {
 	parallel(len(l.pending), func(j int) {
 		i := l.pending[j]
 		v := new(T)
-		if err := json.Unmarshal(l.elem(i), v); err != nil {
+		err := json.Unmarshal(l.elem(i), v)
+		runtime.KeepAlive(l)
+		if err != nil {
 			errs[j] = fmt.Errorf("%s[%d]: %w", where, i, err)
 			return
 		}

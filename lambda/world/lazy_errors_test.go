@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -313,4 +314,32 @@ func bigWorld(volumes, snapshots, images int) []byte {
 	}
 	b.WriteString(`]}}}}`)
 	return b.Bytes()
+}
+
+// A large world file that is mapped and malformed (truncated) is reported
+// like any other: the decoder that says why reads the mapping, which stays
+// until it is done (a collection meanwhile once unmapped it under it).
+func TestMappedMalformedWorld(t *testing.T) {
+	doc := bigWorld(20000, 0, 0)
+	path := filepath.Join(t.TempDir(), "world.json")
+	if err := os.WriteFile(path, doc[:len(doc)*2/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				runtime.GC()
+			}
+		}
+	}()
+	for range 5 {
+		if _, err := LoadLazy(path); err == nil || !strings.Contains(err.Error(), "unexpected EOF") {
+			t.Fatalf("error %v; want unexpected EOF", err)
+		}
+	}
 }

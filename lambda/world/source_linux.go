@@ -2,7 +2,9 @@ package world
 
 import (
 	"os"
+	"reflect"
 	"runtime"
+	"sync"
 	"syscall"
 )
 
@@ -26,6 +28,14 @@ func mapSource(path string) (*source, bool, error) {
 		return nil, false, nil
 	}
 	s := &source{b: b}
-	runtime.AddCleanup(s, func(b []byte) { syscall.Munmap(b) }, b)
+	runtime.AddCleanup(s, func(b []byte) {
+		addr := reflect.ValueOf(b).Pointer()
+		if syscall.Munmap(b) == nil {
+			unmapped.Store(addr, true)
+		}
+	}, b)
 	return s, true, nil
 }
+
+// unmapped holds the addresses of the mappings unmapped (for a test).
+var unmapped sync.Map

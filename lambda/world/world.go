@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -171,6 +172,10 @@ func ParseLazy(r io.Reader) (*World, error) {
 }
 
 func parse(src *source) (*World, error) {
+	// The source's bytes are read until the end: a mapped file is unmapped
+	// once its source is collected (source_linux.go), and only the lists
+	// read lazily keep it afterwards.
+	defer runtime.KeepAlive(src)
 	b := src.b
 	shape, ok := fastShape(src)
 	if !ok {
