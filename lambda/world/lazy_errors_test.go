@@ -139,7 +139,7 @@ func TestCheckAgreesWithEncodingJSON(t *testing.T) {
 		if err := json.Unmarshal(fields[field], &elems); err != nil {
 			t.Fatal(err)
 		}
-		for round := range 600 {
+		for range 600 {
 			e := []byte(elems[rng.IntN(len(elems))])
 			for range 1 + rng.IntN(3) {
 				i := rng.IntN(len(e) + 1)
@@ -161,36 +161,65 @@ func TestCheckAgreesWithEncodingJSON(t *testing.T) {
 				default: // leave it valid, maybe
 				}
 			}
-			doc := region1(`"` + field + `":[` + string(e) + `]`)
 			checked++
-			var ref World
-			refErr := json.Unmarshal([]byte(doc), &ref)
-			w, err := ParseLazy(strings.NewReader(doc))
-			structural := json.Valid(e) // the mutation left the document's structure alone
-			switch {
-			case err == nil && refErr != nil:
-				t.Fatalf("round %d: %s loads lazily; encoding/json says %v", round, doc, refErr)
-			case err != nil && refErr == nil && structural:
-				t.Fatalf("round %d: %s does not load lazily (%v); encoding/json decodes it", round, doc, err)
-			case err != nil || refErr != nil:
-				continue
-			}
-			vouched++
-			r := w.Accounts["1"]["us-east-1"]
-			want := exported(ref.Accounts["1"]["us-east-1"])
-			keys := indexKeysOf(r)
-			if err := w.Decode(); err != nil {
-				t.Fatalf("round %d: %s loads lazily but does not decode: %v", round, doc, err)
-			}
-			if got := exported(r); !reflect.DeepEqual(got, want) {
-				t.Fatalf("round %d: %s decodes to\n%s\nwant\n%s", round, doc, js(got), js(want))
-			}
-			if want := indexKeysOf(r); !reflect.DeepEqual(keys, want) {
-				t.Fatalf("round %d: %s: keys read at load\n%s\nwant (from the decoded element)\n%s", round, doc, js(keys), js(want))
+			if agreesWithEncodingJSON(t, field, e) {
+				vouched++
 			}
 		}
 	}
 	t.Logf("%d elements, %d of them valid", checked, vouched)
+}
+
+// agreesWithEncodingJSON holds a Region list of the one element e to the
+// check's promise: a world made of it loads lazily exactly when
+// encoding/json decodes it (or, when e is not valid JSON alone, only when
+// encoding/json decodes the document its bytes make), and then decodes to
+// what encoding/json decodes, with the keys of what it decodes. It reports
+// whether the world loaded.
+func agreesWithEncodingJSON(t *testing.T, field string, e []byte) bool {
+	t.Helper()
+	doc := region1(`"` + field + `":[` + string(e) + `]`)
+	var ref World
+	refErr := json.Unmarshal([]byte(doc), &ref)
+	w, err := ParseLazy(strings.NewReader(doc))
+	switch {
+	case err == nil && refErr != nil:
+		t.Fatalf("%s loads lazily; encoding/json says %v", doc, refErr)
+	case err != nil && refErr == nil && json.Valid(e): // the document's structure is the one written
+		t.Fatalf("%s does not load lazily (%v); encoding/json decodes it", doc, err)
+	case err != nil || refErr != nil:
+		return false
+	}
+	r := w.Accounts["1"]["us-east-1"]
+	want := exported(ref.Accounts["1"]["us-east-1"])
+	keys := indexKeysOf(r)
+	if err := w.Decode(); err != nil {
+		t.Fatalf("%s loads lazily but does not decode: %v", doc, err)
+	}
+	if got := exported(r); !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s decodes to\n%s\nwant\n%s", doc, js(got), js(want))
+	}
+	if want := indexKeysOf(r); !reflect.DeepEqual(keys, want) {
+		t.Fatalf("%s: keys read at load\n%s\nwant (from the decoded element)\n%s", doc, js(keys), js(want))
+	}
+	return true
+}
+
+// FuzzCheckAgrees is TestCheckAgreesWithEncodingJSON's property on any
+// element of any list (make fuzz).
+func FuzzCheckAgrees(f *testing.F) {
+	lists := []string{"images", "snapshots", "volumes", "instances", "launchTemplateVersions", "replaceRootVolumeTasks", "importSnapshotTasks", "importImageTasks"}
+	shape, _ := fastShape(&source{b: genWorld(rand.New(rand.NewPCG(25, 26)), 12)})
+	for i, field := range lists {
+		var elems []json.RawMessage
+		json.Unmarshal(shape.Accounts[lazyAccount][lazyRegionName][field], &elems)
+		for _, e := range elems {
+			f.Add(uint8(i), []byte(e))
+		}
+	}
+	f.Fuzz(func(t *testing.T, list uint8, e []byte) {
+		agreesWithEncodingJSON(t, lists[int(list)%len(lists)], e)
+	})
 }
 
 // indexKeysOf returns the keys of every list of the Region, as the index
