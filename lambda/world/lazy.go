@@ -26,26 +26,68 @@ import (
 // its accessor (imageList, ...), which answers from whichever holds it.
 
 // Keys are what the index (index.go) reads of an element: fields of the
-// element's SDK type, by name, decoded at load for a list held lazily and
-// copied from the element for a list in a typed field.
+// element's SDK type, by the same names. The check at load decodes them from
+// the file (scan.go, by name); the keysOf functions take them from a decoded
+// element, and a test holds the two to agreeing.
 type (
 	imageKeys    struct{ ImageId *string }
 	snapshotKeys struct{ SnapshotId, Description *string }
 	volumeKeys   struct {
 		VolumeId    *string
-		Attachments []struct{ InstanceId *string }
+		Attachments []attachmentKeys
 	}
-	instanceKeys struct {
+	attachmentKeys struct{ InstanceId *string }
+	instanceKeys   struct {
 		InstanceId          *string
-		BlockDeviceMappings []struct {
-			DeviceName *string
-			Ebs        *struct{ VolumeId *string }
-		}
+		BlockDeviceMappings []mappingKeys
 	}
+	mappingKeys struct {
+		DeviceName *string
+		Ebs        *ebsKeys
+	}
+	ebsKeys      struct{ VolumeId *string }
 	templateKeys struct{ LaunchTemplateId, LaunchTemplateName *string }
 	rootTaskKeys struct{ ReplaceRootVolumeTaskId, InstanceId *string }
 	importKeys   struct{ ImportTaskId *string }
 )
+
+func imageKeysOf(x ec2types.Image) imageKeys { return imageKeys{x.ImageId} }
+func snapshotKeysOf(x ec2types.Snapshot) snapshotKeys {
+	return snapshotKeys{x.SnapshotId, x.Description}
+}
+func volumeKeysOf(x ec2types.Volume) volumeKeys {
+	k := volumeKeys{VolumeId: x.VolumeId}
+	if x.Attachments != nil {
+		k.Attachments = make([]attachmentKeys, len(x.Attachments))
+		for i, a := range x.Attachments {
+			k.Attachments[i] = attachmentKeys{a.InstanceId}
+		}
+	}
+	return k
+}
+func instanceKeysOf(x ec2types.Instance) instanceKeys {
+	k := instanceKeys{InstanceId: x.InstanceId}
+	if x.BlockDeviceMappings != nil {
+		k.BlockDeviceMappings = make([]mappingKeys, len(x.BlockDeviceMappings))
+		for i, m := range x.BlockDeviceMappings {
+			k.BlockDeviceMappings[i].DeviceName = m.DeviceName
+			if m.Ebs != nil {
+				k.BlockDeviceMappings[i].Ebs = &ebsKeys{m.Ebs.VolumeId}
+			}
+		}
+	}
+	return k
+}
+func templateKeysOf(x ec2types.LaunchTemplateVersion) templateKeys {
+	return templateKeys{x.LaunchTemplateId, x.LaunchTemplateName}
+}
+func rootTaskKeysOf(x ec2types.ReplaceRootVolumeTask) rootTaskKeys {
+	return rootTaskKeys{x.ReplaceRootVolumeTaskId, x.InstanceId}
+}
+func importSnapshotKeysOf(x ec2types.ImportSnapshotTask) importKeys {
+	return importKeys{x.ImportTaskId}
+}
+func importImageKeysOf(x ec2types.ImportImageTask) importKeys { return importKeys{x.ImportTaskId} }
 
 // lazyRegion holds a Region's lists that are held lazily; a nil one is in
 // its typed field.
@@ -65,49 +107,49 @@ type lazyRegion struct {
 func lazyField(z *lazyRegion, name string) lazySlot {
 	switch name {
 	case "images":
-		return slotOf(&z.images)
+		return slotOf(&z.images, imageKeysOf)
 	case "snapshots":
-		return slotOf(&z.snapshots)
+		return slotOf(&z.snapshots, snapshotKeysOf)
 	case "instances":
-		return slotOf(&z.instances)
+		return slotOf(&z.instances, instanceKeysOf)
 	case "volumes":
-		return slotOf(&z.volumes)
+		return slotOf(&z.volumes, volumeKeysOf)
 	case "launchTemplateVersions":
-		return slotOf(&z.templates)
+		return slotOf(&z.templates, templateKeysOf)
 	case "replaceRootVolumeTasks":
-		return slotOf(&z.rootTasks)
+		return slotOf(&z.rootTasks, rootTaskKeysOf)
 	case "importSnapshotTasks":
-		return slotOf(&z.importSnapshotTasks)
+		return slotOf(&z.importSnapshotTasks, importSnapshotKeysOf)
 	case "importImageTasks":
-		return slotOf(&z.importImageTasks)
+		return slotOf(&z.importImageTasks, importImageKeysOf)
 	}
 	return nil
 }
 
 // The accessors: a Region's list, wherever it is held.
 func (r *Region) imageList() list[ec2types.Image, imageKeys] {
-	return list[ec2types.Image, imageKeys]{r.Images, r.lazy.get().images}
+	return list[ec2types.Image, imageKeys]{r.Images, r.lazy.get().images, imageKeysOf}
 }
 func (r *Region) snapshotList() list[ec2types.Snapshot, snapshotKeys] {
-	return list[ec2types.Snapshot, snapshotKeys]{r.Snapshots, r.lazy.get().snapshots}
+	return list[ec2types.Snapshot, snapshotKeys]{r.Snapshots, r.lazy.get().snapshots, snapshotKeysOf}
 }
 func (r *Region) instanceList() list[ec2types.Instance, instanceKeys] {
-	return list[ec2types.Instance, instanceKeys]{r.Instances, r.lazy.get().instances}
+	return list[ec2types.Instance, instanceKeys]{r.Instances, r.lazy.get().instances, instanceKeysOf}
 }
 func (r *Region) volumeList() list[ec2types.Volume, volumeKeys] {
-	return list[ec2types.Volume, volumeKeys]{r.Volumes, r.lazy.get().volumes}
+	return list[ec2types.Volume, volumeKeys]{r.Volumes, r.lazy.get().volumes, volumeKeysOf}
 }
 func (r *Region) templateList() list[ec2types.LaunchTemplateVersion, templateKeys] {
-	return list[ec2types.LaunchTemplateVersion, templateKeys]{r.LaunchTemplateVersions, r.lazy.get().templates}
+	return list[ec2types.LaunchTemplateVersion, templateKeys]{r.LaunchTemplateVersions, r.lazy.get().templates, templateKeysOf}
 }
 func (r *Region) rootTaskList() list[ec2types.ReplaceRootVolumeTask, rootTaskKeys] {
-	return list[ec2types.ReplaceRootVolumeTask, rootTaskKeys]{r.ReplaceRootVolumeTasks, r.lazy.get().rootTasks}
+	return list[ec2types.ReplaceRootVolumeTask, rootTaskKeys]{r.ReplaceRootVolumeTasks, r.lazy.get().rootTasks, rootTaskKeysOf}
 }
 func (r *Region) importSnapshotList() list[ec2types.ImportSnapshotTask, importKeys] {
-	return list[ec2types.ImportSnapshotTask, importKeys]{r.ImportSnapshotTasks, r.lazy.get().importSnapshotTasks}
+	return list[ec2types.ImportSnapshotTask, importKeys]{r.ImportSnapshotTasks, r.lazy.get().importSnapshotTasks, importSnapshotKeysOf}
 }
 func (r *Region) importImageList() list[ec2types.ImportImageTask, importKeys] {
-	return list[ec2types.ImportImageTask, importKeys]{r.ImportImageTasks, r.lazy.get().importImageTasks}
+	return list[ec2types.ImportImageTask, importKeys]{r.ImportImageTasks, r.lazy.get().importImageTasks, importImageKeysOf}
 }
 
 var noLazy lazyRegion
@@ -189,8 +231,9 @@ func (r *Region) decoded() (*Region, error) {
 
 // list is one of a Region's lists: its typed field, or held lazily.
 type list[T, K any] struct {
-	typed []T
-	lazy  *lazyList[T, K]
+	typed  []T
+	lazy   *lazyList[T, K]
+	keysOf func(T) K
 }
 
 func (l list[T, K]) len() int {
@@ -234,7 +277,6 @@ func (l list[T, K]) keys() iter.Seq2[int, K] {
 		l.lazy.keys = nil
 		return keys.all
 	}
-	p := projectorFor(reflect.TypeFor[T](), reflect.TypeFor[K]())
 	return func(yield func(int, K) bool) {
 		for i := range l.len() {
 			// An element that does not decode has no keys: a lookup
@@ -242,7 +284,7 @@ func (l list[T, K]) keys() iter.Seq2[int, K] {
 			// load, and a list's keys are taken once.)
 			var k K
 			if x, err := l.at(i); err == nil {
-				p(reflect.ValueOf(&k).Elem(), reflect.ValueOf(&x).Elem())
+				k = l.keysOf(x)
 			}
 			if !yield(i, k) {
 				return
@@ -382,9 +424,12 @@ type lazySlot interface {
 	clear()
 }
 
-type slotPtr[T, K any] struct{ p **lazyList[T, K] }
+type slotPtr[T, K any] struct {
+	p      **lazyList[T, K]
+	keysOf func(T) K
+}
 
-func slotOf[T, K any](p **lazyList[T, K]) lazySlot { return slotPtr[T, K]{p} }
+func slotOf[T, K any](p **lazyList[T, K], keysOf func(T) K) lazySlot { return slotPtr[T, K]{p, keysOf} }
 
 func (s slotPtr[T, K]) scan(w *walker) bool {
 	b := w.b // the source's bytes: spans are offsets in them
@@ -445,7 +490,6 @@ func (s slotPtr[T, K]) clear()     { *s.p = nil }
 func (s slotPtr[T, K]) settle(where string) error {
 	l := *s.p
 	l.where = where
-	proj := projectorFor(reflect.TypeFor[T](), reflect.TypeFor[K]())
 	errs := make([]error, len(l.pending))
 	parallel(len(l.pending), func(j int) {
 		i := l.pending[j]
@@ -457,10 +501,7 @@ func (s slotPtr[T, K]) settle(where string) error {
 			return
 		}
 		l.memo[i].Store(v)
-		k := l.keys.at(i)
-		var zero K
-		*k = zero
-		proj(reflect.ValueOf(k).Elem(), reflect.ValueOf(v).Elem())
+		*l.keys.at(i) = s.keysOf(*v)
 	})
 	l.pending = nil
 	for _, err := range errs {
@@ -469,72 +510,4 @@ func (s slotPtr[T, K]) settle(where string) error {
 		}
 	}
 	return nil
-}
-
-// projector copies the fields of a value of one type into a value of
-// another whose fields are some of the first's, by name (keys from an
-// element).
-type projector func(dst, src reflect.Value)
-
-var projectors sync.Map // [2]reflect.Type → projector
-
-func projectorFor(src, dst reflect.Type) projector {
-	k := [2]reflect.Type{src, dst}
-	if p, ok := projectors.Load(k); ok {
-		return p.(projector)
-	}
-	p := buildProjector(src, dst)
-	projectors.Store(k, p)
-	return p
-}
-
-func buildProjector(src, dst reflect.Type) projector {
-	if src == dst {
-		return func(d, s reflect.Value) { d.Set(s) }
-	}
-	switch dst.Kind() {
-	case reflect.Pointer:
-		elem := buildProjector(src.Elem(), dst.Elem())
-		return func(d, s reflect.Value) {
-			if s.IsNil() {
-				d.SetZero()
-				return
-			}
-			p := reflect.New(dst.Elem())
-			elem(p.Elem(), s.Elem())
-			d.Set(p)
-		}
-	case reflect.Slice:
-		elem := buildProjector(src.Elem(), dst.Elem())
-		return func(d, s reflect.Value) {
-			if s.IsNil() {
-				d.SetZero()
-				return
-			}
-			out := reflect.MakeSlice(dst, s.Len(), s.Len())
-			for i := range s.Len() {
-				elem(out.Index(i), s.Index(i))
-			}
-			d.Set(out)
-		}
-	case reflect.Struct:
-		type field struct {
-			d, s int
-			p    projector
-		}
-		var fields []field
-		for i := range dst.NumField() {
-			sf, ok := src.FieldByName(dst.Field(i).Name)
-			if !ok || len(sf.Index) != 1 {
-				panic(fmt.Sprintf("world: keys field %s.%s is not a field of %s", dst, dst.Field(i).Name, src))
-			}
-			fields = append(fields, field{i, sf.Index[0], buildProjector(sf.Type, dst.Field(i).Type)})
-		}
-		return func(d, s reflect.Value) {
-			for _, f := range fields {
-				f.p(d.Field(f.d), s.Field(f.s))
-			}
-		}
-	}
-	panic(fmt.Sprintf("world: cannot take keys %s from %s", dst, src))
 }
