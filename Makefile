@@ -46,12 +46,13 @@ lint:
 	$(GO) vet ./...
 	cd $(CDK) && $(GO) vet ./...
 
-## fuzz: run each fuzzer in turn: the decoder, its fast scan against the full decode, and the engine over every kind (FUZZTIME=60s each)
+## fuzz: run each fuzzer in turn: the decoder, its fast scan against the full decode, the engine over every kind, and the world's load-time check against the full decode (FUZZTIME=60s each)
 FUZZTIME ?= 60s
 fuzz:
 	for f in FuzzDecode FuzzSkip FuzzScanAgrees FuzzScopeAgrees; do \
 	  $(GO) test ./lambda/cloudtrail -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
 	$(GO) test ./lambda/verify -run '^$$' -fuzz '^FuzzEvaluate$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./lambda/world -run '^$$' -fuzz '^FuzzCheckAgrees$$' -fuzztime $(FUZZTIME)
 
 ## dynalite: the local DynamoDB (npm dynalite, pinned by internal/localrun/dynalite/package-lock.json) under .build
 .PHONY: dynalite

@@ -110,7 +110,10 @@ func (e *engines) clients(worldPath string) (verify.Clients, error) {
 	if c, ok := e.worlds[worldPath]; ok {
 		return c, nil
 	}
-	w, err := world.Load(worldPath)
+	// Lazily: its resources are decoded as lookups return them, so that a
+	// large world costs little more to load than to read (lambda/world's
+	// lazy.go); only the world's own views read it.
+	w, err := world.LoadLazy(worldPath)
 	if err != nil {
 		return nil, err
 	}

@@ -11,21 +11,23 @@ import (
 )
 
 // decodeShape decodes the fields of every Region (already split by Parse's
-// check of their names) into a World, the large lists in parallel: a world
-// of tens of thousands of volumes loads in a fraction of the time one
-// decoder takes.
-func decodeShape(accounts map[string]map[string]map[string]json.RawMessage, org map[string]json.RawMessage) (*World, error) {
+// check of their names) into a World, in parallel: the resource lists are
+// held lazily (lazy.go), and the other fields decoded, a large list in
+// parts.
+func decodeShape(s *docShape) (*World, error) {
 	w := &World{}
 	type job struct {
 		where string
 		raw   json.RawMessage
 		into  any
+		lazy  lazySlot
 	}
 	var jobs []job
-	if accounts != nil {
-		w.Accounts = make(map[string]map[string]*Region, len(accounts))
+	var lazies []*Region
+	if s.Accounts != nil {
+		w.Accounts = make(map[string]map[string]*Region, len(s.Accounts))
 	}
-	for acct, regions := range accounts {
+	for acct, regions := range s.Accounts {
 		if regions == nil {
 			w.Accounts[acct] = nil
 			continue
@@ -36,39 +38,59 @@ func decodeShape(accounts map[string]map[string]map[string]json.RawMessage, org 
 				w.Accounts[acct][name] = nil
 				continue
 			}
-			r := &Region{}
+			r := &Region{lazy: s.lazy[[2]string{acct, name}]}
+			if r.lazy == nil {
+				r.lazy = &lazyRegion{}
+			}
+			lazies = append(lazies, r)
 			w.Accounts[acct][name] = r
 			for field, raw := range fields {
 				where := fmt.Sprintf("accounts.%s.%s.%s", acct, name, field)
-				jobs = append(jobs, job{where, raw, regionField(r, field)})
+				if slot := lazyField(r.lazy, field); slot != nil {
+					if !slot.held() { // not read by fastShape: a valid value, from the decoder
+						slot.scan(&walker{b: raw, src: &source{b: raw}})
+					}
+					if slot.held() {
+						jobs = append(jobs, job{where: where, lazy: slot})
+						continue
+					}
+				}
+				jobs = append(jobs, job{where: where, raw: raw, into: regionField(r, field)})
 			}
 		}
 	}
-	if org != nil {
+	if s.Organization != nil {
 		w.Organization = &Organization{}
-		b, err := json.Marshal(org)
+		b, err := json.Marshal(s.Organization)
 		if err != nil {
 			return nil, err
 		}
-		jobs = append(jobs, job{"organization", b, w.Organization})
+		jobs = append(jobs, job{where: "organization", raw: b, into: w.Organization})
 	}
 	errs := make([]error, len(jobs))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	for i, j := range jobs {
-		if j.into == nil {
-			continue
+		switch {
+		case j.lazy != nil:
+			wg.Go(func() { errs[i] = j.lazy.settle(j.where) })
+		case j.into != nil:
+			wg.Go(func() {
+				if err := decodeList(j.raw, j.into, sem); err != nil {
+					errs[i] = fmt.Errorf("%s: %w", j.where, err)
+				}
+			})
 		}
-		wg.Go(func() {
-			if err := decodeList(j.raw, j.into, sem); err != nil {
-				errs[i] = fmt.Errorf("%s: %w", j.where, err)
-			}
-		})
 	}
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
+		}
+	}
+	for _, r := range lazies {
+		if r.lazy.empty() {
+			r.lazy = nil
 		}
 	}
 	return w, nil

@@ -30,11 +30,11 @@ type call struct {
 }
 
 // view returns the Region the call is answered from.
-func (c *EC2) view(q call) *Region {
+func (c *EC2) view(q call) (*Region, error) {
 	if c.live != nil {
 		return c.live.view(c.account, c.region, q)
 	}
-	return c.world.view(c.account, c.region)
+	return c.world.view(c.account, c.region), nil
 }
 
 func notFound(code, format string, args ...any) error {
@@ -57,25 +57,27 @@ func (c *EC2) DescribeImages(_ context.Context, in *ec2.DescribeImagesInput, _ .
 	if err := checkFilters(in.Filters); err != nil {
 		return nil, err
 	}
-	reg := c.view(call{list: images, ids: in.ImageIds, filters: in.Filters})
-	imgs, ix := reg.Images, reg.idx()
-	out := &ec2.DescribeImagesOutput{}
-	byID := func(id string) (ec2types.Image, bool) {
-		i, ok := ix.at(images, id)
-		if !ok {
-			return ec2types.Image{}, false
-		}
-		return imgs[i], true
+	reg, err := c.view(call{list: images, ids: in.ImageIds, filters: in.Filters})
+	if err != nil {
+		return nil, err
 	}
+	imgs, ix := images.of(reg), reg.idx()
+	out := &ec2.DescribeImagesOutput{}
 	if len(in.ImageIds) == 0 {
-		out.Images = imgs
+		if out.Images, err = imgs.all(); err != nil {
+			return nil, err
+		}
 		return out, nil
 	}
-	if m := missing(in.ImageIds, func(id string) bool { _, ok := byID(id); return ok }); len(m) > 0 {
+	if m := missing(in.ImageIds, func(id string) bool { _, ok := ix.at(images, id); return ok }); len(m) > 0 {
 		return nil, notFound("InvalidAMIID.NotFound", "The image id '[%s]' does not exist", strings.Join(m, ", "))
 	}
 	for _, id := range in.ImageIds {
-		img, _ := byID(id)
+		i, _ := ix.at(images, id)
+		img, err := imgs.at(i)
+		if err != nil {
+			return nil, err
+		}
 		out.Images = append(out.Images, img)
 	}
 	return out, nil
@@ -86,41 +88,47 @@ func (c *EC2) DescribeSnapshots(_ context.Context, in *ec2.DescribeSnapshotsInpu
 	if err := checkFilters(in.Filters); err != nil {
 		return nil, err
 	}
-	reg := c.view(call{list: snapshots, ids: in.SnapshotIds, filters: in.Filters})
-	snaps, ix := reg.Snapshots, reg.idx()
-	idx := func(id string) int {
-		if i, ok := ix.at(snapshots, id); ok {
-			return i
-		}
-		return -1
+	reg, err := c.view(call{list: snapshots, ids: in.SnapshotIds, filters: in.Filters})
+	if err != nil {
+		return nil, err
 	}
+	snaps, ix := snapshots.of(reg), reg.idx()
+	out := &ec2.DescribeSnapshotsOutput{}
 	if len(in.SnapshotIds) == 0 {
-		out := &ec2.DescribeSnapshotsOutput{}
 		if len(in.Filters) == 0 {
-			out.Snapshots = snaps
-			return out, nil
-		}
-		if cand, ok := ix.snapshotCandidates(in.Filters); ok {
-			for _, i := range cand {
-				if snapshotFilter(snaps[i], in.Filters) {
-					out.Snapshots = append(out.Snapshots, snaps[i])
-				}
+			if out.Snapshots, err = snaps.all(); err != nil {
+				return nil, err
 			}
 			return out, nil
 		}
-		for _, s := range snaps {
+		cand, ok := ix.snapshotCandidates(in.Filters)
+		if !ok {
+			cand = make([]int, snaps.len())
+			for i := range cand {
+				cand[i] = i
+			}
+		}
+		for _, i := range cand {
+			s, err := snaps.at(i)
+			if err != nil {
+				return nil, err
+			}
 			if snapshotFilter(s, in.Filters) {
 				out.Snapshots = append(out.Snapshots, s)
 			}
 		}
 		return out, nil
 	}
-	if m := missing(in.SnapshotIds, func(id string) bool { return idx(id) >= 0 }); len(m) > 0 {
+	if m := missing(in.SnapshotIds, func(id string) bool { _, ok := ix.at(snapshots, id); return ok }); len(m) > 0 {
 		return nil, notFound("InvalidSnapshot.NotFound", "The snapshot '%s' does not exist.", strings.Join(m, ", "))
 	}
-	out := &ec2.DescribeSnapshotsOutput{}
 	for _, id := range in.SnapshotIds {
-		out.Snapshots = append(out.Snapshots, snaps[idx(id)])
+		i, _ := ix.at(snapshots, id)
+		s, err := snaps.at(i)
+		if err != nil {
+			return nil, err
+		}
+		out.Snapshots = append(out.Snapshots, s)
 	}
 	return out, nil
 }
@@ -133,7 +141,10 @@ func (c *EC2) DescribeVolumes(_ context.Context, in *ec2.DescribeVolumesInput, _
 	if err := checkFilters(in.Filters); err != nil {
 		return nil, err
 	}
-	reg := c.view(call{list: volumes, ids: in.VolumeIds, filters: in.Filters})
+	reg, err := c.view(call{list: volumes, ids: in.VolumeIds, filters: in.Filters})
+	if err != nil {
+		return nil, err
+	}
 	ix := reg.idx()
 	if m := missing(in.VolumeIds, func(id string) bool { _, ok := ix.at(volumes, id); return ok }); len(m) > 0 {
 		return nil, notFound("InvalidVolume.NotFound", "The volume '%s' does not exist.", strings.Join(m, ", "))
@@ -141,13 +152,16 @@ func (c *EC2) DescribeVolumes(_ context.Context, in *ec2.DescribeVolumesInput, _
 	out := &ec2.DescribeVolumesOutput{}
 	cand := ix.volumeCandidates(in.VolumeIds, in.Filters)
 	if cand == nil && len(in.VolumeIds) == 0 && !hasFilter(in.Filters, "attachment.instance-id") {
-		cand = make([]int, len(reg.Volumes))
+		cand = make([]int, volumes.of(reg).len())
 		for i := range cand {
 			cand[i] = i
 		}
 	}
 	for _, i := range cand {
-		vol := reg.volume(ix, i)
+		vol, err := reg.volume(ix, i)
+		if err != nil {
+			return nil, err
+		}
 		if len(in.VolumeIds) > 0 && !slices.Contains(in.VolumeIds, aws.ToString(vol.VolumeId)) {
 			continue
 		}
@@ -218,7 +232,11 @@ func (c *EC2) DescribeLaunchTemplateVersions(_ context.Context, in *ec2.Describe
 	slices.Sort(at)
 	var versions []ec2types.LaunchTemplateVersion
 	for _, i := range slices.Compact(at) {
-		versions = append(versions, reg.LaunchTemplateVersions[i])
+		v, err := launchTemplateVersions.of(reg).at(i)
+		if err != nil {
+			return nil, err
+		}
+		versions = append(versions, v)
 	}
 	if len(versions) == 0 {
 		if in.LaunchTemplateId != nil {

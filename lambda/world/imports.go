@@ -11,21 +11,28 @@ import (
 
 // The VM Import tasks: an import completes after some polls (a later entry).
 var (
-	importSnapshotTasks = declare(&listOf[ec2types.ImportSnapshotTask]{
+	importSnapshotTasks = declare(&listOf[ec2types.ImportSnapshotTask, importKeys]{
 		Name: "importSnapshotTasks", Noun: "VM Import snapshot task", In: func(r *Region) *[]ec2types.ImportSnapshotTask { return &r.ImportSnapshotTasks },
 		Later: func(e *Later) *[]ec2types.ImportSnapshotTask { return &e.ImportSnapshotTasks },
-		ID:    func(x ec2types.ImportSnapshotTask) string { return aws.ToString(x.ImportTaskId) },
+		Keys:  func(x ec2types.ImportSnapshotTask) importKeys { return importKeys{x.ImportTaskId} },
+		ID:    importKeys.id,
 		Out: from(func(o *ec2.DescribeImportSnapshotTasksOutput) []ec2types.ImportSnapshotTask {
 			return o.ImportSnapshotTasks
 		}),
 	})
-	importImageTasks = declare(&listOf[ec2types.ImportImageTask]{
+	importImageTasks = declare(&listOf[ec2types.ImportImageTask, importKeys]{
 		Name: "importImageTasks", Noun: "VM Import image task", In: func(r *Region) *[]ec2types.ImportImageTask { return &r.ImportImageTasks },
 		Later: func(e *Later) *[]ec2types.ImportImageTask { return &e.ImportImageTasks },
-		ID:    func(x ec2types.ImportImageTask) string { return aws.ToString(x.ImportTaskId) },
+		Keys:  func(x ec2types.ImportImageTask) importKeys { return importKeys{x.ImportTaskId} },
+		ID:    importKeys.id,
 		Out:   from(func(o *ec2.DescribeImportImageTasksOutput) []ec2types.ImportImageTask { return o.ImportImageTasks }),
 	})
 )
+
+// importKeys are what the index reads of an import task.
+type importKeys struct{ ImportTaskId *string }
+
+func (k importKeys) id() string { return aws.ToString(k.ImportTaskId) }
 
 // DescribeImportSnapshotTasks answers by ImportTaskIds (every task when none
 // is named). A task the world does not list is left out of the answer, as
@@ -34,16 +41,26 @@ func (c *EC2) DescribeImportSnapshotTasks(_ context.Context, in *ec2.DescribeImp
 	if err := checkFilters(in.Filters); err != nil {
 		return nil, err
 	}
-	reg := c.view(call{list: importSnapshotTasks, ids: in.ImportTaskIds})
+	reg, err := c.view(call{list: importSnapshotTasks, ids: in.ImportTaskIds})
+	if err != nil {
+		return nil, err
+	}
+	tasks := importSnapshotTasks.of(reg)
 	out := &ec2.DescribeImportSnapshotTasksOutput{}
 	if len(in.ImportTaskIds) == 0 {
-		out.ImportSnapshotTasks = reg.ImportSnapshotTasks
+		if out.ImportSnapshotTasks, err = tasks.all(); err != nil {
+			return nil, err
+		}
 		return out, nil
 	}
 	ix := reg.idx()
 	for _, id := range in.ImportTaskIds {
 		if i, ok := ix.at(importSnapshotTasks, id); ok {
-			out.ImportSnapshotTasks = append(out.ImportSnapshotTasks, reg.ImportSnapshotTasks[i])
+			t, err := tasks.at(i)
+			if err != nil {
+				return nil, err
+			}
+			out.ImportSnapshotTasks = append(out.ImportSnapshotTasks, t)
 		}
 	}
 	return out, nil
@@ -55,16 +72,26 @@ func (c *EC2) DescribeImportImageTasks(_ context.Context, in *ec2.DescribeImport
 	if err := checkFilters(in.Filters); err != nil {
 		return nil, err
 	}
-	reg := c.view(call{list: importImageTasks, ids: in.ImportTaskIds})
+	reg, err := c.view(call{list: importImageTasks, ids: in.ImportTaskIds})
+	if err != nil {
+		return nil, err
+	}
+	tasks := importImageTasks.of(reg)
 	out := &ec2.DescribeImportImageTasksOutput{}
 	if len(in.ImportTaskIds) == 0 {
-		out.ImportImageTasks = reg.ImportImageTasks
+		if out.ImportImageTasks, err = tasks.all(); err != nil {
+			return nil, err
+		}
 		return out, nil
 	}
 	ix := reg.idx()
 	for _, id := range in.ImportTaskIds {
 		if i, ok := ix.at(importImageTasks, id); ok {
-			out.ImportImageTasks = append(out.ImportImageTasks, reg.ImportImageTasks[i])
+			t, err := tasks.at(i)
+			if err != nil {
+				return nil, err
+			}
+			out.ImportImageTasks = append(out.ImportImageTasks, t)
 		}
 	}
 	return out, nil

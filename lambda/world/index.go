@@ -74,7 +74,9 @@ func buildIndex(r *Region) *regionIndex {
 		ix.ids[l] = l.byID(r)
 		ix.keys[l] = l.byKeys(r)
 	}
-	for _, inst := range r.Instances {
+	// Volumes by attached instance, from the keys of both lists (a lazily
+	// loaded list's as read at load: no volume or instance is decoded).
+	for _, inst := range instances.of(r).keys() {
 		for _, m := range inst.BlockDeviceMappings {
 			if m.Ebs != nil && m.Ebs.VolumeId != nil {
 				ix.attach[*m.Ebs.VolumeId] = append(ix.attach[*m.Ebs.VolumeId], ec2types.VolumeAttachment{
@@ -83,12 +85,21 @@ func buildIndex(r *Region) *regionIndex {
 			}
 		}
 	}
-	for i, v := range r.Volumes {
-		for _, a := range ix.attachments(v) {
-			id := aws.ToString(a.InstanceId)
+	for i, v := range volumes.of(r).keys() {
+		add := func(instance *string) {
+			id := aws.ToString(instance)
 			if l := ix.byInstance[id]; len(l) == 0 || l[len(l)-1] != i {
 				ix.byInstance[id] = append(l, i)
 			}
+		}
+		if len(v.Attachments) > 0 {
+			for _, a := range v.Attachments {
+				add(a.InstanceId)
+			}
+			continue
+		}
+		for _, a := range ix.attach[aws.ToString(v.VolumeId)] {
+			add(a.InstanceId)
 		}
 	}
 	return ix
@@ -104,10 +115,13 @@ func (ix *regionIndex) attachments(v ec2types.Volume) []ec2types.VolumeAttachmen
 }
 
 // volume is the i-th volume of the Region as DescribeVolumes describes it.
-func (r *Region) volume(ix *regionIndex, i int) ec2types.Volume {
-	v := r.Volumes[i]
+func (r *Region) volume(ix *regionIndex, i int) (ec2types.Volume, error) {
+	v, err := volumes.of(r).at(i)
+	if err != nil {
+		return v, err
+	}
 	v.Attachments = ix.attachments(v)
-	return v
+	return v, nil
 }
 
 // volumeCandidates returns the indexes of the volumes a DescribeVolumes call

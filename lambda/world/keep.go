@@ -31,7 +31,8 @@ var notCaptured = []string{"Later", "Events"}
 // the Kept fields, and of each Region what capture records (every member but
 // later entries and CloudTrail events). Members are found by reflection, so
 // that a list added to Region is pruned, and tested, with no further line.
-// w is not changed.
+// w is not changed. It reads the Regions' fields: a world loaded by LoadLazy
+// is Decoded first.
 func Pruned(w *World) *World {
 	out := &World{Accounts: map[string]map[string]*Region{}}
 	for account, regions := range w.Accounts {

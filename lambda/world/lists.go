@@ -32,9 +32,15 @@ type list interface {
 	// byKeys builds the By indexes.
 	byID(r *Region) map[string]int
 	byKeys(r *Region) map[string]map[string][]int
-	// cloneInto gives dst a copy of src's list, so that a live view's
-	// changes never reach the Region it was made from.
+	// cloneInto gives dst a copy of src's list (typed: a decoded Region's),
+	// so that a live view's changes never reach the Region it was made from.
 	cloneInto(dst, src *Region)
+	// slot is the list's place in a lazily loaded Region (lazy.go);
+	// decodeHeld moves it from there into its field, decodedInto puts the
+	// decoded list into another Region's field.
+	slot(z *lazyRegion) lazySlot
+	decodeHeld(r *Region) error
+	decodedInto(dst, src *Region) error
 	// apply replaces the objects of the same ID with the entry's, adds the
 	// others and drops the removed IDs.
 	apply(r *Region, e *Later)
@@ -47,6 +53,11 @@ type list interface {
 	sort(r *Region)
 	// about describes the list for the documentation (docs/world-file.md).
 	about() listAbout
+	// elem is the objects' SDK type; keyValues the keys of each object, as
+	// the index takes them (tests hold a lazily loaded list's to a decoded
+	// one's).
+	elem() reflect.Type
+	keyValues(r *Region) []any
 }
 
 // listAbout is what docs/world-file.md's table says of a list.
@@ -56,8 +67,9 @@ type listAbout struct {
 	by                    []string
 }
 
-// listOf declares one list of objects of type T.
-type listOf[T any] struct {
+// listOf declares one list of objects of type T, whose keys (what the
+// index reads of an object) are K.
+type listOf[T, K any] struct {
 	Name string
 	// Noun names one object, for capture's summary ("launch template
 	// version").
@@ -66,11 +78,16 @@ type listOf[T any] struct {
 	// the list's objects never change after the world is written.
 	In    func(*Region) *[]T
 	Later func(*Later) *[]T
-	ID    func(T) string
+	// Keys are what the index reads of an object: a struct of fields of T
+	// by the same names, which a lazily loaded world decodes from the file
+	// without decoding the object (lazy.go, scan.go; a test holds the two
+	// ways to agreeing).
+	Keys func(T) K
+	ID   func(K) string
 	// By are the list's other indexes: a filter's name (or another key a
 	// lookup uses) → an object's values under it ("description" → a
 	// snapshot's Description). ix.by answers them, ascending.
-	By map[string]func(T) []string
+	By map[string]func(K) []string
 	// Out is the describe output that lists the objects (from).
 	Out output[T]
 	// Match is what a call's filters ask of an object, for a later entry's
@@ -89,7 +106,7 @@ type listOf[T any] struct {
 var lists []list
 
 // declare registers a list and returns it, for the answers that read it.
-func declare[T any](l *listOf[T]) *listOf[T] {
+func declare[T, K any](l *listOf[T, K]) *listOf[T, K] {
 	lists = append(lists, l)
 	return l
 }
@@ -104,36 +121,78 @@ func listNamed(name string) list {
 	return nil
 }
 
-func (l *listOf[T]) name() string               { return l.Name }
-func (l *listOf[T]) noun() string               { return l.Noun }
-func (l *listOf[T]) decodeInto(r *Region) any   { return l.In(r) }
-func (l *listOf[T]) len(r *Region) int          { return len(*l.In(r)) }
-func (l *listOf[T]) cloneInto(dst, src *Region) { *l.In(dst) = slices.Clone(*l.In(src)) }
+func (l *listOf[T, K]) name() string               { return l.Name }
+func (l *listOf[T, K]) noun() string               { return l.Noun }
+func (l *listOf[T, K]) decodeInto(r *Region) any   { return l.In(r) }
+func (l *listOf[T, K]) len(r *Region) int          { return l.of(r).len() }
+func (l *listOf[T, K]) cloneInto(dst, src *Region) { *l.In(dst) = slices.Clone(*l.In(src)) }
 
-func (l *listOf[T]) laterInto(e *Later) any {
+func (l *listOf[T, K]) laterInto(e *Later) any {
 	if l.Later == nil {
 		return nil
 	}
 	return l.Later(e)
 }
 
-func (l *listOf[T]) byID(r *Region) map[string]int {
-	all := *l.In(r)
-	m := make(map[string]int, len(all))
-	for i, x := range all {
-		if _, dup := m[l.ID(x)]; !dup {
-			m[l.ID(x)] = i
+// of is the Region's list, wherever it is held.
+func (l *listOf[T, K]) of(r *Region) held[T, K] {
+	return held[T, K]{*l.In(r), slotPtr[T, K]{r.lazy, l, l.Keys}.get(), l.Keys}
+}
+
+func (l *listOf[T, K]) elem() reflect.Type { return reflect.TypeFor[T]() }
+
+func (l *listOf[T, K]) keyValues(r *Region) []any {
+	var out []any
+	for _, k := range l.of(r).keys() {
+		out = append(out, k)
+	}
+	return out
+}
+
+// id is an object's ID.
+func (l *listOf[T, K]) id(x T) string { return l.ID(l.Keys(x)) }
+
+func (l *listOf[T, K]) slot(z *lazyRegion) lazySlot { return slotPtr[T, K]{z, l, l.Keys} }
+
+func (l *listOf[T, K]) decodeHeld(r *Region) error {
+	s := slotPtr[T, K]{r.lazy, l, l.Keys}
+	h := s.get()
+	if h == nil {
+		return nil
+	}
+	all, err := h.all()
+	if err != nil {
+		return err
+	}
+	*l.In(r) = all
+	s.set(nil)
+	return nil
+}
+
+func (l *listOf[T, K]) decodedInto(dst, src *Region) error {
+	all, err := l.of(src).all()
+	*l.In(dst) = all
+	return err
+}
+
+func (l *listOf[T, K]) byID(r *Region) map[string]int {
+	h := l.of(r)
+	m := make(map[string]int, h.len())
+	for i, k := range h.keys() {
+		id := l.ID(k)
+		if _, dup := m[id]; !dup {
+			m[id] = i
 		}
 	}
 	return m
 }
 
-func (l *listOf[T]) byKeys(r *Region) map[string]map[string][]int {
+func (l *listOf[T, K]) byKeys(r *Region) map[string]map[string][]int {
 	out := make(map[string]map[string][]int, len(l.By))
 	for key, values := range l.By {
 		m := map[string][]int{}
-		for i, x := range *l.In(r) {
-			for _, v := range values(x) {
+		for i, k := range l.of(r).keys() {
+			for _, v := range values(k) {
 				if n := m[v]; len(n) == 0 || n[len(n)-1] != i {
 					m[v] = append(n, i)
 				}
@@ -144,21 +203,21 @@ func (l *listOf[T]) byKeys(r *Region) map[string]map[string][]int {
 	return out
 }
 
-func (l *listOf[T]) apply(r *Region, e *Later) {
+func (l *listOf[T, K]) apply(r *Region, e *Later) {
 	have := *l.In(r)
 	if l.Later != nil {
 		for _, x := range *l.Later(e) {
-			if i := slices.IndexFunc(have, func(h T) bool { return l.ID(h) == l.ID(x) }); i >= 0 {
+			if i := slices.IndexFunc(have, func(h T) bool { return l.id(h) == l.id(x) }); i >= 0 {
 				have[i] = x
 			} else {
 				have = append(have, x)
 			}
 		}
 	}
-	*l.In(r) = slices.DeleteFunc(have, func(h T) bool { return slices.Contains(e.Removed, l.ID(h)) })
+	*l.In(r) = slices.DeleteFunc(have, func(h T) bool { return slices.Contains(e.Removed, l.id(h)) })
 }
 
-func (l *listOf[T]) concerns(base *Region, e *Later, q call) bool {
+func (l *listOf[T, K]) concerns(base *Region, e *Later, q call) bool {
 	if l.Later == nil || q.list != list(l) {
 		return false
 	}
@@ -166,18 +225,18 @@ func (l *listOf[T]) concerns(base *Region, e *Later, q call) bool {
 		return l.Concerns(base, e, q)
 	}
 	return slices.ContainsFunc(*l.Later(e), func(x T) bool {
-		return (len(q.ids) == 0 || slices.Contains(q.ids, l.ID(x))) && (l.Match == nil || l.Match(x, q.filters))
+		return (len(q.ids) == 0 || slices.Contains(q.ids, l.id(x))) && (l.Match == nil || l.Match(x, q.filters))
 	})
 }
 
-func (l *listOf[T]) record(r *Region, out any) bool {
+func (l *listOf[T, K]) record(r *Region, out any) bool {
 	got, ok := l.Out.items(out)
 	if !ok {
 		return false
 	}
 	for _, x := range got {
 		all := *l.In(r)
-		if i := slices.IndexFunc(all, func(y T) bool { return l.ID(y) == l.ID(x) }); i >= 0 {
+		if i := slices.IndexFunc(all, func(y T) bool { return l.id(y) == l.id(x) }); i >= 0 {
 			all[i] = x
 		} else {
 			*l.In(r) = append(all, x)
@@ -186,14 +245,14 @@ func (l *listOf[T]) record(r *Region, out any) bool {
 	return true
 }
 
-func (l *listOf[T]) about() listAbout {
+func (l *listOf[T, K]) about() listAbout {
 	return listAbout{l.Name, l.Noun, l.Out.operation(), l.Later != nil, slices.Sorted(maps.Keys(l.By))}
 }
 
-func (l *listOf[T]) sort(r *Region) {
+func (l *listOf[T, K]) sort(r *Region) {
 	compare := l.Compare
 	if compare == nil {
-		compare = func(a, b T) int { return cmp.Compare(l.ID(a), l.ID(b)) }
+		compare = func(a, b T) int { return cmp.Compare(l.id(a), l.id(b)) }
 	}
 	*l.In(r) = slices.SortedStableFunc(slices.Values(*l.In(r)), compare)
 }
@@ -201,29 +260,32 @@ func (l *listOf[T]) sort(r *Region) {
 // The lists every kind reads. A list that one kind alone reads is declared
 // beside its answer.
 var (
-	images = declare(&listOf[ec2types.Image]{
+	images = declare(&listOf[ec2types.Image, imageKeys]{
 		Name: "images", Noun: "image", In: func(r *Region) *[]ec2types.Image { return &r.Images },
 		Later: func(e *Later) *[]ec2types.Image { return &e.Images },
-		ID:    func(x ec2types.Image) string { return aws.ToString(x.ImageId) },
+		Keys:  imageKeysOf,
+		ID:    func(k imageKeys) string { return aws.ToString(k.ImageId) },
 		Out:   from(func(o *ec2.DescribeImagesOutput) []ec2types.Image { return o.Images }),
 	})
-	snapshots = declare(&listOf[ec2types.Snapshot]{
+	snapshots = declare(&listOf[ec2types.Snapshot, snapshotKeys]{
 		Name: "snapshots", Noun: "snapshot", In: func(r *Region) *[]ec2types.Snapshot { return &r.Snapshots },
 		Later: func(e *Later) *[]ec2types.Snapshot { return &e.Snapshots },
-		ID:    func(x ec2types.Snapshot) string { return aws.ToString(x.SnapshotId) },
+		Keys:  snapshotKeysOf,
+		ID:    func(k snapshotKeys) string { return aws.ToString(k.SnapshotId) },
 		// The ImportSnapshot fallback's filter.
-		By:  map[string]func(ec2types.Snapshot) []string{"description": func(x ec2types.Snapshot) []string { return optionalValue(x.Description) }},
+		By:  map[string]func(snapshotKeys) []string{"description": func(k snapshotKeys) []string { return optionalValue(k.Description) }},
 		Out: from(func(o *ec2.DescribeSnapshotsOutput) []ec2types.Snapshot { return o.Snapshots }),
 	})
 	// A later entry's instances come with the volumes they attach: they
 	// count against DescribeVolumes calls (volumesConcern), never against
 	// DescribeInstances, so that a root replacement reads the instance as it
 	// was before the entry applies.
-	instances = declare(&listOf[ec2types.Instance]{
+	instances = declare(&listOf[ec2types.Instance, instanceKeys]{
 		Name: "instances", Noun: "instance", In: func(r *Region) *[]ec2types.Instance { return &r.Instances },
 		Concerns: func(*Region, *Later, call) bool { return false },
 		Later:    func(e *Later) *[]ec2types.Instance { return &e.Instances },
-		ID:       func(x ec2types.Instance) string { return aws.ToString(x.InstanceId) },
+		Keys:     instanceKeysOf,
+		ID:       func(k instanceKeys) string { return aws.ToString(k.InstanceId) },
 		Out: from(func(o *ec2.DescribeInstancesOutput) (all []ec2types.Instance) {
 			for _, res := range o.Reservations {
 				all = append(all, res.Instances...)
@@ -233,22 +295,24 @@ var (
 	})
 	// A later entry's volumes concern a DescribeVolumes call through their
 	// attachments, which the instances may give them (live.go).
-	volumes = declare(&listOf[ec2types.Volume]{
+	volumes = declare(&listOf[ec2types.Volume, volumeKeys]{
 		Name: "volumes", Noun: "volume", In: func(r *Region) *[]ec2types.Volume { return &r.Volumes },
 		Concerns: volumesConcern,
 		Later:    func(e *Later) *[]ec2types.Volume { return &e.Volumes },
-		ID:       func(x ec2types.Volume) string { return aws.ToString(x.VolumeId) },
+		Keys:     volumeKeysOf,
+		ID:       func(k volumeKeys) string { return aws.ToString(k.VolumeId) },
 		Out:      from(func(o *ec2.DescribeVolumesOutput) []ec2types.Volume { return o.Volumes }),
 	})
-	launchTemplateVersions = declare(&listOf[ec2types.LaunchTemplateVersion]{
+	launchTemplateVersions = declare(&listOf[ec2types.LaunchTemplateVersion, templateKeys]{
 		Name: "launchTemplateVersions", Noun: "launch template version", In: func(r *Region) *[]ec2types.LaunchTemplateVersion { return &r.LaunchTemplateVersions },
 		// A template is asked for by ID or by name.
-		By: map[string]func(ec2types.LaunchTemplateVersion) []string{
-			"id":   func(x ec2types.LaunchTemplateVersion) []string { return optionalValue(x.LaunchTemplateId) },
-			"name": func(x ec2types.LaunchTemplateVersion) []string { return optionalValue(x.LaunchTemplateName) },
+		By: map[string]func(templateKeys) []string{
+			"id":   func(k templateKeys) []string { return optionalValue(k.LaunchTemplateId) },
+			"name": func(k templateKeys) []string { return optionalValue(k.LaunchTemplateName) },
 		},
-		ID: func(x ec2types.LaunchTemplateVersion) string {
-			return aws.ToString(x.LaunchTemplateId) + "/" + strconv.FormatInt(aws.ToInt64(x.VersionNumber), 10)
+		Keys: templateKeysOf,
+		ID: func(k templateKeys) string {
+			return aws.ToString(k.LaunchTemplateId) + "/" + strconv.FormatInt(aws.ToInt64(k.VersionNumber), 10)
 		},
 		Out: from(func(o *ec2.DescribeLaunchTemplateVersionsOutput) []ec2types.LaunchTemplateVersion {
 			return o.LaunchTemplateVersions

@@ -63,10 +63,15 @@ func (l *Live) KMS(ctx context.Context, account, region string) (verify.KMSAPI, 
 // view answers one describe call: every later entry the call would show is
 // applied once its conditions hold, and otherwise counts the call as one that
 // saw the earlier state.
-func (l *Live) view(account, region string, q call) *Region {
+func (l *Live) view(account, region string, q call) (*Region, error) {
 	base := l.world.view(account, region)
 	if len(base.Later) == 0 {
-		return base
+		return base, nil
+	}
+	// Its lists, typed: a lazily loaded world's decoded (once: lazy.go).
+	base, err := base.decoded()
+	if err != nil {
+		return nil, err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -99,7 +104,7 @@ func (l *Live) view(account, region string, q call) *Region {
 			}
 		}
 	}
-	return &out
+	return &out, nil
 }
 
 // concerns reports whether a describe call would show one of the entry's

@@ -5,159 +5,221 @@ import (
 	"encoding/json"
 )
 
-// fastShape splits a world document into its levels (accounts → Regions →
-// fields, and the organization's fields) without decoding the values: one
-// pass over the bytes that tracks only strings and nesting, where the
-// standard decoder would scan and copy every resource. It reports false for
-// anything it does not follow (malformed JSON, another top-level key, a level
-// that is not an object or null); Parse then takes the standard decoder's
-// way, whose errors name the problem. The values it returns are decoded, and
-// so validated, afterwards.
-func fastShape(b []byte) (accounts map[string]map[string]map[string]json.RawMessage, org map[string]json.RawMessage, ok bool) {
-	top, ok := members(b)
-	if !ok {
-		return nil, nil, false
-	}
-	for k, v := range top {
+// docShape is a world document split into its levels (accounts → Regions →
+// fields, and the organization's fields), the values not decoded.
+type docShape struct {
+	Accounts     map[string]map[string]map[string]json.RawMessage `json:"accounts"`
+	Organization map[string]json.RawMessage                       `json:"organization"`
+	// lazy are the resource lists fastShape read, by account and Region
+	// (lazy.go).
+	lazy map[[2]string]*lazyRegion
+}
+
+// fastShape splits a world document into its levels without decoding the
+// values, and reads the Regions' resource lists element by element (each
+// checked, its keys decoded: lazy.go): one pass over the bytes that reads
+// the levels' keys and, below them, the lists, and tracks only strings and
+// nesting through the other values, where the standard decoder would scan
+// and copy every resource. It reports false for anything it does not follow
+// (malformed JSON around the values, another top-level key, a level that is
+// not an object or null); Parse then takes the standard decoder's way, whose
+// errors name the problem. The other values are decoded afterwards, and so
+// checked.
+func fastShape(src *source) (*docShape, bool) {
+	b := src.b
+	s := &docShape{lazy: map[[2]string]*lazyRegion{}}
+	w := walker{b: b, src: src}
+	w.ws()
+	ok := w.object(func(k string) bool {
 		switch k {
 		case "accounts":
-			if accounts, ok = nested3(v); !ok {
-				return nil, nil, false
+			if w.null() {
+				s.Accounts = nil
+				return true
 			}
+			if s.Accounts == nil {
+				s.Accounts = map[string]map[string]map[string]json.RawMessage{}
+			}
+			return w.object(func(acct string) bool {
+				if w.null() {
+					s.Accounts[acct] = nil
+					return true
+				}
+				regions := map[string]map[string]json.RawMessage{}
+				s.Accounts[acct] = regions
+				return w.object(func(region string) bool {
+					if w.null() {
+						regions[region] = nil
+						return true
+					}
+					fields := map[string]json.RawMessage{}
+					regions[region] = fields
+					lazy := &lazyRegion{}
+					s.lazy[[2]string{acct, region}] = lazy
+					return w.object(func(field string) bool {
+						start := w.i
+						if slot := lazyField(lazy, field); slot != nil {
+							slot.clear()
+							if slot.scan(&w) {
+								fields[field] = w.b[start:w.i]
+								return true
+							}
+						}
+						raw, ok := w.value()
+						fields[field] = raw
+						return ok
+					})
+				})
+			})
 		case "organization":
-			if org, ok = membersOrNull(v); !ok {
-				return nil, nil, false
+			if w.null() {
+				s.Organization = nil
+				return true
 			}
+			if s.Organization == nil {
+				s.Organization = map[string]json.RawMessage{}
+			}
+			return w.object(func(field string) bool {
+				raw, ok := w.value()
+				s.Organization[field] = raw
+				return ok
+			})
+		}
+		return false // an unknown field: the decoder says which
+	})
+	w.ws()
+	if !ok || w.i != len(b) {
+		return nil, false
+	}
+	return s, true
+}
+
+// walker reads the levels of a document.
+type walker struct {
+	b   []byte
+	i   int
+	src *source // what b is part of, kept by the lists read (lazy.go)
+}
+
+func (w *walker) ws() {
+	for w.i < len(w.b) {
+		switch w.b[w.i] {
+		case ' ', '\t', '\n', '\r':
+			w.i++
 		default:
-			return nil, nil, false // an unknown field: the decoder says which
+			return
 		}
 	}
-	return accounts, org, true
 }
 
-func nested3(v []byte) (map[string]map[string]map[string]json.RawMessage, bool) {
-	if isNull(v) {
-		return nil, true
+// null consumes a null at w.i.
+func (w *walker) null() bool {
+	if bytes.HasPrefix(w.b[w.i:], []byte("null")) {
+		w.i += 4
+		w.ws()
+		return true
 	}
-	accts, ok := members(v)
-	if !ok {
-		return nil, false
-	}
-	out := make(map[string]map[string]map[string]json.RawMessage, len(accts))
-	for acct, rv := range accts {
-		if isNull(rv) {
-			out[acct] = nil
-			continue
-		}
-		regions, ok := members(rv)
-		if !ok {
-			return nil, false
-		}
-		out[acct] = make(map[string]map[string]json.RawMessage, len(regions))
-		for region, fv := range regions {
-			fields, ok := membersOrNull(fv)
-			if !ok {
-				return nil, false
-			}
-			out[acct][region] = fields
-		}
-	}
-	return out, true
+	return false
 }
 
-func membersOrNull(v []byte) (map[string]json.RawMessage, bool) {
-	if isNull(v) {
-		return nil, true
+// object reads the object at w.i, calling member with each key, at its
+// value, which member reads.
+func (w *walker) object(member func(key string) bool) bool {
+	if w.i >= len(w.b) || w.b[w.i] != '{' {
+		return false
 	}
-	return members(v)
-}
-
-func isNull(v []byte) bool { return bytes.Equal(v, []byte("null")) }
-
-// members splits a JSON object into its members' raw values, by key.
-func members(raw []byte) (map[string]json.RawMessage, bool) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) < 2 || raw[0] != '{' || raw[len(raw)-1] != '}' {
-		return nil, false
-	}
-	out := map[string]json.RawMessage{}
-	i, n := 1, len(raw)-1 // inside the braces
-	skip := func() {
-		for i < n && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
-			i++
-		}
-	}
-	skip()
-	if i == n {
-		return out, true
+	w.i++
+	w.ws()
+	if w.i < len(w.b) && w.b[w.i] == '}' {
+		w.i++
+		w.ws()
+		return true
 	}
 	for {
-		skip()
-		if i >= n || raw[i] != '"' {
-			return nil, false
+		if w.i >= len(w.b) || w.b[w.i] != '"' {
+			return false
 		}
-		end, ok := stringEnd(raw, i)
+		c := checker{b: w.b, i: w.i}
+		esc, high, ok := c.str()
 		if !ok {
-			return nil, false
+			return false
 		}
 		var key string
-		if err := json.Unmarshal(raw[i:end], &key); err != nil {
-			return nil, false
-		}
-		i = end
-		skip()
-		if i >= n || raw[i] != ':' {
-			return nil, false
-		}
-		i++
-		skip()
-		start := i
-		depth := 0
-	value:
-		for ; i < n; i++ {
-			switch raw[i] {
-			case '"':
-				e, ok := stringEnd(raw, i)
-				if !ok {
-					return nil, false
-				}
-				i = e - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth < 0 {
-					return nil, false
-				}
-			case ',':
-				if depth == 0 {
-					break value
-				}
+		if esc || high {
+			if json.Unmarshal(w.b[w.i:c.i], &key) != nil {
+				return false
 			}
+		} else {
+			key = string(w.b[w.i+1 : c.i-1])
 		}
-		if depth != 0 {
-			return nil, false
+		w.i = c.i
+		w.ws()
+		if w.i >= len(w.b) || w.b[w.i] != ':' {
+			return false
 		}
-		v := bytes.TrimSpace(raw[start:i])
-		if len(v) == 0 {
-			return nil, false
+		w.i++
+		w.ws()
+		if !member(key) {
+			return false
 		}
-		out[key] = v
-		if i == n {
-			return out, true
+		w.ws()
+		if w.i >= len(w.b) {
+			return false
 		}
-		i++ // the comma
+		switch w.b[w.i] {
+		case ',':
+			w.i++
+			w.ws()
+		case '}':
+			w.i++
+			w.ws()
+			return true
+		default:
+			return false
+		}
 	}
 }
 
-// stringEnd returns the index just past the JSON string starting at raw[i].
-func stringEnd(raw []byte, i int) (int, bool) {
-	for j := i + 1; j < len(raw); j++ {
-		switch raw[j] {
-		case '\\':
-			j++
+// value passes over the value at w.i, tracking only strings and nesting, and
+// returns its bytes. It leaves the value's syntax unchecked, but for where it
+// ends: before a comma, or the bracket that closes what holds it.
+func (w *walker) value() (raw []byte, ok bool) {
+	b, start := w.b, w.i
+	depth, i := 0, start
+scan:
+	for ; i < len(b); i++ {
+		switch b[i] {
 		case '"':
-			return j + 1, true
+			i++
+			for {
+				for i < len(b) && plain[b[i]] {
+					i++
+				}
+				if i >= len(b) {
+					return nil, false
+				}
+				if b[i] == '"' {
+					break
+				}
+				if b[i] == '\\' {
+					i++
+				}
+				i++
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				break scan // the end of what holds it
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				break scan
+			}
 		}
 	}
-	return 0, false
+	raw = bytes.TrimSpace(b[start:i])
+	w.i = i
+	return raw, len(raw) > 0 && depth == 0
 }

@@ -26,6 +26,11 @@ func TestFastShapeAgrees(t *testing.T) {
 		"bad string":     []byte(`{"accounts":{"1":{"r":{"images":"abc}}}}`),
 		"missing colon":  []byte(`{"accounts" {}}`),
 		"trailing comma": []byte(`{"accounts":{},}`),
+		"array elements": []byte(`{"accounts":{"1":{"r":{"images":[ {"ImageId":"a,]}"} , {"ImageId":"b\\\""},{}],"volumes":[],"snapshots":null}}}}`),
+		"bad elements":   []byte(`{"accounts":{"1":{"r":{"images":[1,,2]}}}}`),
+		"not an array":   []byte(`{"accounts":{"1":{"r":{"images":[1] [2]}}}}`),
+		"mismatched":     []byte(`{"accounts":{"1":{"r":{"images":[1}}}}`),
+		"repeated":       []byte(`{"accounts":{"1":{"r":{"images":[1]}}},"accounts":{"2":null},"organization":{"id":"a"},"organization":{"accounts":[]}}`),
 	}
 	files, _ := filepath.Glob("../../events/samples/*/world.json")
 	for _, f := range files {
@@ -37,11 +42,8 @@ func TestFastShapeAgrees(t *testing.T) {
 	}
 	for name, b := range docs {
 		t.Run(name, func(t *testing.T) {
-			accounts, org, ok := fastShape(b)
-			var want struct {
-				Accounts     map[string]map[string]map[string]json.RawMessage `json:"accounts"`
-				Organization map[string]json.RawMessage                       `json:"organization"`
-			}
+			got, ok := fastShape(&source{b: b})
+			var want docShape
 			dec := json.NewDecoder(bytes.NewReader(b))
 			dec.DisallowUnknownFields()
 			err := dec.Decode(&want)
@@ -56,8 +58,30 @@ func TestFastShapeAgrees(t *testing.T) {
 				}
 				return
 			}
-			if !sameJSON(t, accounts, want.Accounts) || !sameJSON(t, org, want.Organization) {
-				t.Errorf("fastShape = %s, %s; the decoder %s, %s", js(accounts), js(org), js(want.Accounts), js(want.Organization))
+			if !sameJSON(t, got.Accounts, want.Accounts) || !sameJSON(t, got.Organization, want.Organization) {
+				t.Errorf("fastShape = %s, %s; the decoder %s, %s", js(got.Accounts), js(got.Organization), js(want.Accounts), js(want.Organization))
+			}
+			// The lists it read hold the array's elements.
+			for ref, z := range got.lazy {
+				r := &Region{lazy: z}
+				vols, imgs := volumes.of(r).lazy, images.of(r).lazy
+				if vols == nil && imgs == nil {
+					continue
+				}
+				fields := got.Accounts[ref[0]][ref[1]]
+				for name, l := range map[string][][]byte{"volumes": rawOf(vols), "images": rawOf(imgs)} {
+					var whole []json.RawMessage
+					if json.Unmarshal(fields[name], &whole) != nil {
+						continue // not an array of valid elements: checked later
+					}
+					raws := make([]json.RawMessage, len(l))
+					for i, e := range l {
+						raws[i] = e
+					}
+					if !sameJSON(t, raws, whole) {
+						t.Errorf("%v %s read as %q; want %s", ref, name, l, js(whole))
+					}
+				}
 			}
 		})
 	}
@@ -74,4 +98,15 @@ func sameJSON(t *testing.T, a, b any) bool {
 		t.Fatal(err)
 	}
 	return reflect.DeepEqual(x, y)
+}
+
+func rawOf[T, K any](l *lazyList[T, K]) [][]byte {
+	if l == nil {
+		return nil
+	}
+	out := make([][]byte, l.spans.len())
+	for i := range out {
+		out[i] = l.elem(i)
+	}
+	return out
 }

@@ -14,7 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -65,6 +65,9 @@ type Region struct {
 
 	// index answers lookups by ID and filter (index.go).
 	index *regionIndex
+	// lazy holds the lists loaded lazily (LoadLazy), which are then not in
+	// their typed fields (lazy.go).
+	lazy *lazyRegion
 }
 
 // Later is a change to a Region that holds once both of its conditions do:
@@ -113,14 +116,33 @@ var (
 	organizationFields = []string{"id", "managementAccountId", "delegatedAdministrators", "accounts"}
 )
 
-// Load reads a world file.
+// Load reads a world file; every Region's lists are in its typed fields.
 func Load(path string) (*World, error) {
-	f, err := os.Open(path)
+	w, err := LoadLazy(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.Decode(); err != nil {
+		return nil, fmt.Errorf("world %s: parse: %w", path, err)
+	}
+	return w, nil
+}
+
+// LoadLazy reads a world file as Load does, but holds each Region's
+// resource lists (images, snapshots, instances, volumes, launch template
+// versions, replace-root-volume and import tasks) as the file wrote them:
+// each element is checked at load, as Load would decode it, and decoded only
+// when a lookup returns it (lazy.go). The world answers every lookup as
+// Load's would; its Regions' list fields stay empty until Decode, so code
+// that reads them, rather than asking the world's EC2, KMS or Live views,
+// calls Decode first. Replay loads its world this way: a world of tens of
+// thousands of resources loads in the time it takes to read it.
+func LoadLazy(path string) (*World, error) {
+	src, err := readSource(path)
 	if err != nil {
 		return nil, fmt.Errorf("open world: %w", err)
 	}
-	defer f.Close()
-	w, err := Parse(f)
+	w, err := parse(src)
 	if err != nil {
 		return nil, fmt.Errorf("world %s: %w", path, err)
 	}
@@ -131,19 +153,38 @@ func Load(path string) (*World, error) {
 // later-entry and organization level are errors (they are typos); resource
 // objects may carry any API field.
 func Parse(r io.Reader) (*World, error) {
+	w, err := ParseLazy(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.Decode(); err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	return w, nil
+}
+
+// ParseLazy reads a world document as Parse does, holding the Regions'
+// lists as LoadLazy does.
+func ParseLazy(r io.Reader) (*World, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
 	}
-	var shape struct {
-		Accounts     map[string]map[string]map[string]json.RawMessage `json:"accounts"`
-		Organization map[string]json.RawMessage                       `json:"organization"`
-	}
-	var ok bool
-	if shape.Accounts, shape.Organization, ok = fastShape(b); !ok {
+	return parse(&source{b: b})
+}
+
+func parse(src *source) (*World, error) {
+	// The source's bytes are read until the end: a mapped file is unmapped
+	// once its source is collected (source_linux.go), and only the lists
+	// read lazily keep it afterwards.
+	defer runtime.KeepAlive(src)
+	b := src.b
+	shape, ok := fastShape(src)
+	if !ok {
+		shape = &docShape{}
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&shape); err != nil {
+		if err := dec.Decode(shape); err != nil {
 			return nil, fmt.Errorf("parse: %w", err)
 		}
 	}
@@ -169,7 +210,7 @@ func Parse(r io.Reader) (*World, error) {
 			}
 		}
 	}
-	w, err := decodeShape(shape.Accounts, shape.Organization)
+	w, err := decodeShape(shape)
 	if err != nil {
 		return nil, fmt.Errorf("parse: %w", err)
 	}
