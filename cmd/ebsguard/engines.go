@@ -35,6 +35,9 @@ type engines struct {
 	// settings are the settings-change records of the input, by sample
 	// folder ("" for every other input): replay adds them as it reads.
 	settings map[string]*verify.SettingsHistory
+	// flagWorld is the --world file, loading beside the read (nil without
+	// the flag).
+	flagWorld *loadingWorld
 }
 
 // engineKey names an engine by its world file ("" for the live accounts)
@@ -49,11 +52,14 @@ func newEngines(ctx context.Context, o replayOptions) (*engines, error) {
 		worlds: map[string]verify.Clients{}, policies: map[string]verify.Policy{}, byKey: map[engineKey]*verify.Engine{},
 		settings: map[string]*verify.SettingsHistory{},
 	}
-	// The flags' files are read now: a typo fails before any input is read.
+	// The flags' files are opened now: a typo fails before any input is
+	// read. The world loads beside the read (world_loading.go).
 	if o.world != "" {
-		if _, err := e.clients(o.world); err != nil {
+		lw, err := loadWorld(o.world)
+		if err != nil {
 			return nil, err
 		}
+		e.flagWorld, e.worlds[o.world] = lw, lw
 	}
 	if o.policy != "" {
 		if _, err := e.loadPolicy(o.policy); err != nil {
@@ -61,6 +67,14 @@ func newEngines(ctx context.Context, o replayOptions) (*engines, error) {
 		}
 	}
 	return e, nil
+}
+
+// worldLoaded waits for the --world file and says why it did not load.
+func (e *engines) worldLoaded() error {
+	if e.flagWorld == nil {
+		return nil
+	}
+	return e.flagWorld.ready()
 }
 
 // forFile returns the engine of an input file (f.Path "" is standard input).

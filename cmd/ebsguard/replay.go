@@ -112,6 +112,14 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		prog.printf("ebsguard replay: %v\n", err)
 	}
 
+	// A world that fails to load stops the read at once; it is reported
+	// below, before anything is evaluated.
+	go func() {
+		if eng.worldLoaded() != nil {
+			cancel()
+		}
+	}()
+
 	paths := make([]pathCount, len(o.paths))
 	for i, p := range o.paths {
 		paths[i].name = p
@@ -148,6 +156,11 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 	}
 	st.readDone(sp.len())
+	if err := eng.worldLoaded(); err != nil {
+		prog.finish()
+		fmt.Fprintf(stderr, "ebsguard replay: %v\n", err)
+		return 1
+	}
 	if spoolErr != nil || parent.Err() != nil {
 		prog.finish()
 		if spoolErr == nil {
