@@ -10,20 +10,23 @@ import (
 )
 
 // The VM Import tasks: an import completes after some polls (a later entry).
+// A later entry's removed IDs do not apply to them (NeverRemoved).
 var (
 	importSnapshotTasks = declare(&listOf[ec2types.ImportSnapshotTask]{
 		Name: "importSnapshotTasks", Noun: "VM Import snapshot task", In: func(r *Region) *[]ec2types.ImportSnapshotTask { return &r.ImportSnapshotTasks },
-		Later: func(e *Later) *[]ec2types.ImportSnapshotTask { return &e.ImportSnapshotTasks },
-		ID:    func(x ec2types.ImportSnapshotTask) string { return aws.ToString(x.ImportTaskId) },
+		Later:        func(e *Later) *[]ec2types.ImportSnapshotTask { return &e.ImportSnapshotTasks },
+		NeverRemoved: true,
+		ID:           func(x ec2types.ImportSnapshotTask) string { return aws.ToString(x.ImportTaskId) },
 		Out: from(func(o *ec2.DescribeImportSnapshotTasksOutput) []ec2types.ImportSnapshotTask {
 			return o.ImportSnapshotTasks
 		}),
 	})
 	importImageTasks = declare(&listOf[ec2types.ImportImageTask]{
 		Name: "importImageTasks", Noun: "VM Import image task", In: func(r *Region) *[]ec2types.ImportImageTask { return &r.ImportImageTasks },
-		Later: func(e *Later) *[]ec2types.ImportImageTask { return &e.ImportImageTasks },
-		ID:    func(x ec2types.ImportImageTask) string { return aws.ToString(x.ImportTaskId) },
-		Out:   from(func(o *ec2.DescribeImportImageTasksOutput) []ec2types.ImportImageTask { return o.ImportImageTasks }),
+		Later:        func(e *Later) *[]ec2types.ImportImageTask { return &e.ImportImageTasks },
+		NeverRemoved: true,
+		ID:           func(x ec2types.ImportImageTask) string { return aws.ToString(x.ImportTaskId) },
+		Out:          from(func(o *ec2.DescribeImportImageTasksOutput) []ec2types.ImportImageTask { return o.ImportImageTasks }),
 	})
 )
 
