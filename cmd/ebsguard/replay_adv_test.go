@@ -246,3 +246,21 @@ func TestReplayInterruptedWhileEvaluating(t *testing.T) {
 	}
 }
 
+
+// When the spill file cannot be made (TMPDIR missing, read-only or full),
+// replay prints no verdict, exits 1, and says where the file was to go and
+// how to choose another folder.
+func TestReplaySpillFails(t *testing.T) {
+	var lines strings.Builder
+	for i := range 50 {
+		lines.WriteString(sampleRecord(t, func(d map[string]any) { d["eventID"] = fmt.Sprintf("id-%04d", i) }) + "\n")
+	}
+	mem, d := spoolMemory, spoolDir
+	missing := filepath.Join(t.TempDir(), "missing")
+	spoolMemory, spoolDir = 0, missing
+	t.Cleanup(func() { spoolMemory, spoolDir = mem, d })
+	r := replayFrom(replayArgs("-"), strings.NewReader(lines.String()))
+	if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, missing) || !strings.Contains(r.stderr, "TMPDIR") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 1, no verdict, the folder and TMPDIR named", r.code, r.stdout, r.stderr)
+	}
+}
