@@ -199,6 +199,11 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintf(stderr, "ebsguard replay: %v\n", sp.err)
 		return 1
 	}
+	if n := st.evaluated.Load(); parent.Err() != nil && n < sp.len() {
+		// Said as an interruption while reading is: the verdicts left
+		// out are not dropped silently.
+		report(fmt.Errorf("interrupted while evaluating: %s of %s verdicts printed", thousands(n), thousands(sp.len())))
+	}
 
 	for _, err := range emptyInputs(paths) {
 		report(err)

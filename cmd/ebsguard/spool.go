@@ -72,16 +72,26 @@ func (s *spool) add(w work) error {
 	}
 	s.buf = encodeItem(binary.AppendUvarint(s.buf[:0], i), &w.item)
 	if _, err := s.w.Write(s.buf); err != nil {
-		return fmt.Errorf("spool: %w", err)
+		return spoolError(err)
 	}
 	return nil
+}
+
+// spoolError is a failure to make or write the spill file, with what to do
+// about it: the folder is full, read-only or missing.
+func spoolError(err error) error {
+	dir := spoolDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	return fmt.Errorf("spool: %w (the records to evaluate wait in a temporary file in %s until the input is read: set TMPDIR to a folder with room)", err, dir)
 }
 
 // spill moves the items in memory to a new file, where the later ones go.
 func (s *spool) spill() error {
 	f, err := os.CreateTemp(spoolDir, "ebsguard-replay-*.spool")
 	if err != nil {
-		return fmt.Errorf("spool: %w", err)
+		return spoolError(err)
 	}
 	spillFiles.Add(1)
 	// Unlinked now where the system allows it: the open file is all there
@@ -92,7 +102,7 @@ func (s *spool) spill() error {
 	_, err = s.w.Write(s.mem)
 	s.mem = nil
 	if err != nil {
-		return fmt.Errorf("spool: %w", err)
+		return spoolError(err)
 	}
 	return nil
 }
@@ -109,7 +119,7 @@ func (s *spool) items(ctx context.Context) <-chan work {
 			_, err = s.file.Seek(0, io.SeekStart)
 		}
 		if err != nil {
-			s.err = fmt.Errorf("spool: %w", err)
+			s.err = spoolError(err)
 			close(out)
 			return out
 		}

@@ -10,22 +10,25 @@ import (
 )
 
 // The VM Import tasks: an import completes after some polls (a later entry).
+// A later entry's removed IDs do not apply to them (NeverRemoved).
 var (
 	importSnapshotTasks = declare(&listOf[ec2types.ImportSnapshotTask, importKeys]{
 		Name: "importSnapshotTasks", Noun: "VM Import snapshot task", In: func(r *Region) *[]ec2types.ImportSnapshotTask { return &r.ImportSnapshotTasks },
-		Later: func(e *Later) *[]ec2types.ImportSnapshotTask { return &e.ImportSnapshotTasks },
-		Keys:  func(x ec2types.ImportSnapshotTask) importKeys { return importKeys{x.ImportTaskId} },
-		ID:    importKeys.id,
+		Later:        func(e *Later) *[]ec2types.ImportSnapshotTask { return &e.ImportSnapshotTasks },
+		NeverRemoved: true,
+		Keys:         func(x ec2types.ImportSnapshotTask) importKeys { return importKeys{x.ImportTaskId} },
+		ID:           importKeys.id,
 		Out: from(func(o *ec2.DescribeImportSnapshotTasksOutput) []ec2types.ImportSnapshotTask {
 			return o.ImportSnapshotTasks
 		}),
 	})
 	importImageTasks = declare(&listOf[ec2types.ImportImageTask, importKeys]{
 		Name: "importImageTasks", Noun: "VM Import image task", In: func(r *Region) *[]ec2types.ImportImageTask { return &r.ImportImageTasks },
-		Later: func(e *Later) *[]ec2types.ImportImageTask { return &e.ImportImageTasks },
-		Keys:  func(x ec2types.ImportImageTask) importKeys { return importKeys{x.ImportTaskId} },
-		ID:    importKeys.id,
-		Out:   from(func(o *ec2.DescribeImportImageTasksOutput) []ec2types.ImportImageTask { return o.ImportImageTasks }),
+		Later:        func(e *Later) *[]ec2types.ImportImageTask { return &e.ImportImageTasks },
+		NeverRemoved: true,
+		Keys:         func(x ec2types.ImportImageTask) importKeys { return importKeys{x.ImportTaskId} },
+		ID:           importKeys.id,
+		Out:          from(func(o *ec2.DescribeImportImageTasksOutput) []ec2types.ImportImageTask { return o.ImportImageTasks }),
 	})
 )
 

@@ -42,8 +42,12 @@ type list interface {
 	decodeHeld(r *Region) error
 	decodedInto(dst, src *Region) error
 	// apply replaces the objects of the same ID with the entry's, adds the
-	// others and drops the removed IDs.
+	// others and drops the removed IDs (when removable).
 	apply(r *Region, e *Later)
+	// removable reports whether a later entry's Removed IDs apply to the
+	// list's objects, and so whether a describe call of the list that names
+	// one of them counts toward the entry.
+	removable() bool
 	// concerns reports whether a describe call of this list would show one
 	// of the entry's objects.
 	concerns(base *Region, e *Later, q call) bool
@@ -99,6 +103,11 @@ type listOf[T, K any] struct {
 	Concerns func(base *Region, e *Later, q call) bool
 	// Compare orders capture's list (nil: by ID).
 	Compare func(a, b T) int
+	// NeverRemoved says that a later entry's Removed IDs never apply to the list:
+	// its objects are replaced or added, never removed (VM Import tasks,
+	// which leave the listing by age, not by a removal; and a list that
+	// never changes after the world is written).
+	NeverRemoved bool
 }
 
 // lists are the declared lists, in the order Go initialises them: by file
@@ -203,6 +212,8 @@ func (l *listOf[T, K]) byKeys(r *Region) map[string]map[string][]int {
 	return out
 }
 
+func (l *listOf[T, K]) removable() bool { return l.Later != nil && !l.NeverRemoved }
+
 func (l *listOf[T, K]) apply(r *Region, e *Later) {
 	have := *l.In(r)
 	if l.Later != nil {
@@ -214,7 +225,10 @@ func (l *listOf[T, K]) apply(r *Region, e *Later) {
 			}
 		}
 	}
-	*l.In(r) = slices.DeleteFunc(have, func(h T) bool { return slices.Contains(e.Removed, l.id(h)) })
+	if l.removable() {
+		have = slices.DeleteFunc(have, func(h T) bool { return slices.Contains(e.Removed, l.id(h)) })
+	}
+	*l.In(r) = have
 }
 
 func (l *listOf[T, K]) concerns(base *Region, e *Later, q call) bool {

@@ -118,6 +118,9 @@ func (e Later) concerns(base *Region, q call) bool {
 			return true
 		}
 	}
+	if q.list == nil || !q.list.removable() {
+		return false
+	}
 	for _, id := range e.Removed {
 		if named(id) {
 			return true

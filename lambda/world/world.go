@@ -74,8 +74,8 @@ type Region struct {
 // the describe calls that would show one of its objects have been answered
 // AfterCalls times with the earlier state, and AfterSeconds have passed since
 // the live view started. Its objects then replace the objects with the same
-// ID, or are added; Removed IDs (images, snapshots, volumes, instances) are
-// gone.
+// ID, or are added; Removed IDs (images, snapshots, volumes, instances, root
+// volume replacement tasks; never VM Import tasks: NeverRemoved) are gone.
 type Later struct {
 	AfterCalls   int                 `json:"afterCalls"`
 	AfterSeconds float64             `json:"afterSeconds"`
