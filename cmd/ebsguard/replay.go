@@ -201,6 +201,12 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if sh != nil && !sh.finish(parent, stderr) {
 		failed.Store(true)
 	}
+	if parent.Err() != nil {
+		// Interrupted while evaluating: the verdicts printed are a part,
+		// and the summary counts only those.
+		fmt.Fprintf(stderr, "ebsguard replay: interrupted: %s of %s verdicts printed, and counted in the summary\n",
+			thousands(st.evaluated.Load()), thousands(st.toEvaluate.Load()))
+	}
 	if failed.Load() || sum.statuses[verify.StatusError] > 0 || parent.Err() != nil {
 		return 1
 	}

@@ -417,8 +417,21 @@ func (c *cancelReader) Read(p []byte) (int, error) {
 	return k, err
 }
 
-// A write error while printing, or an interruption while reading, ends
-// replay with exit 1, leaving neither a goroutine nor a spill file.
+// cancelWriter cancels its context at its first write, then goes on.
+type cancelWriter struct {
+	bytes.Buffer
+	cancel func()
+}
+
+func (w *cancelWriter) Write(p []byte) (int, error) {
+	w.cancel()
+	return w.Buffer.Write(p)
+}
+
+// A write error while printing, or an interruption while reading or
+// evaluating, ends replay with exit 1, leaving neither a goroutine nor a
+// spill file; an interruption while evaluating says how many verdicts of how
+// many were printed.
 func TestReplayEndsCleanly(t *testing.T) {
 	var lines strings.Builder
 	for i := range 400 {
@@ -463,10 +476,27 @@ func TestReplayEndsCleanly(t *testing.T) {
 		noSpillFile(t, dir)
 		settle(t)
 	})
+	t.Run("interrupted while evaluating", func(t *testing.T) {
+		dir := spillAll(t)
+		goroutines = runtime.NumGoroutine()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		out := &cancelWriter{cancel: cancel}
+		var errOut bytes.Buffer
+		code := run(ctx, replayArgs("-"), strings.NewReader(input), out, &errOut)
+		printed := strings.Count(out.String(), "\n")
+		want := fmt.Sprintf("interrupted: %d of 400 verdicts printed", printed)
+		if code != 1 || !strings.Contains(errOut.String(), want) {
+			t.Errorf("exit %d, stderr %s; want 1 and %q", code, errOut.String(), want)
+		}
+		noSpillFile(t, dir)
+		settle(t)
+	})
 }
 
 // While the records are evaluated, after the read, the progress line keeps
-// the read's rate and counts the verdicts.
+// the read's rate and counts the verdicts and the violations; while the
+// input is read, none is judged yet, and it counts no violations (not 0).
 func TestProgressLineEvaluating(t *testing.T) {
 	st := newStats(1)
 	st.filesFound.Store(20)
@@ -478,8 +508,16 @@ func TestProgressLineEvaluating(t *testing.T) {
 	st.readFor.Store(int64(2 * time.Second))
 	st.evaluated.Store(1500)
 	st.violations.Store(700)
-	want := "files 20/20  records 100,000  50,000/s  violations 700  verdicts 1,500/2,000"
+	want := "files 20/20  records 100,000  50,000/s  verdicts 1,500/2,000  violations 700"
 	if got := st.line(time.Minute); got != want {
 		t.Errorf("line = %q; want %q", got, want)
+	}
+	reading := newStats(1)
+	reading.filesFound.Store(20)
+	reading.walked.Store(true)
+	reading.filesRead.Store(3)
+	reading.records.Store(15000)
+	if got, want := reading.line(time.Second), "files 3/20  records 15,000  15,000/s"; got != want {
+		t.Errorf("while reading, line = %q; want %q", got, want)
 	}
 }
