@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -65,6 +66,15 @@ func TestSpoolRoundTrip(t *testing.T) {
 		}
 	}
 	fill(reflect.ValueOf(full).Elem(), "")
+	// The items below set every field of an Item; one it gains would go
+	// through the spool unset, and be lost unseen.
+	var fields []string
+	for f := range reflect.TypeFor[cloudtrail.Item]().Fields() {
+		fields = append(fields, f.Name)
+	}
+	if want := []string{"Record", "Err", "Skip", "EnvelopeAccount"}; !slices.Equal(fields, want) {
+		t.Fatalf("cloudtrail.Item's fields are %v, not %v: teach the spool (encodeItem, decodeItem) and this test the new ones", fields, want)
+	}
 	emptyRaw := &cloudtrail.Record{EventName: "RunInstances", RequestParameters: json.RawMessage{}, ResponseElements: json.RawMessage("null")}
 	items := []cloudtrail.Item{
 		{Record: full},
