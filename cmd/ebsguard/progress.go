@@ -29,15 +29,18 @@ func startProgress(w io.Writer, on, sharesOut bool, st *stats) *progress {
 	return startProgressLine(w, on, sharesOut, st.line)
 }
 
-// line is replay's progress line. Once the input is read, the records are
-// evaluated: the rate is then the read's, and the verdicts so far follow.
+// line is replay's progress line. No record is judged while the input is
+// read, so the line counts no violations then (it would say 0). Once the
+// input is read, the records are evaluated: the rate is then the read's, and
+// the verdicts and violations so far follow.
 func (st *stats) line(elapsed time.Duration) string {
 	readFor := time.Duration(st.readFor.Load())
 	if readFor == 0 {
-		return progressLine(st.filesRead.Load(), st.filesFound.Load(), st.walked.Load(), st.recordsSoFar(), elapsed, st.violations.Load())
+		return progressLine(st.filesRead.Load(), st.filesFound.Load(), st.walked.Load(), st.recordsSoFar(), elapsed)
 	}
-	return progressLine(st.filesRead.Load(), st.filesFound.Load(), true, st.records.Load(), readFor, st.violations.Load()) +
-		"  verdicts " + thousands(st.evaluated.Load()) + "/" + thousands(st.toEvaluate.Load())
+	return progressLine(st.filesRead.Load(), st.filesFound.Load(), true, st.records.Load(), readFor) +
+		"  verdicts " + thousands(st.evaluated.Load()) + "/" + thousands(st.toEvaluate.Load()) +
+		"  violations " + thousands(st.violations.Load())
 }
 
 // startProgressLine draws what line says, given the time since the start.
@@ -104,9 +107,9 @@ func (p *progress) finish() {
 	p.clear()
 }
 
-// progressLine says how far replay is: files read (of those found so far),
-// records read, records per second, violations so far.
-func progressLine(filesRead, filesFound int64, walked bool, records int64, elapsed time.Duration, violations int64) string {
+// progressLine says how far replay's read is: files read (of those found so
+// far), records read, records per second.
+func progressLine(filesRead, filesFound int64, walked bool, records int64, elapsed time.Duration) string {
 	found := thousands(filesFound)
 	if !walked {
 		found += "+" // still finding files
@@ -115,8 +118,8 @@ func progressLine(filesRead, filesFound int64, walked bool, records int64, elaps
 	if s := elapsed.Seconds(); s > 0 {
 		rate = int64(float64(records) / s)
 	}
-	return fmt.Sprintf("files %s/%s  records %s  %s/s  violations %s",
-		thousands(filesRead), found, thousands(records), thousands(rate), thousands(violations))
+	return fmt.Sprintf("files %s/%s  records %s  %s/s",
+		thousands(filesRead), found, thousands(records), thousands(rate))
 }
 
 // thousands writes n with thousands separators: 1,234,567.

@@ -95,6 +95,9 @@ func (r *reader) read(ctx context.Context, sources <-chan *source, done func(sou
 			select {
 			case jobs <- j:
 			case <-ctx.Done():
+				// j is in order but no reader has it: close its
+				// output here, or the hand-on below waits for it.
+				close(j.out)
 				return
 			}
 		}

@@ -199,12 +199,6 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintf(stderr, "ebsguard replay: %v\n", sp.err)
 		return 1
 	}
-	if n := st.evaluated.Load(); parent.Err() != nil && n < sp.len() {
-		// Said as an interruption while reading is: the verdicts left
-		// out are not dropped silently.
-		report(fmt.Errorf("interrupted while evaluating: %s of %s verdicts printed", thousands(n), thousands(sp.len())))
-	}
-
 	for _, err := range emptyInputs(paths) {
 		report(err)
 	}
@@ -218,6 +212,12 @@ func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	if sh != nil && !sh.finish(parent, stderr) {
 		failed.Store(true)
+	}
+	if parent.Err() != nil {
+		// Interrupted while evaluating: the verdicts printed are a part,
+		// and the summary counts only those.
+		fmt.Fprintf(stderr, "ebsguard replay: interrupted: %s of %s verdicts printed, and counted in the summary\n",
+			thousands(st.evaluated.Load()), thousands(st.toEvaluate.Load()))
 	}
 	if failed.Load() || sum.statuses[verify.StatusError] > 0 || parent.Err() != nil {
 		return 1

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -65,6 +66,15 @@ func TestSpoolRoundTrip(t *testing.T) {
 		}
 	}
 	fill(reflect.ValueOf(full).Elem(), "")
+	// The items below set every field of an Item; one it gains would go
+	// through the spool unset, and be lost unseen.
+	var fields []string
+	for f := range reflect.TypeFor[cloudtrail.Item]().Fields() {
+		fields = append(fields, f.Name)
+	}
+	if want := []string{"Record", "Err", "Skip", "EnvelopeAccount"}; !slices.Equal(fields, want) {
+		t.Fatalf("cloudtrail.Item's fields are %v, not %v: teach the spool (encodeItem, decodeItem) and this test the new ones", fields, want)
+	}
 	emptyRaw := &cloudtrail.Record{EventName: "RunInstances", RequestParameters: json.RawMessage{}, ResponseElements: json.RawMessage("null")}
 	items := []cloudtrail.Item{
 		{Record: full},
@@ -417,8 +427,10 @@ func (c *cancelReader) Read(p []byte) (int, error) {
 	return k, err
 }
 
-// A write error while printing, or an interruption while reading, ends
-// replay with exit 1, leaving neither a goroutine nor a spill file.
+// A write error while printing, or an interruption while reading or
+// evaluating, ends replay with exit 1, leaving neither a goroutine nor a
+// spill file; an interruption while evaluating says how many verdicts of how
+// many were printed.
 func TestReplayEndsCleanly(t *testing.T) {
 	var lines strings.Builder
 	for i := range 400 {
@@ -463,10 +475,27 @@ func TestReplayEndsCleanly(t *testing.T) {
 		noSpillFile(t, dir)
 		settle(t)
 	})
+	t.Run("interrupted while evaluating", func(t *testing.T) {
+		dir := spillAll(t)
+		goroutines = runtime.NumGoroutine()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		out := &cancelWriter{n: 1, cancel: cancel} // replay_adv_test.go
+		var errOut bytes.Buffer
+		code := run(ctx, replayArgs("-"), strings.NewReader(input), out, &errOut)
+		printed := strings.Count(out.buf.String(), "\n")
+		want := fmt.Sprintf("interrupted: %d of 400 verdicts printed", printed)
+		if code != 1 || !strings.Contains(errOut.String(), want) {
+			t.Errorf("exit %d, stderr %s; want 1 and %q", code, errOut.String(), want)
+		}
+		noSpillFile(t, dir)
+		settle(t)
+	})
 }
 
 // While the records are evaluated, after the read, the progress line keeps
-// the read's rate and counts the verdicts.
+// the read's rate and counts the verdicts and the violations; while the
+// input is read, none is judged yet, and it counts no violations (not 0).
 func TestProgressLineEvaluating(t *testing.T) {
 	st := newStats(1)
 	st.filesFound.Store(20)
@@ -478,8 +507,16 @@ func TestProgressLineEvaluating(t *testing.T) {
 	st.readFor.Store(int64(2 * time.Second))
 	st.evaluated.Store(1500)
 	st.violations.Store(700)
-	want := "files 20/20  records 100,000  50,000/s  violations 700  verdicts 1,500/2,000"
+	want := "files 20/20  records 100,000  50,000/s  verdicts 1,500/2,000  violations 700"
 	if got := st.line(time.Minute); got != want {
 		t.Errorf("line = %q; want %q", got, want)
+	}
+	reading := newStats(1)
+	reading.filesFound.Store(20)
+	reading.walked.Store(true)
+	reading.filesRead.Store(3)
+	reading.records.Store(15000)
+	if got, want := reading.line(time.Second), "files 3/20  records 15,000  15,000/s"; got != want {
+		t.Errorf("while reading, line = %q; want %q", got, want)
 	}
 }
