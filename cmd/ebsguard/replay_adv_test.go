@@ -246,7 +246,6 @@ func TestReplayInterruptedWhileEvaluating(t *testing.T) {
 	}
 }
 
-
 // When the spill file cannot be made (TMPDIR missing, read-only or full),
 // replay prints no verdict, exits 1, and says where the file was to go and
 // how to choose another folder.
