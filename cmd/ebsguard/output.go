@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ebsguard/ebsguard/lambda/printable"
+	"github.com/ebsguard/ebsguard/lambda/rules"
 	"github.com/ebsguard/ebsguard/lambda/verify"
 )
 
@@ -38,12 +39,22 @@ type textOutput struct {
 	started bool
 }
 
-const textRow = "%-10s %-13s %-21s %-13s %-15s %-36s  %s\n"
+const textRow = "%-10s %-*s %-21s %-13s %-15s %-36s  %s\n"
+
+// eventWidth is the EVENT column's width: the longest event name the
+// registry evaluates, so that a new kind never pushes a row out of line.
+var eventWidth = func() int {
+	n := len("EVENT")
+	for _, e := range rules.EventNames() {
+		n = max(n, len(e))
+	}
+	return n
+}()
 
 func (o *textOutput) verdict(v verify.Verdict) error {
 	if !o.started {
 		o.started = true
-		if _, err := fmt.Fprintf(o.w, textRow, "STATUS", "EVENT", "TIME", "ACCOUNT", "REGION", "EVENT ID", "DETAIL"); err != nil {
+		if _, err := fmt.Fprintf(o.w, textRow, "STATUS", eventWidth, "EVENT", "TIME", "ACCOUNT", "REGION", "EVENT ID", "DETAIL"); err != nil {
 			return err
 		}
 	}
@@ -64,7 +75,7 @@ func (o *textOutput) verdict(v verify.Verdict) error {
 		}
 		detail = strings.Join(res, "; ")
 	}
-	if _, err := fmt.Fprintf(o.w, textRow, p(v.Status), p(v.EventName), p(v.EventTime), p(v.Account), p(v.Region), p(v.EventID), detail); err != nil {
+	if _, err := fmt.Fprintf(o.w, textRow, p(v.Status), eventWidth, p(v.EventName), p(v.EventTime), p(v.Account), p(v.Region), p(v.EventID), detail); err != nil {
 		return err
 	}
 	if v.Principal != "" && v.Status == verify.StatusViolation {
