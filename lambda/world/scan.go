@@ -390,6 +390,18 @@ func settable(key reflect.Value) reflect.Value {
 	return key
 }
 
+// keyAs is where a value of node n goes in the keys being read: key, when
+// n is of kind want and key can hold a value of kind rk; else nowhere.
+func keyAs(n *node, want kind, key reflect.Value, rk reflect.Kind) reflect.Value {
+	if n == nil || n.kind != want {
+		return reflect.Value{}
+	}
+	if key = settable(key); key.IsValid() && key.Kind() != rk {
+		return reflect.Value{}
+	}
+	return key
+}
+
 func (c *checker) object(n *node, key reflect.Value) bool {
 	c.i++ // {
 	if n != nil {
@@ -399,14 +411,7 @@ func (c *checker) object(n *node, key reflect.Value) bool {
 			return false
 		}
 	}
-	if n != nil && n.kind == kindStruct {
-		key = settable(key)
-		if key.IsValid() && key.Kind() != reflect.Struct {
-			key = reflect.Value{}
-		}
-	} else {
-		key = reflect.Value{}
-	}
+	key = keyAs(n, kindStruct, key, reflect.Struct)
 	c.ws()
 	if c.i < len(c.b) && c.b[c.i] == '}' {
 		c.i++
@@ -495,14 +500,7 @@ func (c *checker) array(n *node, key reflect.Value) bool {
 			return false
 		}
 	}
-	if n != nil && n.kind == kindSlice {
-		key = settable(key)
-		if key.IsValid() && key.Kind() != reflect.Slice {
-			key = reflect.Value{}
-		}
-	} else {
-		key = reflect.Value{}
-	}
+	key = keyAs(n, kindSlice, key, reflect.Slice)
 	c.ws()
 	if c.i < len(c.b) && c.b[c.i] == ']' {
 		c.i++
