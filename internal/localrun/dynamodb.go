@@ -33,8 +33,9 @@ const DynaliteCLI = ".build/dynalite/node_modules/dynalite/cli.js"
 // consistent reads and queries the delivery table uses; and npm pins it
 // with a lock file.
 type DynamoDB struct {
-	URL string
-	cmd *exec.Cmd
+	URL    string
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once dynalite has exited
 }
 
 // FindDynalite returns DynaliteCLI under the module root above dir, or "".
@@ -55,9 +56,24 @@ func FindDynalite(dir string) string {
 }
 
 // StartDynamoDB starts dynalite (cli is its cli.js) and creates the delivery
-// table.
+// table. As with the emulator, the port is picked before dynalite binds it:
+// the start holds once dynalite itself listens there, else it is tried again.
 func StartDynamoDB(ctx context.Context, cli string) (*DynamoDB, error) {
-	addr, err := freePort()
+	var err error
+	for range startAttempts {
+		var d *DynamoDB
+		if d, err = startDynamoDB(ctx, cli); !errors.Is(err, errPortTaken) {
+			return d, err
+		}
+	}
+	return nil, err
+}
+
+// pickPort picks dynalite's address (a test replaces it).
+var pickPort = freePort
+
+func startDynamoDB(ctx context.Context, cli string) (*DynamoDB, error) {
+	addr, err := pickPort()
 	if err != nil {
 		return nil, err
 	}
@@ -66,19 +82,27 @@ func StartDynamoDB(ctx context.Context, cli string) (*DynamoDB, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start dynalite: %w", err)
 	}
-	d := &DynamoDB{URL: "http://127.0.0.1:" + port, cmd: cmd}
+	d := &DynamoDB{URL: "http://" + addr, cmd: cmd, exited: make(chan struct{})}
+	go func() { cmd.Wait(); close(d.exited) }()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
+		held, err := listensOn(cmd.Process.Pid, addr)
+		if err != nil {
+			d.Close()
+			return nil, err
+		}
+		if held {
 			break
+		}
+		select {
+		case <-d.exited:
+			return nil, fmt.Errorf("%w? dynalite exited at start", errPortTaken)
+		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			d.Close()
 			return nil, errors.New("dynalite did not listen within 20 s")
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	if err := d.createTable(ctx); err != nil {
 		d.Close()
@@ -132,6 +156,6 @@ func (d *DynamoDB) Close() error {
 		return nil
 	}
 	d.cmd.Process.Kill()
-	d.cmd.Wait()
+	<-d.exited
 	return nil
 }

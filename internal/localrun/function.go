@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -31,8 +32,22 @@ type Function struct {
 
 	invoke sync.Mutex // one invocation at a time
 
-	mu  sync.Mutex
-	cur *collector // the invocation under way, whose lines are gathered
+	mu   sync.Mutex
+	cur  *collector // the invocation under way, whose lines are gathered
+	tail []string   // the last lines printed, to say why the emulator died
+}
+
+// tailLines is how many of the last lines a failure quotes.
+const tailLines = 8
+
+// lastLines returns the last lines the emulator printed, one line.
+func (f *Function) lastLines() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.tail) == 0 {
+		return "it printed nothing"
+	}
+	return strings.Join(f.tail, " | ")
 }
 
 // collector gathers the JSON lines of one invocation until the emulator's
@@ -57,16 +72,45 @@ func freePort() (string, error) {
 // (its defaults listen on 0.0.0.0) and the bootstrap as its argument. env is
 // the function's environment. Lines the function logs as JSON are parsed and
 // offered on Logs; everything the emulator prints goes to output.
+//
+// The two ports are picked free and handed to the emulator, which binds them
+// a moment later: in that moment another process may take one (tests run many
+// at once, each opening listeners and connections). The emulator then exits,
+// or worse, the port answers for somebody else. So a start counts only once
+// the emulator itself holds both ports, and is tried again with new ports
+// otherwise.
 func StartFunction(ctx context.Context, rie, bootstrap string, env []string, output io.Writer) (*Function, error) {
-	rieAddr, err := freePort()
-	if err != nil {
-		return nil, err
+	var err error
+	for range startAttempts {
+		var f *Function
+		if f, err = startOnce(ctx, rie, bootstrap, env, output); !errors.Is(err, errPortTaken) {
+			return f, err
+		}
 	}
-	apiAddr, err := freePort()
+	return nil, err
+}
+
+const startAttempts = 5
+
+// errPortTaken: a port picked for the emulator was taken by another process
+// before the emulator bound it.
+var errPortTaken = errors.New("a port picked for the emulator was taken before it bound it")
+
+// pickPorts returns the emulator's two loopback addresses (a test replaces it).
+var pickPorts = func() (rieAddr, apiAddr string, err error) {
+	if rieAddr, err = freePort(); err != nil {
+		return "", "", err
+	}
+	apiAddr, err = freePort()
 	for err == nil && apiAddr == rieAddr {
 		// freePort closes its listener: the kernel may hand the port out again.
 		apiAddr, err = freePort()
 	}
+	return rieAddr, apiAddr, err
+}
+
+func startOnce(ctx context.Context, rie, bootstrap string, env []string, output io.Writer) (*Function, error) {
+	rieAddr, apiAddr, err := pickPorts()
 	if err != nil {
 		return nil, err
 	}
@@ -88,21 +132,22 @@ func StartFunction(ctx context.Context, rie, bootstrap string, env []string, out
 	deadline := time.Now().Add(10 * time.Second)
 	// The emulator opens its runtime API in a goroutine of its own: an event
 	// sent once only the invoke port accepts can start the bootstrap before
-	// the API listens, and the bootstrap then exits. Wait for both.
-	listening := func(addr string) bool {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	}
+	// the API listens, and the bootstrap then exits. Wait for both, held by
+	// the emulator's own process.
 	for {
-		if listening(rieAddr) && listening(apiAddr) {
+		held, err := listensOn(cmd.Process.Pid, rieAddr, apiAddr)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		if held {
 			return f, nil
 		}
 		select {
 		case <-f.done:
-			return nil, fmt.Errorf("the emulator exited at start")
+			// Most often a port taken between its pick and the bind: the
+			// emulator panics on it.
+			return nil, fmt.Errorf("%w? the emulator exited at start: %s", errPortTaken, f.lastLines())
 		case <-ctx.Done():
 			f.Close()
 			return nil, ctx.Err()
@@ -110,7 +155,7 @@ func StartFunction(ctx context.Context, rie, bootstrap string, env []string, out
 		}
 		if time.Now().After(deadline) {
 			f.Close()
-			return nil, fmt.Errorf("the emulator did not listen on %s", rieAddr)
+			return nil, fmt.Errorf("the emulator did not listen on %s and %s", rieAddr, apiAddr)
 		}
 	}
 }
@@ -144,6 +189,12 @@ func (f *Function) read(r io.Reader) {
 }
 
 func (f *Function) line(line []byte) {
+	f.mu.Lock()
+	if len(f.tail) == tailLines {
+		f.tail = f.tail[1:]
+	}
+	f.tail = append(f.tail, string(line[:min(len(line), 300)]))
+	f.mu.Unlock()
 	if rest, ok := bytes.CutPrefix(line, reportPrefix); ok {
 		id, _, _ := bytes.Cut(rest, []byte("\t"))
 		f.mu.Lock()
@@ -222,11 +273,11 @@ func (f *Function) InvokeLogged(ctx context.Context, event []byte) (Invocation, 
 	req.Header.Set("X-Amzn-RequestId", c.id) // the emulator's REPORT line names it
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return inv, fmt.Errorf("invoke: %w", err)
+		return inv, f.failed(err)
 	}
 	defer resp.Body.Close()
 	if inv.Response, err = io.ReadAll(resp.Body); err != nil {
-		return inv, fmt.Errorf("invoke: %w", err)
+		return inv, f.failed(err)
 	}
 	// The emulator prints the report before it answers; the reader may still
 	// be behind.
@@ -248,6 +299,18 @@ func (f *Function) InvokeLogged(ctx context.Context, event []byte) (Invocation, 
 		return inv, &FunctionError{Type: fe.ErrorType, Message: fe.ErrorMessage}
 	}
 	return inv, nil
+}
+
+// failed is an invocation that got no answer; when the emulator died it
+// says so with its last lines (a panic's), which otherwise only the
+// function's output holds.
+func (f *Function) failed(err error) error {
+	select {
+	case <-f.done:
+		return fmt.Errorf("invoke: %w (the emulator exited: %s)", err, f.lastLines())
+	case <-time.After(500 * time.Millisecond):
+		return fmt.Errorf("invoke: %w", err)
+	}
 }
 
 // Close stops the emulator and the bootstrap it started.

@@ -2,6 +2,7 @@ package localrun
 
 import (
 	"context"
+	"net"
 	"os"
 	"testing"
 )
@@ -24,4 +25,28 @@ func startDynalite(t *testing.T) *DynamoDB {
 	}
 	t.Cleanup(func() { d.Close() })
 	return d
+}
+
+// A port taken between its pick and dynalite's bind is given up for another
+// (see TestStartFunctionWhenAPortIsTaken): the table is created on the
+// DynamoDB that StartDynamoDB returns, not on whatever held the port.
+func TestStartDynamoDBWhenThePortIsTaken(t *testing.T) {
+	other, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	picks := 0
+	pickPort = func() (string, error) {
+		picks++
+		if picks == 1 {
+			return other.Addr().String(), nil
+		}
+		return freePort()
+	}
+	defer func() { pickPort = freePort }()
+	d := startDynalite(t)
+	if picks < 2 || d.URL == "http://"+other.Addr().String() {
+		t.Fatalf("dynalite's URL %s, after %d picks: the taken port was not given up", d.URL, picks)
+	}
 }
