@@ -56,15 +56,16 @@ func listeningInode(table []byte, addr string) (string, bool, error) {
 	if ip == nil || err != nil {
 		return "", false, fmt.Errorf("listens on %s: not an IPv4 address and port", addr)
 	}
-	// /proc/net/tcp writes the address as the 32-bit word in host order
-	// (little-endian here), then the port in hex.
-	want := fmt.Sprintf("%02X%02X%02X%02X:%04X", ip[3], ip[2], ip[1], ip[0], p)
+	// /proc/net/tcp writes the address as a 32-bit word in host order, then
+	// the port, in hex: either byte order, so as not to assume the machine's.
+	little := fmt.Sprintf("%02X%02X%02X%02X:%04X", ip[3], ip[2], ip[1], ip[0], p)
+	big := fmt.Sprintf("%02X%02X%02X%02X:%04X", ip[0], ip[1], ip[2], ip[3], p)
 	sc := bufio.NewScanner(bytes.NewReader(table))
 	for sc.Scan() {
 		// sl local rem st tx:rx tr:when retrnsmt uid timeout inode
 		f := strings.Fields(sc.Text())
 		const listen = "0A"
-		if len(f) > 9 && f[1] == want && f[3] == listen {
+		if len(f) > 9 && (f[1] == little || f[1] == big) && f[3] == listen {
 			return f[9], true, nil
 		}
 	}
