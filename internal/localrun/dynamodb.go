@@ -8,6 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -79,6 +82,8 @@ func startDynamoDB(ctx context.Context, cli string) (*DynamoDB, error) {
 	}
 	_, port, _ := net.SplitHostPort(addr)
 	cmd := exec.Command("node", cli, "--host", "127.0.0.1", "--port", port)
+	var stderr lastBytes
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start dynalite: %w", err)
 	}
@@ -96,7 +101,14 @@ func startDynamoDB(ctx context.Context, cli string) (*DynamoDB, error) {
 		}
 		select {
 		case <-d.exited:
-			return nil, fmt.Errorf("%w? dynalite exited at start", errPortTaken)
+			err := fmt.Errorf("dynalite exited at start (%s): %s", cmd.ProcessState, stderr.lastLine())
+			if strings.Contains(stderr.String(), addrInUse) {
+				err = fmt.Errorf("%w: %w", errPortTaken, err)
+			}
+			return nil, err
+		case <-ctx.Done():
+			d.Close()
+			return nil, ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
@@ -109,6 +121,43 @@ func startDynamoDB(ctx context.Context, cli string) (*DynamoDB, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// lastBytes keeps the last few kilobytes written to it: what a process
+// printed before it died.
+type lastBytes struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (l *lastBytes) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b = append(l.b, p...)
+	if over := len(l.b) - 4096; over > 0 {
+		l.b = l.b[over:]
+	}
+	return len(p), nil
+}
+
+func (l *lastBytes) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return string(l.b)
+}
+
+// lastLine is the last line that says something, or a placeholder.
+func (l *lastBytes) lastLine() string {
+	lines := strings.Split(strings.TrimSpace(l.String()), "\n")
+	for _, line := range slices.Backward(lines) {
+		if strings.Contains(line, "Error") {
+			return strings.TrimSpace(line)
+		}
+	}
+	if last := strings.TrimSpace(lines[len(lines)-1]); last != "" {
+		return last
+	}
+	return "it printed nothing"
 }
 
 // Client is a DynamoDB client for the local endpoint.

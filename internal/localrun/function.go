@@ -12,7 +12,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,17 +39,34 @@ type Function struct {
 	tail []string   // the last lines printed, to say why the emulator died
 }
 
-// tailLines is how many of the last lines a failure quotes.
-const tailLines = 8
+// tailLines is how many of the last lines are kept to say why the emulator
+// died (a panic's reason comes before a stack of a dozen lines or more).
+const tailLines = 64
 
-// lastLines returns the last lines the emulator printed, one line.
+// addrInUse is what a bind to a taken port fails with (EADDRINUSE's text).
+const addrInUse = "address already in use"
+
+// printed reports whether one of the last lines says text.
+func (f *Function) printed(text string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.ContainsFunc(f.tail, func(l string) bool { return strings.Contains(l, text) })
+}
+
+// lastLines says, in one line, what the emulator printed last: its last
+// line of PANIC, FATAL or ERROR level, else its last few lines.
 func (f *Function) lastLines() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	for _, l := range slices.Backward(f.tail) {
+		if strings.Contains(l, "[PANIC]") || strings.Contains(l, "[FATAL]") || strings.Contains(l, "[ERROR]") {
+			return l
+		}
+	}
 	if len(f.tail) == 0 {
 		return "it printed nothing"
 	}
-	return strings.Join(f.tail, " | ")
+	return strings.Join(f.tail[max(0, len(f.tail)-8):], " | ")
 }
 
 // collector gathers the JSON lines of one invocation until the emulator's
@@ -92,9 +111,9 @@ func StartFunction(ctx context.Context, rie, bootstrap string, env []string, out
 
 const startAttempts = 5
 
-// errPortTaken: a port picked for the emulator was taken by another process
-// before the emulator bound it.
-var errPortTaken = errors.New("a port picked for the emulator was taken before it bound it")
+// errPortTaken: a port picked for a local server (the emulator, dynalite) was
+// taken by another process before the server bound it.
+var errPortTaken = errors.New("a port picked for a local server was taken before it bound it")
 
 // pickPorts returns the emulator's two loopback addresses (a test replaces it).
 var pickPorts = func() (rieAddr, apiAddr string, err error) {
@@ -117,18 +136,32 @@ func startOnce(ctx context.Context, rie, bootstrap string, env []string, output 
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", rieAddr, "--runtime-api-address", apiAddr, bootstrap)
 	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // stop the bootstrap with it
-	stdout, err := cmd.StdoutPipe()
+	// A pipe of our own, not StdoutPipe: Wait would close that as soon as
+	// the emulator exits, losing what it printed last (a panic's reason).
+	stdout, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout, cmd.Stderr = w, w
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		stdout.Close()
 		return nil, fmt.Errorf("start %s: %w", rie, err)
 	}
 	f := &Function{cmd: cmd, url: "http://" + rieAddr + "/2015-03-31/functions/function/invocations",
 		logs: make(chan map[string]json.RawMessage, 1024), done: make(chan struct{}), output: output}
-	go f.read(stdout)
-	go func() { cmd.Wait(); close(f.done) }()
+	read := make(chan struct{})
+	go func() { f.read(stdout); stdout.Close(); close(read) }()
+	go func() {
+		cmd.Wait()
+		// The output ends when the bootstrap, which shares it, ends too.
+		select {
+		case <-read:
+		case <-time.After(200 * time.Millisecond):
+		}
+		close(f.done)
+	}()
 	deadline := time.Now().Add(10 * time.Second)
 	// The emulator opens its runtime API in a goroutine of its own: an event
 	// sent once only the invoke port accepts can start the bootstrap before
@@ -145,9 +178,12 @@ func startOnce(ctx context.Context, rie, bootstrap string, env []string, output 
 		}
 		select {
 		case <-f.done:
-			// Most often a port taken between its pick and the bind: the
-			// emulator panics on it.
-			return nil, fmt.Errorf("%w? the emulator exited at start: %s", errPortTaken, f.lastLines())
+			err := fmt.Errorf("the emulator exited at start (%s): %s", cmd.ProcessState, f.lastLines())
+			if f.printed(addrInUse) {
+				// It panics on a port taken between its pick and the bind.
+				err = fmt.Errorf("%w: %w", errPortTaken, err)
+			}
+			return nil, err
 		case <-ctx.Done():
 			f.Close()
 			return nil, ctx.Err()
@@ -273,11 +309,11 @@ func (f *Function) InvokeLogged(ctx context.Context, event []byte) (Invocation, 
 	req.Header.Set("X-Amzn-RequestId", c.id) // the emulator's REPORT line names it
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return inv, f.failed(err)
+		return inv, f.failed(ctx, err)
 	}
 	defer resp.Body.Close()
 	if inv.Response, err = io.ReadAll(resp.Body); err != nil {
-		return inv, f.failed(err)
+		return inv, f.failed(ctx, err)
 	}
 	// The emulator prints the report before it answers; the reader may still
 	// be behind.
@@ -304,7 +340,10 @@ func (f *Function) InvokeLogged(ctx context.Context, event []byte) (Invocation, 
 // failed is an invocation that got no answer; when the emulator died it
 // says so with its last lines (a panic's), which otherwise only the
 // function's output holds.
-func (f *Function) failed(err error) error {
+func (f *Function) failed(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("invoke: %w", err)
+	}
 	select {
 	case <-f.done:
 		return fmt.Errorf("invoke: %w (the emulator exited: %s)", err, f.lastLines())

@@ -3,7 +3,9 @@ package localrun
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"strconv"
@@ -27,8 +29,11 @@ func listensOn(pid int, addrs ...string) (bool, error) {
 		return true, nil
 	}
 	mine, err := socketInodes(pid)
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil // gone: the caller sees it exit
+	}
+	if err != nil {
+		return false, err
 	}
 	for _, a := range addrs {
 		inode, ok, err := listeningInode(table, a)

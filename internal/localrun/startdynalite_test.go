@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"testing"
+	"time"
 )
 
 // startDynalite starts a DynamoDB on dynalite for one test, stopped when the
@@ -19,7 +20,9 @@ func startDynalite(t *testing.T) *DynamoDB {
 		}
 		t.Skip("dynalite is not installed (make dynalite)")
 	}
-	d, err := StartDynamoDB(context.Background(), cli)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := StartDynamoDB(ctx, cli)
 	if err != nil {
 		t.Fatal(err)
 	}
