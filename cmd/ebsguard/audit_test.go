@@ -96,10 +96,11 @@ func TestAuditThroughLocalAWS(t *testing.T) {
 		}
 	}
 	counts := s.Counts()
-	// Two accounts × two Regions × the registry's event names, one page
-	// each (more if a call was throttled); the reader role assumed once
-	// per member account.
-	lookups := 2 * 2 * len(rules.EventNames())
+	// Two accounts × two Regions × the registry's event names, and again
+	// the settings changes (read first, for the settings as they were),
+	// one page each (more if a call was throttled); the reader role assumed
+	// once per member account.
+	lookups := 2 * 2 * (len(rules.EventNames()) + len(rules.SettingChanges()))
 	if counts["LookupEvents"] < lookups || counts["AssumeRole"] != 2 {
 		t.Errorf("LookupEvents %d, AssumeRole %d; want %d and 2", counts["LookupEvents"], counts["AssumeRole"], lookups)
 	}
