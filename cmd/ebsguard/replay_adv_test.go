@@ -140,19 +140,8 @@ func TestReplayNearLimitRecords(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: reads 25 MB")
 	}
-	b, err := os.ReadFile(filepath.Join(samplesDir, "asof-def-known", "event.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var log struct{ Records []json.RawMessage }
-	if err := json.Unmarshal(b, &log); err != nil {
-		t.Fatal(err)
-	}
-	line := func(raw []byte) string {
-		var buf bytes.Buffer
-		json.Compact(&buf, raw)
-		return buf.String()
-	}
+	_, records := asofSample(t)
+	line := func(raw []byte) string { return compactLine(t, raw) }
 	var lines []string
 	for i, n := range []int{cloudtrail.MaxRecordBytes - 1, cloudtrail.MaxRecordBytes - 4096, spoolMemory - 1, spoolMemory + 1, 2000} {
 		if n >= cloudtrail.MaxRecordBytes {
@@ -161,7 +150,7 @@ func TestReplayNearLimitRecords(t *testing.T) {
 		lines = append(lines, nearLimit(t, fmt.Sprintf("near-%d", i), n))
 	}
 	lines = append(lines, nearLimit(t, "over", cloudtrail.MaxRecordBytes+1))
-	lines = append(lines, line(log.Records[0]), line(log.Records[1]))
+	lines = append(lines, line(records[0]), line(records[1]))
 	input := strings.Join(lines, "\n") + "\n"
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "in.jsonl"), []byte(input))

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,19 +14,11 @@ import (
 // in (replay reads its input once and judges no record before the read is
 // over); without the change it is judged against today's settings.
 func TestReplaySettingsAcrossFiles(t *testing.T) {
-	sample := filepath.Join(samplesDir, "asof-def-known")
-	b, err := os.ReadFile(filepath.Join(sample, "event.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var log struct{ Records []json.RawMessage }
-	if err := json.Unmarshal(b, &log); err != nil || len(log.Records) != 3 {
-		t.Fatalf("asof-def-known: %v, %d records", err, len(log.Records))
-	}
+	sample, records := asofSample(t)
 	dir := t.TempDir()
 	volume, changes := filepath.Join(dir, "a-volume.json"), filepath.Join(dir, "b-changes.jsonl")
-	writeFile(t, volume, log.Records[2])
-	writeFile(t, changes, []byte(string(log.Records[0])+"\n"+string(log.Records[1])+"\n"))
+	writeFile(t, volume, records[2])
+	writeFile(t, changes, []byte(string(records[0])+"\n"+string(records[1])+"\n"))
 	world := filepath.Join(sample, "world.json")
 
 	volumeVerdict := func(out string) verify.Verdict {
@@ -53,7 +44,7 @@ func TestReplaySettingsAcrossFiles(t *testing.T) {
 		t.Errorf("without the changes: %s; want a violation against today's DEF", v.Status)
 	}
 	// Standard input too, read once like any input.
-	_, out, _ = replayRun(t, string(log.Records[2])+"\n"+string(log.Records[0])+"\n"+string(log.Records[1])+"\n", "replay", "--world", world, "--format", "json", "-")
+	_, out, _ = replayRun(t, string(records[2])+"\n"+string(records[0])+"\n"+string(records[1])+"\n", "replay", "--world", world, "--format", "json", "-")
 	if v := volumeVerdict(out); v.Status != verify.StatusCompliant {
 		t.Errorf("on standard input: %s; want compliant", v.Status)
 	}

@@ -142,23 +142,9 @@ func replayFrom(args []string, stdin io.Reader) replayOutput {
 // record they concern, unreadable records, EventBridge events, other
 // events), with and without --all, from files and standard input.
 func TestReplaySpillsAlike(t *testing.T) {
-	sample := filepath.Join(samplesDir, "asof-def-known")
-	b, err := os.ReadFile(filepath.Join(sample, "event.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var log struct{ Records []json.RawMessage }
-	if err := json.Unmarshal(b, &log); err != nil || len(log.Records) != 3 {
-		t.Fatalf("asof-def-known: %v, %d records", err, len(log.Records))
-	}
-	compact := func(raw []byte) string {
-		var buf bytes.Buffer
-		if err := json.Compact(&buf, raw); err != nil {
-			t.Fatal(err)
-		}
-		return buf.String()
-	}
-	volume, change1, change2 := compact(log.Records[2]), compact(log.Records[0]), compact(log.Records[1])
+	sample, records := asofSample(t)
+	compact := func(raw []byte) string { return compactLine(t, raw) }
+	volume, change1, change2 := compact(records[2]), compact(records[0]), compact(records[1])
 	event, err := os.ReadFile(eventPath) // an EventBridge event
 	if err != nil {
 		t.Fatal(err)
@@ -221,7 +207,7 @@ func TestReplaySpillsAlike(t *testing.T) {
 					}
 					statuses[v.EventID+" "+v.EventName] += string(v.Status) + " "
 				}
-				volumeID := string(log.Records[2])[strings.Index(string(log.Records[2]), `"eventID": "`)+len(`"eventID": "`):]
+				volumeID := string(records[2])[strings.Index(string(records[2]), `"eventID": "`)+len(`"eventID": "`):]
 				volumeID = volumeID[:strings.Index(volumeID, `"`)]
 				for _, want := range []string{volumeID + " CreateVolume", "again-" + volumeID + " CreateVolume"} {
 					if statuses[want] != "compliant " {
@@ -245,15 +231,7 @@ func TestReplaySpillsAlike(t *testing.T) {
 // Each sample folder has its own settings history: a change in one sample
 // does not apply to the records of another, in the same account and Region.
 func TestReplaySettingsPerSample(t *testing.T) {
-	src := filepath.Join(samplesDir, "asof-def-known")
-	b, err := os.ReadFile(filepath.Join(src, "event.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var log struct{ Records []json.RawMessage }
-	if err := json.Unmarshal(b, &log); err != nil || len(log.Records) != 3 {
-		t.Fatalf("asof-def-known: %v, %d records", err, len(log.Records))
-	}
+	src, records := asofSample(t)
 	world, err := os.ReadFile(filepath.Join(src, "world.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -262,9 +240,13 @@ func TestReplaySettingsPerSample(t *testing.T) {
 	// "a-without" is read first: its record, without a change of its own,
 	// is judged against today's DEF even though "b-with" changes it.
 	writeFile(t, filepath.Join(dir, "a-without", "world.json"), world)
-	writeFile(t, filepath.Join(dir, "a-without", "event.json"), log.Records[2])
+	writeFile(t, filepath.Join(dir, "a-without", "event.json"), records[2])
 	writeFile(t, filepath.Join(dir, "b-with", "world.json"), world)
-	writeFile(t, filepath.Join(dir, "b-with", "event.json"), b)
+	whole, err := os.ReadFile(filepath.Join(src, "event.json")) // the changes, then the record
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "b-with", "event.json"), whole)
 	_, out, stderr := replayRun(t, "", "replay", "--format", "json", dir)
 	var got []string
 	for l := range strings.Lines(out) {
@@ -328,22 +310,10 @@ func TestReplayStdinNotHeld(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: reads 200 MB")
 	}
-	sample := filepath.Join(samplesDir, "asof-def-known")
-	b, err := os.ReadFile(filepath.Join(sample, "event.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var log struct{ Records []json.RawMessage }
-	if err := json.Unmarshal(b, &log); err != nil || len(log.Records) != 3 {
-		t.Fatalf("asof-def-known: %v, %d records", err, len(log.Records))
-	}
-	line := func(raw []byte) string {
-		var buf bytes.Buffer
-		json.Compact(&buf, raw)
-		return buf.String()
-	}
+	sample, records := asofSample(t)
+	line := func(raw []byte) string { return compactLine(t, raw) }
 	const size = 200 << 20
-	in := newGenerated(line(log.Records[2]), line(log.Records[0])+"\n"+line(log.Records[1]), size)
+	in := newGenerated(line(records[2]), line(records[0])+"\n"+line(records[1]), size)
 
 	var peak atomic.Uint64
 	stop := make(chan struct{})

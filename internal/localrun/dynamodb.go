@@ -62,14 +62,7 @@ func FindDynalite(dir string) string {
 // table. As with the emulator, the port is picked before dynalite binds it:
 // the start holds once dynalite itself listens there, else it is tried again.
 func StartDynamoDB(ctx context.Context, cli string) (*DynamoDB, error) {
-	var err error
-	for range startAttempts {
-		var d *DynamoDB
-		if d, err = startDynamoDB(ctx, cli); !errors.Is(err, errPortTaken) {
-			return d, err
-		}
-	}
-	return nil, err
+	return untilBound(func() (*DynamoDB, error) { return startDynamoDB(ctx, cli) })
 }
 
 // pickPort picks dynalite's address (a test replaces it).

@@ -99,21 +99,8 @@ func freePort() (string, error) {
 // the emulator itself holds both ports, and is tried again with new ports
 // otherwise.
 func StartFunction(ctx context.Context, rie, bootstrap string, env []string, output io.Writer) (*Function, error) {
-	var err error
-	for range startAttempts {
-		var f *Function
-		if f, err = startOnce(ctx, rie, bootstrap, env, output); !errors.Is(err, errPortTaken) {
-			return f, err
-		}
-	}
-	return nil, err
+	return untilBound(func() (*Function, error) { return startOnce(ctx, rie, bootstrap, env, output) })
 }
-
-const startAttempts = 5
-
-// errPortTaken: a port picked for a local server (the emulator, dynalite) was
-// taken by another process before the server bound it.
-var errPortTaken = errors.New("a port picked for a local server was taken before it bound it")
 
 // pickPorts returns the emulator's two loopback addresses (a test replaces it).
 var pickPorts = func() (rieAddr, apiAddr string, err error) {

@@ -12,6 +12,23 @@ import (
 	"strings"
 )
 
+// errPortTaken: a port picked for a local server (the emulator, dynalite) was
+// taken by another process before the server bound it.
+var errPortTaken = errors.New("a port picked for a local server was taken before it bound it")
+
+// untilBound starts a server on freshly picked ports until a start is not
+// errPortTaken, at most 5 times.
+func untilBound[S any](start func() (S, error)) (S, error) {
+	var s S
+	var err error
+	for range 5 {
+		if s, err = start(); !errors.Is(err, errPortTaken) {
+			return s, err
+		}
+	}
+	return s, err
+}
+
 // listensOn reports whether the process pid listens on every one of addrs
 // (loopback IPv4 addresses). A port that another process listens on is
 // errPortTaken. Where /proc is not there to say who listens, a port that
